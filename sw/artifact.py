@@ -206,10 +206,15 @@ def _decode(blob: bytes) -> Model:
         notation = body[2:2 + nlen].decode()
     except UnicodeDecodeError:
         raise ArtifactError("out-of-range value: notation is not UTF-8") from None
+    recs = [LAYER.unpack_from(body, table_at + i * LAYER.size) for i in range(n)]
+    shapes = [_decode_shape(i, rec) for i, rec in enumerate(recs)]
+    try:
+        check_chain(shapes)
+    except TopologyError as e:
+        raise ArtifactError(f"unsupported topology: {e}") from None
     layers, end = [], table_at + n * LAYER.size
-    for i in range(n):
-        rec = LAYER.unpack_from(body, table_at + i * LAYER.size)
-        layers.append(_decode_layer(i, rec, body, end))
+    for i, (rec, shape) in enumerate(zip(recs, shapes)):
+        layers.append(_decode_layer(i, rec, shape, body, end))
         end = rec[15] + rec[16]
     if end != len(body):
         raise ArtifactError(f"inconsistent sizes: {len(body) - end} unused bytes after the last layer")
@@ -218,16 +223,20 @@ def _decode(blob: bytes) -> Model:
     return model
 
 
-def _decode_layer(i, rec, body, expect_at):
-    kind, flags, kh, kw, stride, pad, acc, mem, ci, h, w, co, bb, vb, _r, at, size, nnz = rec
-    where = f"layer {i}"
+def _decode_shape(i, rec) -> LayerShape:
+    kind, flags, kh, kw, stride, pad, acc, mem, ci, h, w, co = rec[:12]
     if kind not in (0, 1) or flags & ~7:
-        raise ArtifactError(f"unsupported topology: {where} kind {kind} flags 0x{flags:x}")
+        raise ArtifactError(f"unsupported topology: layer {i} kind {kind} flags 0x{flags:x}")
     try:
-        shape = LayerShape(FC if kind else CONV, ci, h, w, co, kh, kw, stride, pad, bool(flags & F_POOL),
-                           bool(flags & F_LEAK), bool(flags & F_READOUT))
+        return LayerShape(FC if kind else CONV, ci, h, w, co, kh, kw, stride, pad, bool(flags & F_POOL),
+                          bool(flags & F_LEAK), bool(flags & F_READOUT))
     except TopologyError as e:
-        raise ArtifactError(f"unsupported topology: {where}: {e}") from None
+        raise ArtifactError(f"unsupported topology: layer {i}: {e}") from None
+
+
+def _decode_layer(i, rec, shape, body, expect_at):
+    kh, kw, acc, mem, ci, co, bb, vb, at, size, nnz = (rec[j] for j in (2, 3, 6, 7, 8, 11, 12, 13, 15, 16, 17))
+    where = f"layer {i}"
     k = shape.fan_in
     fixed = 8 * co + 4 * co * _words(k)
     if at != expect_at or size < fixed or at + size > len(body):

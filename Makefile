@@ -1,0 +1,23 @@
+# FireFly-S. `make demo` and `make test` install what is missing (apt + .venv) first.
+PY := .venv/bin/python
+MODEL ?= artifacts/mnist-scnn5/model.ffs
+
+.PHONY: setup demo test test-fast golden-bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@bash scripts/demo.sh $(MODEL)
+
+test: setup
+	@$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+test-fast: setup
+	@$(PY) -m pytest -q -m "not slow"
+
+golden-bench: setup
+	@$(PY) bench/golden_mnist.py
+
+clean:
+	rm -rf build

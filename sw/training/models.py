@@ -1,0 +1,167 @@
+"""FireFly-S SNNs built from the paper's notation (sw.topology.parse): multi-step [T, N, ...] tensors.
+
+Each compute layer holds Grad R parameters (theta, sign0) for weight and bias, a float threshold per
+output channel, and the LSQ scale per output channel (the readout has a single scale, so that the
+integer argmax equals the float one). `integer=True` switches the forward pass to the deployed integer
+arithmetic (exactly that of sw.golden); `integer=False` is the dense float model.
+
+Layout: torch weights are [co, ci, kh, kw]; an fc layer keeps its weight as [co, ci, h, w] too (applied
+as a linear map over the NCHW flatten), so that export is one permute(0, 2, 3, 1) for every layer.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .. import spec
+from ..topology import CONV, LayerShape, parse
+from . import gradrewiring as gr
+from . import lsq
+from .neuron import IntLIFNode
+
+
+class SpikingLayer(nn.Module):
+    def __init__(self, shape: LayerShape, in_scale: float = 1.0, surrogate_alpha: float = 4.0):
+        super().__init__()
+        self.shape = shape
+        self.in_scale = in_scale     # layer 0 sees integer pixels q; theta is stored in units of 1/in_scale
+        w = torch.empty(shape.co, shape.ci, shape.kh, shape.kw)
+        nn.init.kaiming_normal_(w, nonlinearity="relu")
+        b = torch.empty(shape.co).uniform_(-1, 1) / math.sqrt(shape.fan_in)
+        tw, sw = gr.split(w)
+        tb, sb = gr.split(b)
+        self.theta_w, self.theta_b = nn.Parameter(tw), nn.Parameter(tb)
+        self.register_buffer("sign_w", sw)
+        self.register_buffer("sign_b", sb)
+        self.vth = nn.Parameter(torch.ones(shape.co))
+        self.scale = nn.Parameter(torch.ones(1 if shape.readout else shape.co))
+        self.node = None if shape.readout else IntLIFNode(leak=shape.leak, alpha=surrogate_alpha)
+
+    # ------------------------------------------------------------------ parameters
+    def weight(self):
+        return gr.effective(self.theta_w, self.sign_w) * self.in_scale
+
+    def bias(self):
+        return gr.effective(self.theta_b, self.sign_b)
+
+    def integer_params(self):
+        """(w_int, b_int, vth_int) with STE gradients."""
+        g = lsq.lsq_grad_factor(self.theta_w[0].numel() * (self.shape.co if self.shape.readout else 1))
+        w_int, b_int, v_int = lsq.quantize(self.weight(), self.bias(), None if self.shape.readout else self.vth,
+                                           self.scale, g)
+        if v_int is None:
+            v_int = torch.zeros_like(b_int)
+        return w_int, b_int, v_int
+
+    @torch.no_grad()
+    def init_scale(self):
+        w = self.weight()
+        s = lsq.init_scale(w)
+        self.scale.copy_(s.max().view(1) if self.shape.readout else s)
+
+    # ------------------------------------------------------------------ compute
+    def current(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """x [B, ci, h, w] -> I [B, co, Hc, Wc] (fc: [B, co])."""
+        s = self.shape
+        if s.kind == CONV:
+            return F.conv2d(x, w, b, stride=s.stride, padding=s.pad)
+        return F.linear(x.reshape(x.shape[0], -1), w.reshape(s.co, -1), b)
+
+
+class SpikingNet(nn.Module):
+    """Multi-step SNN. forward(x) with x static [N, C, H, W] k-bit integers (as float) or temporal
+    [T, N, C, H, W] binary. Returns (logits [N, classes] float, acc [N, classes] = sum_t I_t)."""
+
+    def __init__(self, notation: str, timesteps: int = 4, in_bits: int = 8, in_kind: int = spec.IN_STATIC,
+                 leak: bool = True, surrogate_alpha: float = 4.0):
+        super().__init__()
+        self.notation = notation
+        self.shapes = parse(notation, leak=leak)
+        self.timesteps, self.in_bits, self.in_kind = timesteps, in_bits, in_kind
+        x_max = (1 << in_bits) - 1 if in_kind == spec.IN_STATIC else 1
+        self.layers = nn.ModuleList(
+            SpikingLayer(s, 1.0 / x_max if i == 0 else 1.0, surrogate_alpha) for i, s in enumerate(self.shapes))
+        self.integer = False
+
+    def prunable(self):
+        return [p for l in self.layers for p in (l.theta_w, l.theta_b)]
+
+    def set_integer(self, on: bool = True):
+        if on and not self.integer:
+            for l in self.layers:
+                l.init_scale()
+        self.integer = on
+
+    def forward(self, x: torch.Tensor, record: bool = False):
+        T = self.timesteps
+        rec = {"currents": [], "membranes": [], "spikes": []} if record else None
+        static = self.in_kind == spec.IN_STATIC
+        n = x.shape[0] if static else x.shape[1]
+        for i, l in enumerate(self.layers):
+            if self.integer:
+                w, b, vth = l.integer_params()
+            else:
+                w, b, vth = l.weight(), l.bias(), l.vth
+            if i == 0 and static:
+                cur = l.current(x, w, b)
+                cur = cur.unsqueeze(0).expand(T, *cur.shape)
+            else:
+                cur = l.current(x.flatten(0, 1), w, b)
+                cur = cur.view(T, n, *cur.shape[1:])
+            if l.shape.readout:
+                acc = cur.sum(0)
+                scale = l.scale.abs() if self.integer else 1.0
+                if rec is not None:
+                    rec["currents"].append(cur)
+                    rec["membranes"].append(torch.cumsum(cur, 0))
+                    rec["spikes"].append(None)
+                logits = acc * scale / T
+                return (logits, acc, rec) if record else (logits, acc)
+            spikes, mems = l.node(cur, vth, l.scale.abs() if self.integer else None, self.integer, record)
+            if l.shape.pool:
+                spikes = F.max_pool2d(spikes.flatten(0, 1), 2).view(T, n, l.shape.co, l.shape.ho, l.shape.wo)
+            if rec is not None:
+                rec["currents"].append(cur)
+                rec["membranes"].append(mems)
+                rec["spikes"].append(spikes)
+            self._last_density = None
+            x = spikes
+        raise AssertionError("unreachable: the last layer is the readout")
+
+    # ------------------------------------------------------------------ statistics
+    @torch.no_grad()
+    def weight_sparsity(self):
+        """Per-layer fraction of zero weights as deployed (integer mode: w_int == 0; float: w == 0)."""
+        out = []
+        for l in self.layers:
+            w = l.integer_params()[0] if self.integer else l.weight()
+            out.append(float((w == 0).float().mean()))
+        return out
+
+    @torch.no_grad()
+    def overall_sparsity(self):
+        tot = sum(l.theta_w.numel() for l in self.layers)
+        return sum(sp * l.theta_w.numel() for sp, l in zip(self.weight_sparsity(), self.layers)) / tot
+
+    @torch.no_grad()
+    def calibrate(self, x: torch.Tensor, quantile: float = 0.8):
+        """Data-driven init (no BN): layer by layer, rescale theta so that the `quantile` of the layer's
+        input current is 1 (= the float threshold), so about 1-quantile of the neurons fire at first."""
+        was = self.integer
+        self.integer = False
+        for i, l in enumerate(self.layers):
+            _, _, rec = self.forward(x, record=True)
+            cur = rec["currents"][i]
+            q = float(torch.quantile(cur.flatten()[:1_000_000].float(), quantile)) if not l.shape.readout \
+                else float(cur.std()) * 0.5
+            if q > 1e-6:
+                l.theta_w.div_(q)
+                l.theta_b.div_(q)
+        self.integer = was
+
+
+def build(model: str, timesteps: int = 4, in_bits: int = 8, in_kind: int = spec.IN_STATIC, **kw) -> SpikingNet:
+    return SpikingNet(model, timesteps, in_bits, in_kind, **kw)
