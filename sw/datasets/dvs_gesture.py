@@ -33,7 +33,8 @@ FRAME_FORMAT = 1  # bump when the binning spec changes (invalidates frame caches
 HINT = (f"download {TAR_NAME} from {URL} (manual) and put it, or its extracted DvsGesture/ "
         "directory, in <FIREFLY_DATA>/dvs-gesture, or pass root=")
 
-_PACKET_HEADER = struct.Struct("<hhiiiiii")  # type, source, size, tsOffset, tsOverflow, capacity, number, valid
+# type, source, eventSize, tsOffset, tsOverflow, eventCapacity, eventNumber, eventValid
+_PACKET_HEADER = struct.Struct("<hhiiiiii")
 _POLARITY_EVENT = 1
 
 

