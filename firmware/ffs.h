@@ -40,6 +40,14 @@ typedef struct {
 	ffs_layer_t layer[FFS_MAX_LAYERS];
 } ffs_model_t;
 
+/* Set bits of a word (no libgcc helper needed). */
+static inline uint32_t ffs_popcount(uint32_t x)
+{
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	return (((x + (x >> 4)) & 0x0f0f0f0fu) * 0x01010101u) >> 24;
+}
+
 /* zlib-compatible CRC-32 (IEEE 802.3, init 0). */
 uint32_t ffs_crc32(const uint8_t *p, uint32_t n);
 

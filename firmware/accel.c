@@ -1,0 +1,148 @@
+/* Accelerator driver over the generated CSR accessors (csr.h) and constants (soc.h via snn_hw.h).
+ * Every wait is bounded by the CPU cycle counter and ends in one error line. */
+#include <stdio.h>
+
+#include <generated/csr.h>
+#include <generated/soc.h>
+#include <system.h>
+
+#include "accel.h"
+#include "snn_hw.h"
+
+uint64_t cpu_cycles(void)
+{
+	timer0_uptime_latch_write(1);
+	return timer0_uptime_cycles_read();
+}
+
+#ifdef CSR_SNN_BASE
+
+static const uint32_t hw_desc[SNN_ACCEL_LAYERS][LOADIMG_DESC_WORDS] = SNN_HW_DESC;
+static const uint32_t hw_pco[SNN_ACCEL_LAYERS] = SNN_HW_PCO;
+static const uint32_t hw_pci[SNN_ACCEL_LAYERS] = SNN_HW_PCI;
+static const snn_hw_t hw = {
+	SNN_ACCEL_SIGNATURE, SNN_ACCEL_LAYERS, SNN_ACCEL_TIMESTEPS, SNN_ACCEL_IN_BITS, SNN_ACCEL_IN_KIND,
+	SNN_ACCEL_LOAD_WORDS, hw_desc, hw_pco, hw_pci,
+};
+static const char *const load_errors[] = SNN_HW_LOAD_ERRORS;
+
+int accel_present(void) { return 1; }
+const snn_hw_t *accel_hw(void) { return &hw; }
+uint32_t accel_frame_words(void) { return SNN_ACCEL_FRAME_WORDS; }
+uint32_t accel_result_words(void) { return SNN_ACCEL_RESULT_WORDS; }
+
+static int waited_too_long(uint64_t t0, uint64_t limit) { return cpu_cycles() - t0 > limit; }
+
+void accel_reset(void)
+{
+	snn_load_enable_write(0);
+	snn_run_enable_write(0);
+	snn_control_write(1 << CSR_SNN_CONTROL_RESET_OFFSET);
+	snn_ev_pending_write(snn_ev_pending_read());
+}
+
+int accel_loaded(void)
+{
+	return snn_status_load_done_read();
+}
+
+int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen)
+{
+	accel_reset();
+	snn_load_base_write((uint32_t)(uintptr_t)words);
+	snn_load_words_write(n);
+	snn_load_enable_write(1);
+	uint64_t t0 = cpu_cycles(), limit = 64ull * n + 4 * CONFIG_CLOCK_FREQUENCY;
+	while (!snn_status_load_dma_done_read() || (!snn_status_load_done_read() && !snn_status_load_error_read()))
+		if (waited_too_long(t0, limit)) {
+			snprintf(err, errlen, "accelerator load timed out after %u words (DMA %s)", (unsigned)n,
+				 snn_status_load_dma_done_read() ? "done, core gave no verdict" : "not done");
+			accel_reset();
+			return -1;
+		}
+	snn_load_enable_write(0);
+	uint32_t code = snn_status_load_error_read();
+	if (code) {
+		const char *why = code < sizeof(load_errors) / sizeof(load_errors[0]) ? load_errors[code] : "unknown";
+		snprintf(err, errlen, "accelerator refused the load image: error %u (%s)", (unsigned)code, why);
+		return -1;
+	}
+	return 0;
+}
+
+int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *cycles, char *err, unsigned errlen)
+{
+	snn_run_enable_write(0);
+	snn_control_write(1 << CSR_SNN_CONTROL_CLEAR_OFFSET);
+	snn_ev_pending_write(snn_ev_pending_read());
+	snn_frames_base_write((uint32_t)(uintptr_t)frames);
+	snn_results_base_write((uint32_t)(uintptr_t)results);
+	snn_count_write(count);
+	snn_run_enable_write(1);
+	uint64_t t0 = cpu_cycles(), limit = (uint64_t)count * 4000000u + 2 * CONFIG_CLOCK_FREQUENCY;
+	while (!snn_status_run_done_read())
+		if (waited_too_long(t0, limit)) {
+			snprintf(err, errlen, "accelerator timed out on a batch of %u frames (frames DMA %s, core %s)",
+				 (unsigned)count, snn_status_frames_dma_done_read() ? "done" : "not done",
+				 snn_status_idle_read() ? "idle" : "busy");
+			accel_reset();
+			return -1;
+		}
+	*cycles = snn_run_cycles_read();
+	snn_run_enable_write(0);
+	snn_ev_pending_write(snn_ev_pending_read());
+	flush_cpu_dcache();
+	return 0;
+}
+
+void accel_clear_counters(void)
+{
+	snn_control_write(1 << CSR_SNN_CONTROL_CLEAR_OFFSET);
+}
+
+uint64_t accel_cycles(void)
+{
+	snn_control_write(1 << CSR_SNN_CONTROL_LATCH_OFFSET);
+	return snn_cycles_read();
+}
+
+void accel_layer_counters(uint32_t layer, uint32_t out[ACCEL_COUNTERS])
+{
+	snn_layer_sel_write(layer);
+	snn_layer_sel_read();          /* let the selected counters settle into the status registers */
+	out[0] = snn_layer_busy_read();
+	out[1] = snn_layer_stall_read();
+	out[2] = snn_layer_pairs_read();
+	out[3] = snn_layer_empty_read();
+}
+
+#else   /* a SoC without the accelerator: every call reports it */
+
+int accel_present(void) { return 0; }
+const snn_hw_t *accel_hw(void) { return 0; }
+uint32_t accel_frame_words(void) { return 0; }
+uint32_t accel_result_words(void) { return 0; }
+void accel_reset(void) {}
+int accel_loaded(void) { return 0; }
+int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen)
+{
+	(void)words, (void)n;
+	snprintf(err, errlen, "this SoC has no accelerator");
+	return -1;
+}
+int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *cycles, char *err, unsigned errlen)
+{
+	(void)frames, (void)count, (void)results, (void)cycles;
+	snprintf(err, errlen, "this SoC has no accelerator");
+	return -1;
+}
+void accel_clear_counters(void) {}
+uint64_t accel_cycles(void) { return 0; }
+void accel_layer_counters(uint32_t layer, uint32_t out[ACCEL_COUNTERS])
+{
+	(void)layer;
+	for (int i = 0; i < ACCEL_COUNTERS; i++)
+		out[i] = 0;
+}
+
+#endif

@@ -1,0 +1,33 @@
+/* Accelerator driver: the only firmware file that touches the accelerator's CSRs (generated csr.h). */
+#ifndef ACCEL_H
+#define ACCEL_H
+
+#include <stdint.h>
+#include "loadimg.h"
+
+#define ACCEL_COUNTERS 4   /* busy, stall, pairs, empty */
+
+int accel_present(void);
+const snn_hw_t *accel_hw(void);     /* NULL without an accelerator */
+uint32_t accel_frame_words(void);
+uint32_t accel_result_words(void);
+
+/* Soft reset of the core and its DMAs; the weights must be loaded again. */
+void accel_reset(void);
+
+/* DMA a load image; waits for the core's verdict. 0, or -1 with one error line. */
+int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen);
+
+/* Run `count` frames at `frames` and write count * result_words words at `results`.
+ * *cycles = the hardware's batch cycles (frames DMA start to last result in memory). */
+int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *cycles, char *err, unsigned errlen);
+
+void accel_clear_counters(void);
+uint64_t accel_cycles(void);
+void accel_layer_counters(uint32_t layer, uint32_t out[ACCEL_COUNTERS]);
+int accel_loaded(void);
+
+/* The CPU's cycle counter (timer0 uptime). */
+uint64_t cpu_cycles(void);
+
+#endif

@@ -1,0 +1,379 @@
+/* FireFly-S console firmware: one command table (help + dispatch), the artifact loader, the
+ * accelerator runs and the CPU reference. Addresses are checked against the generated memory map;
+ * every failure is one "error: ..." line and the console keeps answering. */
+#include <stdio.h>
+#include <string.h>
+
+#include <generated/csr.h>
+#include <generated/mem.h>
+#include <generated/soc.h>
+#include <irq.h>
+#include <libbase/console.h>
+#include <libbase/uart.h>
+
+#include "accel.h"
+#include "console.h"
+#include "ffs.h"
+#include "loadimg.h"
+#include "ref.h"
+
+#define ARENA_SIZE     (1u << 20)     /* model copy, CPU reference buffers, results, load image */
+#define CHUNK_FRAMES   256u           /* frames per accelerator batch */
+#define PROMPT         "ffs> "
+
+extern char _end_of_image[];
+static uint8_t arena[ARENA_SIZE] __attribute__((aligned(8)));
+static ffs_model_t model;
+static ref_ctx_t ref;
+static int have_model;
+static uint32_t *results;             /* CHUNK_FRAMES * result words, in the arena */
+static char err[FFS_ERR_LEN];
+
+static const console_cmd_t commands[];
+static const int n_commands;
+
+/* ---------------------------------------------------------------- helpers */
+
+static void print_u64(uint64_t v)
+{
+	char buf[24];
+	int i = (int)sizeof(buf) - 1;
+	buf[i] = 0;
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fputs(buf + i, stdout);
+}
+
+static int fail(const char *msg)
+{
+	printf("error: %s\n", msg);
+	return -1;
+}
+
+/* Parse an address of `len` bytes in main RAM, word aligned. */
+static int parse_region(const char *s, uint32_t len, const char *what, uint32_t *addr)
+{
+	if (console_parse_u32(s, addr)) {
+		printf("error: %s address '%.24s' is not a number (decimal or 0x hex)\n", what, s);
+		return -1;
+	}
+	uint64_t end = (uint64_t)*addr + len;
+	if (*addr < MAIN_RAM_BASE || end > (uint64_t)MAIN_RAM_BASE + MAIN_RAM_SIZE || (*addr & 3)) {
+		printf("error: %s at 0x%08lx+%lu is outside main RAM 0x%08lx..0x%08lx or not word aligned\n", what,
+		       (unsigned long)*addr, (unsigned long)len, (unsigned long)MAIN_RAM_BASE,
+		       (unsigned long)(MAIN_RAM_BASE + MAIN_RAM_SIZE));
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_count(const char *s, uint32_t max, uint32_t *n)
+{
+	if (console_parse_u32(s, n) || *n < 1 || *n > max) {
+		printf("error: frame count '%.24s' must be 1..%lu\n", s, (unsigned long)max);
+		return -1;
+	}
+	return 0;
+}
+
+static int need_model(void)
+{
+	if (!have_model)
+		return fail("no model loaded (load <addr> first)");
+	return 0;
+}
+
+/* Frames at addr for the accelerator, in chunks; classes into cls (may be NULL), readouts of the
+ * last frame into last (may be NULL). Returns 0 and the total hardware cycles. */
+static int accel_frames(uint32_t addr, uint32_t n, uint8_t *cls, int32_t *last, uint64_t *cycles)
+{
+	uint32_t fb = 4 * accel_frame_words(), rw = accel_result_words();
+	*cycles = 0;
+	for (uint32_t done = 0; done < n;) {
+		uint32_t k = n - done < CHUNK_FRAMES ? n - done : CHUNK_FRAMES, c;
+		if (accel_run((const void *)(uintptr_t)(addr + done * fb), k, results, &c, err, sizeof(err)))
+			return fail(err);
+		*cycles += c;
+		for (uint32_t i = 0; i < k; i++) {
+			if (cls)
+				cls[done + i] = (uint8_t)results[i * rw];
+			if (last && done + i == n - 1)
+				memcpy(last, &results[i * rw + 1], 4 * (rw - 1));
+		}
+		done += k;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	console_help(commands, n_commands);
+	return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	printf("soc: cpu %s, clock %lu Hz\n", CONFIG_CPU_HUMAN_NAME, (unsigned long)CONFIG_CLOCK_FREQUENCY);
+	printf("ram: main 0x%08lx..0x%08lx, free for data from 0x%08lx\n", (unsigned long)MAIN_RAM_BASE,
+	       (unsigned long)(MAIN_RAM_BASE + MAIN_RAM_SIZE), (unsigned long)(uintptr_t)_end_of_image);
+	const snn_hw_t *hw = accel_hw();
+	if (!hw) {
+		printf("accelerator: none\n");
+	} else {
+		printf("accelerator: %lu layers, T=%lu, in_bits=%lu, in_kind=%lu, signature 0x%08lx, frame %lu words, "
+		       "result %lu words, load image %lu words\n", (unsigned long)hw->n_layers,
+		       (unsigned long)hw->timesteps, (unsigned long)hw->in_bits, (unsigned long)hw->in_kind,
+		       (unsigned long)hw->signature, (unsigned long)accel_frame_words(),
+		       (unsigned long)accel_result_words(), (unsigned long)hw->load_words);
+		for (uint32_t i = 0; i < hw->n_layers; i++)
+			printf("  hw layer %lu: PCo %lu PCi %lu\n", (unsigned long)i, (unsigned long)hw->pco[i],
+			       (unsigned long)hw->pci[i]);
+	}
+	if (!have_model) {
+		printf("model: none loaded\n");
+		return 0;
+	}
+	printf("model: %.*s, T=%u, in_bits=%u, %u layers, %lu bytes, crc 0x%08lx\n", model.notation_len,
+	       model.notation, model.timesteps, model.in_bits, model.n_layers, (unsigned long)model.size,
+	       (unsigned long)model.crc);
+	for (int i = 0; i < model.n_layers; i++) {
+		const ffs_layer_t *L = &model.layer[i];
+		printf("  layer %d: %ux%ux%u -> %ux%ux%u, nnz %lu, widths acc/mem/b/vth %u/%u/%u/%u\n", i, L->ci, L->h,
+		       L->w, L->co, L->ho, L->wo, (unsigned long)L->nnz, L->acc_bits, L->mem_bits, L->bias_bits,
+		       L->vth_bits);
+	}
+	return 0;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	(void)argc;
+	uint32_t addr, size;
+	if (parse_region(argv[1], FFS_HEADER_LEN, "model", &addr))
+		return -1;
+	const uint8_t *blob = (const uint8_t *)(uintptr_t)addr;
+	uint32_t avail = MAIN_RAM_BASE + MAIN_RAM_SIZE - addr;
+	size = ffs_announced_size(blob, avail);
+	if (!size || size > avail)
+		size = avail < FFS_HEADER_LEN ? avail : FFS_HEADER_LEN;   /* let the decoder name the problem */
+	if (size > ARENA_SIZE / 4)
+		return fail("model larger than a quarter of the firmware arena");
+	have_model = 0;
+	memcpy(arena, blob, size);                /* the model stays valid if its RAM is reused */
+	if (ffs_decode(arena, size, &model, err, sizeof(err)))
+		return fail(err);
+	uint32_t used = (size + 7) & ~7u;
+	if (ref_prepare(&ref, &model, arena + used, ARENA_SIZE - used, err, sizeof(err)))
+		return fail(err);
+	used += (ref.used + 7) & ~7u;
+	results = (uint32_t *)(arena + used);
+	used += 4 * CHUNK_FRAMES * (accel_result_words() ? accel_result_words() : 1);
+	if (accel_present()) {
+		const snn_hw_t *hw = accel_hw();
+		uint32_t *img = (uint32_t *)(arena + used), cap = (ARENA_SIZE - used) / 4;
+		uint32_t nw = loadimg_build(&model, hw, img, cap, err, sizeof(err));
+		if (!nw || accel_load(img, nw, err, sizeof(err)))
+			return fail(err);
+		printf("load: ok, %lu bytes, crc 0x%08lx, %lu image words in the accelerator\n", (unsigned long)size,
+		       (unsigned long)model.crc, (unsigned long)nw);
+	} else {
+		printf("load: ok, %lu bytes, crc 0x%08lx (no accelerator: CPU reference only)\n", (unsigned long)size,
+		       (unsigned long)model.crc);
+	}
+	have_model = 1;
+	return 0;
+}
+
+static int cmd_infer(int argc, char **argv)
+{
+	(void)argc;
+	uint32_t addr;
+	uint8_t cls;
+	int32_t readout[FFS_MAX_CHANNELS];
+	uint64_t cycles;
+	if (need_model() || parse_region(argv[1], ffs_frame_bytes(&model), "frame", &addr))
+		return -1;
+	if (accel_frames(addr, 1, &cls, readout, &cycles))
+		return -1;
+	printf("class %u\ncycles ", cls);
+	print_u64(cycles);
+	printf("\nreadout");
+	for (uint32_t c = 0; c < model.layer[model.n_layers - 1].co; c++)
+		printf(" %ld", (long)readout[c]);
+	printf("\n");
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	(void)argc;
+	static uint8_t cls[65536];
+	uint32_t addr, n;
+	uint64_t cycles;
+	if (need_model() || parse_count(argv[2], sizeof(cls), &n) ||
+	    parse_region(argv[1], n * ffs_frame_bytes(&model), "frames", &addr))
+		return -1;
+	if (accel_frames(addr, n, cls, NULL, &cycles))
+		return -1;
+	printf("pred");
+	for (uint32_t i = 0; i < n; i++)
+		printf(" %u", cls[i]);
+	printf("\ncycles ");
+	print_u64(cycles);
+	printf(" per_frame %lu\n", (unsigned long)(cycles / n));
+	return 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	const snn_hw_t *hw = accel_hw();
+	if (!hw)
+		return fail("this SoC has no accelerator");
+	printf("core cycles ");
+	print_u64(accel_cycles());
+	printf(" (since the last batch start)\n");
+	for (uint32_t i = 0; i < hw->n_layers; i++) {
+		uint32_t c[ACCEL_COUNTERS];
+		accel_layer_counters(i, c);
+		printf("layer %lu busy %lu stall %lu pairs %lu empty %lu\n", (unsigned long)i, (unsigned long)c[0],
+		       (unsigned long)c[1], (unsigned long)c[2], (unsigned long)c[3]);
+	}
+	return 0;
+}
+
+/* CPU reference over n frames: cycles per frame, classes and the last readout. */
+static uint64_t cpu_frames(uint32_t addr, uint32_t n, uint8_t *cls, int32_t *readout)
+{
+	uint32_t fb = ffs_frame_bytes(&model);
+	uint64_t t0 = cpu_cycles();
+	for (uint32_t i = 0; i < n; i++)
+		cls[i] = (uint8_t)ref_infer(&ref, (const uint8_t *)(uintptr_t)(addr + i * fb), readout);
+	return (cpu_cycles() - t0) / n;
+}
+
+static int cmd_selftest(int argc, char **argv)
+{
+	uint32_t addr, n = 1;
+	if (need_model() || (argc > 2 && parse_count(argv[2], 16, &n)) ||
+	    parse_region(argv[1], n * ffs_frame_bytes(&model), "frames", &addr))
+		return -1;
+	if (!accel_present())
+		return fail("this SoC has no accelerator to test");
+	uint32_t classes = model.layer[model.n_layers - 1].co, rw = accel_result_words(), fb = ffs_frame_bytes(&model);
+	int32_t want[FFS_MAX_CHANNELS];
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t f = addr + i * fb, c;
+		int wc = ref_infer(&ref, (const uint8_t *)(uintptr_t)f, want);
+		if (accel_run((const void *)(uintptr_t)f, 1, results, &c, err, sizeof(err)))
+			return fail(err);
+		if ((int)results[0] != wc || memcmp(&results[1], want, 4 * classes) != 0) {
+			printf("selftest: FAIL frame %lu: accelerator class %ld, CPU reference class %d\n", (unsigned long)i,
+			       (long)results[0], wc);
+			for (uint32_t k = 0; k < classes && k + 1 < rw; k++)
+				printf("  readout %lu: accelerator %ld, reference %ld\n", (unsigned long)k,
+				       (long)(int32_t)results[1 + k], (long)want[k]);
+			return -1;
+		}
+	}
+	printf("selftest: PASS, %lu frames, accelerator == CPU reference (class and %lu readouts)\n",
+	       (unsigned long)n, (unsigned long)classes);
+	return 0;
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+	uint32_t addr, n = 1;
+	uint8_t cls[4];
+	int32_t readout[FFS_MAX_CHANNELS];
+	if (need_model() || (argc > 2 && parse_count(argv[2], 4, &n)) ||
+	    parse_region(argv[1], n * ffs_frame_bytes(&model), "frames", &addr))
+		return -1;
+	uint64_t cpu = cpu_frames(addr, n, cls, readout), hw = 0;
+	printf("bench: cpu_cycles_per_frame ");
+	print_u64(cpu);
+	if (accel_present()) {
+		if (accel_frames(addr, n, NULL, NULL, &hw))
+			return -1;
+		hw /= n;
+		printf(" accel_cycles_per_frame ");
+		print_u64(hw);
+		printf(" speedup %lu", (unsigned long)(hw ? cpu / hw : 0));
+	}
+	printf("\n");
+	return 0;
+}
+
+static int cmd_reset(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	accel_reset();
+	have_model = 0;
+	printf("reset: accelerator reset, model unloaded\n");
+	return 0;
+}
+
+static const console_cmd_t commands[] = {
+	{"help", "", "list the commands", 0, 0, cmd_help},
+	{"info", "", "hardware configuration and the loaded model", 0, 0, cmd_info},
+	{"load", "<addr>", "check the .ffs model at addr (CRC, version, topology, widths) and load it", 1, 1, cmd_load},
+	{"infer", "<addr>", "one frame on the accelerator: class, cycles, readout", 1, 1, cmd_infer},
+	{"run", "<addr> <n>", "n frames on the accelerator: predictions and cycles per frame", 2, 2, cmd_run},
+	{"stats", "", "per-layer performance counters of the last batch", 0, 0, cmd_stats},
+	{"selftest", "<addr> [n]", "accelerator against the CPU reference on n stored frames", 1, 2, cmd_selftest},
+	{"bench", "<addr> [n]", "CPU reference vs accelerator cycles per frame", 1, 2, cmd_bench},
+	{"reset", "", "reset the accelerator and unload the model", 0, 0, cmd_reset},
+};
+static const int n_commands = sizeof(commands) / sizeof(commands[0]);
+
+/* ---------------------------------------------------------------- console loop */
+
+int main(void)
+{
+	static char line[CONSOLE_LINE_MAX];
+	unsigned len = 0;
+	int overflow = 0;
+	char prev = 0;
+#ifdef CONFIG_CPU_HAS_INTERRUPT
+	irq_setmask(0);
+	irq_setie(1);
+#endif
+	uart_init();
+	printf("\nFireFly-S console (%d commands, type help)\n" PROMPT, n_commands);
+	for (;;) {
+		char c = (char)getchar(), was = prev;
+		prev = c;
+		if (c == '\n' && was == '\r')
+			continue;                   /* CR LF from a terminal: one line */
+		if (c == '\r' || c == '\n') {
+			putchar('\n');
+			line[len] = 0;
+			if (overflow)
+				printf("error: line longer than %d characters\n", CONSOLE_LINE_MAX - 1);
+			else
+				console_dispatch(commands, n_commands, line);
+			len = 0;
+			overflow = 0;
+			fputs(PROMPT, stdout);
+		} else if (c == 0x7f || c == 0x08) {
+			if (len) {
+				len--;
+				fputs("\x08 \x08", stdout);
+			}
+		} else if ((unsigned char)c >= 0x20) {
+			if (len < CONSOLE_LINE_MAX - 1) {
+				line[len++] = c;
+				putchar(c);
+			} else {
+				overflow = 1;
+			}
+		}
+	}
+	return 0;
+}

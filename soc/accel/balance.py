@@ -1,0 +1,214 @@
+"""Automatic parallelism: choose (PCo, PCi) per layer from the golden model's measured work.
+
+    b = balance(model, budget=Budget(), images=None)   # images: calibration frames (default: random)
+    b.parallelism, b.cycles, b.bound, b.luts, b.brams
+
+The cost model follows the micro-architecture (docs/accelerator.md). Per layer and frame:
+  tokens  = positions * G * sum_planes max(1, chunks of PCi bits holding a spike)   (scanner, 1/cycle)
+  pairs_d = matched pairs / PCo (x imbalance)                                      (detector, 1/cycle)
+  loader  = positions * (kh*kw + 2)                                                (window reads)
+  neuron  = positions * G * T for a static first layer                             (T steps per current)
+and cycles_l = max(tokens, pairs_d, loader, neuron). Stages run concurrently, so cycles/frame =
+max_l cycles_l. The bound reported beside it is the issue's max_l work_l / PCo_l (work = golden matched
+pairs + bias operations). Resources come from a linear LUT/BRAM model fitted to yosys synth_xilinx runs.
+
+    python -m soc.accel.balance --model M.ffs [--dataset mnist] [--luts N --brams N]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sw import golden, spec
+
+from .config import VAL_PER_WORD, AccelConfig, LayerConfig
+
+IMBALANCE = 1.15            # detectors of a group see different numbers of pairs
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Accelerator share of the target FPGA. Default: Arty A7-35T (20,800 LUT, 50 RAMB36) minus the SoC
+    (~5.6k LUT, ~23 RAMB36) minus a 10% routing margin on LUTs."""
+    luts: int = 13_500
+    brams: float = 26.0
+
+
+@dataclass
+class Balanced:
+    parallelism: list
+    cycles: float                   # predicted steady-state cycles per frame
+    bound: float                    # max_l work_l / PCo_l
+    per_layer: list = field(default_factory=list)   # predicted cycles per layer
+    luts: int = 0
+    brams: float = 0.0
+
+
+def layer_inputs(model, images):
+    """Per layer, the binary input planes [P, N, H, W, C] the hardware scans."""
+    tr = golden.Trace()
+    golden.forward(model, images, trace=tr)
+    x0 = golden.encode_input(model, images)
+    if model.in_kind == spec.IN_STATIC:
+        x0 = spec.bit_planes(x0[0].astype(np.uint8), model.in_bits)
+    ins = [x0]
+    ins += [s for s in tr.spikes[:-1]]
+    return ins
+
+
+def chunk_counts(x, layer, pci):
+    """Mean over frames of sum over positions and planes of max(1, non-empty PCi chunks)."""
+    s = layer.shape
+    P, n = x.shape[:2]
+    cols = golden._im2col(x.reshape(P * n, *x.shape[2:]).astype(np.uint8), s.kh, s.kw, s.stride, s.pad,
+                          np.uint8)
+    cols = cols.reshape(P, n, -1, cols.shape[-1])
+    k = cols.shape[-1]
+    kch = -(-k // pci)
+    pad = np.zeros((*cols.shape[:-1], kch * pci - k), np.uint8)
+    ch = np.concatenate([cols, pad], -1).reshape(*cols.shape[:-1], kch, pci).any(-1).sum(-1)
+    return float(np.maximum(ch, 1).sum() / n)
+
+
+class Stats:
+    """Measured per-layer statistics of a model on calibration frames."""
+
+    def __init__(self, model, images):
+        self.model = model
+        self.n = len(images)
+        _, _, st = golden.run(model, images)
+        self.pairs = [s.matched_pairs / self.n for s in st]
+        self.work = [s.work / self.n for s in st]
+        self._inputs = layer_inputs(model, images)
+        self._cache = {}
+
+    def tokens_per_group(self, i, pci):
+        key = (i, pci)
+        if key not in self._cache:
+            self._cache[key] = chunk_counts(self._inputs[i], self.model.layers[i], pci)
+        return self._cache[key]
+
+
+def layer_cycles(lc: LayerConfig, pairs: float, tokens_per_group: float) -> float:
+    s = lc.shape
+    tokens = lc.groups * tokens_per_group
+    det = pairs / lc.pco * (IMBALANCE if lc.pco > 1 else 1.0)
+    loader = lc.positions * (lc.window + 2)
+    neuron = lc.positions * lc.groups * lc.timesteps if lc.static else 0
+    return max(tokens, det, loader, neuron)
+
+
+def layer_luts(lc: LayerConfig) -> float:
+    """Linear LUT model (fitted to yosys synth_xilinx on generated engines)."""
+    w = lc.widths
+    det = 3.0 * lc.pci + 2.0 * w.acc + 2.0 * w.mem + 2.0 * lc.base_width + 40
+    scan = lc.fan_in * lc.planes / 3.0 + lc.pci * lc.chunks / 2.0 + 4.0 * lc.chunks + 80
+    return scan + lc.pco * det
+
+
+def layer_brams(lc: LayerConfig) -> float:
+    """RAMB36 equivalents: value memories of >= 64 words map to block RAM (one RAMB18 per 512 words)."""
+    per = 0.5 * -(-lc.val_depth // 512) if lc.val_depth >= 64 else 0.0
+    return lc.pco * per
+
+
+def predict(model, cfg: AccelConfig, stats_or_golden, n=None, images=None) -> dict:
+    """Predicted cycles/frame and the bound for `cfg`; stats_or_golden: a Stats, or golden LayerStats + n."""
+    if isinstance(stats_or_golden, Stats):
+        st = stats_or_golden
+        per = [layer_cycles(lc, st.pairs[i], st.tokens_per_group(i, lc.pci)) for i, lc in enumerate(cfg.layers)]
+        work = st.work
+    else:
+        work = [s.work / n for s in stats_or_golden]
+        per = [max(w / lc.pco, lc.positions * (lc.window + 2)) for w, lc in zip(work, cfg.layers)]
+    bound = max(w / lc.pco for w, lc in zip(work, cfg.layers))
+    return {"cycles": max(per), "per_layer": per, "bound": bound}
+
+
+def _candidates(shape):
+    k = shape.fan_in
+    pcis = sorted({min(k, v) for v in (8, 16, 24, 32, 48, 64, 72, 96, 128, shape.ci, 2 * shape.ci)} - {0})
+    pcos = sorted({v for v in range(1, shape.co + 1) if -(-shape.co // v) != -(-shape.co // (v + 1))
+                   or v == shape.co})
+    return pcos, pcis
+
+
+def balance(model, budget: Budget = Budget(), images=None, seed: int = 0) -> Balanced:
+    """Greedy: repeatedly speed up the bottleneck layer by the upgrade with the best cycles saved per
+    LUT, until the budget is exhausted or nothing helps."""
+    if images is None:
+        from sw.random_model import random_inputs
+        images = random_inputs(np.random.default_rng(seed), model.shapes, 8, model.timesteps, model.in_kind)
+    st = Stats(model, images)
+    cands = [_candidates(l.shape) for l in model.layers]
+    choice = [[0, 0] for _ in model.layers]
+
+    def cfg_of(ch):
+        return AccelConfig.from_model(model, [(c[0][a], c[1][b]) for c, (a, b) in zip(cands, ch)])
+
+    def cost(cfg):
+        return sum(layer_luts(l) for l in cfg.layers), sum(layer_brams(l) for l in cfg.layers)
+
+    cfg = cfg_of(choice)
+    while True:
+        pred = predict(model, cfg, st)
+        per = pred["per_layer"]
+        worst = int(np.argmax(per))
+        best = None
+        luts0, _ = cost(cfg)
+        a, b = choice[worst]
+        for na, nb in ((a + 1, b), (a, b + 1), (a + 1, b + 1)):
+            if na >= len(cands[worst][0]) or nb >= len(cands[worst][1]):
+                continue
+            trial = [list(c) for c in choice]
+            trial[worst] = [na, nb]
+            tc = cfg_of(trial)
+            tl, tb = cost(tc)
+            if tl > budget.luts or tb > budget.brams:
+                continue
+            lc = tc.layers[worst]
+            gain = per[worst] - layer_cycles(lc, st.pairs[worst], st.tokens_per_group(worst, lc.pci))
+            if gain <= 0:
+                continue
+            score = gain / max(1.0, tl - luts0)
+            if best is None or score > best[0]:
+                best = (score, trial, tc)
+        if best is None:
+            break
+        choice, cfg = best[1], best[2]
+    pred = predict(model, cfg, st)
+    luts, brams = cost(cfg)
+    return Balanced(list(cfg.parallelism), pred["cycles"], pred["bound"], pred["per_layer"], int(luts), brams)
+
+
+def main(argv=None):
+    from sw.artifact import ArtifactError, Model
+    ap = argparse.ArgumentParser(prog="python -m soc.accel.balance", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--dataset", help="calibration frames from this data set's train split")
+    ap.add_argument("--frames", type=int, default=16)
+    ap.add_argument("--luts", type=int, default=Budget.luts)
+    ap.add_argument("--brams", type=float, default=Budget.brams)
+    args = ap.parse_args(argv)
+    try:
+        model = Model.load(args.model)
+    except ArtifactError as e:
+        ap.exit(1, f"error: {e}\n")
+    images = None
+    if args.dataset:
+        from sw.datasets import load
+        images = load(args.dataset, "train", timesteps=model.timesteps).images[:args.frames]
+    b = balance(model, Budget(args.luts, args.brams), images)
+    for i, (l, (pco, pci), c) in enumerate(zip(model.layers, b.parallelism, b.per_layer)):
+        print(f"  layer {i} {l.shape.token():<12} PCo {pco:>3} PCi {pci:>3}  predicted {c:>8.0f} cycles/frame")
+    print(f"parallelism {','.join(f'{a}x{b}' for a, b in b.parallelism)}")
+    print(f"predicted {b.cycles:.0f} cycles/frame, bound max_l work_l/PCo_l = {b.bound:.0f}, "
+          f"~{b.luts} LUT, ~{b.brams:.1f} RAMB36 (budget {args.luts} LUT, {args.brams} RAMB36)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""AccelCore: the spatial accelerator, one engine per layer, all layers running at once.
+
+    core = AccelCore(AccelConfig.from_model(model, [(pco, pci), ...]))
+
+Dataflow (docs/accelerator.md):
+    frames -> Unpacker -> FIFO -> Engine 0 -> FIFO -> Engine 1 -> ... -> Engine L-1 (readout) -> Results
+    load   -> Loader (writes every detector's memories; frames wait until load_done)
+
+Ports (docs/accel-interface.md):
+  load, frames           sink    [("data", 32)]
+  results                source  [("data", 32)], `last` on each frame's final word
+  idle, load_done        out     1
+  load_error             out     8
+  clear_counters         in      1
+  cycles                 out     64
+  busy[l], stall[l], pairs[l], empty[l]   out 32 per layer
+"""
+from migen import If, Module, Signal
+
+from litex.soc.interconnect import stream
+
+from .config import AccelConfig, bits_for
+from .engine import Engine
+from .frontend import Unpacker
+from .loader import Loader
+from .results import Results
+
+
+class AccelCore(Module):
+    def __init__(self, cfg: AccelConfig):
+        self.config = cfg
+        self.load = stream.Endpoint([("data", 32)])
+        self.frames = stream.Endpoint([("data", 32)])
+        self.results = stream.Endpoint([("data", 32)])
+        self.idle = Signal()
+        self.load_done = Signal()
+        self.load_error = Signal(8)
+        self.clear_counters = Signal()
+        self.cycles = Signal(64)
+
+        # # #
+
+        self.submodules.unpacker = unpacker = Unpacker(cfg)
+        self.engines = []
+        prev = unpacker.source
+        for i, lc in enumerate(cfg.layers):
+            fifo = stream.SyncFIFO([("data", lc.in_width)], cfg.fifo_depth)
+            eng = Engine(lc, cfg.det_fifo_depth)
+            setattr(self.submodules, f"fifo{i}", fifo)
+            setattr(self.submodules, f"engine{i}", eng)
+            self.comb += prev.connect(fifo.sink), fifo.source.connect(eng.sink), eng.clear.eq(self.clear_counters)
+            self.engines.append(eng)
+            prev = eng.source
+        self.submodules.collect = collect = Results(cfg.layers[-1])
+        self.comb += prev.connect(collect.sink), collect.source.connect(self.results)
+
+        self.submodules.loader = loader = Loader(cfg, [e.dets for e in self.engines])
+        self.comb += [
+            self.load.connect(loader.sink),
+            self.load_done.eq(loader.done), self.load_error.eq(loader.error),
+            self.frames.connect(unpacker.sink, omit={"valid", "ready"}),
+            unpacker.sink.valid.eq(self.frames.valid & loader.done),
+            self.frames.ready.eq(unpacker.sink.ready & loader.done),
+        ]
+
+        inflight = Signal(bits_for(1 << 16))
+        self.sync += If(unpacker.start & ~collect.done, inflight.eq(inflight + 1)
+                        ).Elif(collect.done & ~unpacker.start, inflight.eq(inflight - 1))
+        self.comb += self.idle.eq(inflight == 0)
+        self.sync += If(self.clear_counters, self.cycles.eq(0)).Else(self.cycles.eq(self.cycles + 1))
+
+        self.busy = [e.busy for e in self.engines]
+        self.stall = [e.stall for e in self.engines]
+        self.pairs = [e.pairs for e in self.engines]
+        self.empty = [e.empty for e in self.engines]
+
+    def ios(self):
+        """Top-level signals for standalone Verilog (rtlsim, synth)."""
+        s = set()
+        for ep in (self.load, self.frames, self.results):
+            s |= {ep.valid, ep.ready, ep.first, ep.last, ep.data}
+        s |= {self.idle, self.load_done, self.load_error, self.clear_counters, self.cycles}
+        for group in (self.busy, self.stall, self.pairs, self.empty):
+            s |= set(group)
+        return s

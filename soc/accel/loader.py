@@ -1,0 +1,103 @@
+"""Load-image loader: checks the header of docs/load-image.md and writes every detector memory.
+
+The image is a fixed sequence of sections, known at build time from the AccelConfig: header checks
+(magic, signature, layer count), per layer the descriptor (shape words compared for equality, the
+widths word compared field by field as model <= hardware), then per detector its chunk records, packed
+values and parameters, and the end marker. `first` restarts the sequence. The first failing check
+latches `error` (codes in soc.accel.loadimage) and disables further writes; `done` rises on a correct
+end marker and falls on `first` or on any extra word.
+
+Ports:
+  sink    [("data", 32)]   in   load image words (`first` on word 0)
+  done    1                out  a complete, accepted image is in the memories
+  error   8                out  0, or the first error code
+"""
+from migen import Case, Cat, If, Module, Signal
+
+from litex.soc.interconnect import stream
+
+from . import loadimage as li
+from .config import AccelConfig, bits_for
+from .detector import chunk_record_width
+
+
+def sections(cfg: AccelConfig, dets):
+    """[(kind, args)] in image order; `dets[l]` are layer l's Detector instances."""
+    out = [("eq", li.MAGIC, li.ERR_MAGIC), ("eq", cfg.signature, li.ERR_SIGNATURE),
+           ("eq", len(cfg.layers), li.ERR_LAYERS)]
+    for lc, ds in zip(cfg.layers, dets):
+        desc = lc.descriptor()
+        out += [("eq", v, li.ERR_TOPOLOGY) for v in desc[:4]]
+        out.append(("widths", lc.widths))
+        for det in ds:
+            mw = lc.mask_words * 32
+            out.append(("mem", det.chunk_wr, lc.chunk_depth, lc.chunk_words,
+                        lambda e, lc=lc, mw=mw: Cat(e[:lc.pci], e[mw:mw + lc.base_width])))
+            out.append(("mem", det.val_wr, lc.val_depth, 1, lambda e: e[:32]))
+            out.append(("mem", det.param_wr, lc.groups, 2,
+                        lambda e, lc=lc: Cat(e[:lc.widths.bias], e[32:32 + lc.widths.vth])))
+    out.append(("end",))
+    return out
+
+
+class Loader(Module):
+    def __init__(self, cfg: AccelConfig, dets):
+        self.sink = sink = stream.Endpoint([("data", 32)])
+        self.done = Signal()
+        self.error = Signal(8)
+        secs = sections(cfg, dets)
+        maxw = max(s[3] for s in secs if s[0] == "mem")
+        maxe = max(s[2] for s in secs if s[0] == "mem")
+
+        # # #
+
+        sec = Signal(bits_for(len(secs)))
+        cur = Signal(bits_for(len(secs)))
+        entry, wsub = Signal(bits_for(maxe)), Signal(bits_for(maxw))
+        buf = Signal(32 * maxw)
+        nbuf = Signal(32 * maxw)
+        word = sink.data
+        go = Signal()
+        self.comb += [
+            sink.ready.eq(1), go.eq(sink.valid),
+            If(sink.first, cur.eq(0)).Else(cur.eq(sec)),
+            nbuf.eq(Cat(buf[32:], word) if maxw > 1 else word),
+        ]
+
+        err_cur = Signal(8)
+        self.comb += If(sink.first, err_cur.eq(0)).Else(err_cur.eq(self.error))
+
+        def fail(code):
+            return If(err_cur == 0, self.error.eq(code))
+
+        cases = {}
+        for i, sc in enumerate(secs):
+            nxt = [sec.eq(i + 1), entry.eq(0), wsub.eq(0)]
+            if sc[0] == "eq":
+                cases[i] = [If(word != sc[1], fail(sc[2])), *nxt]
+            elif sc[0] == "widths":
+                w = sc[1]
+                fields = [(word[8 * f:8 * f + 8], v) for f, v in enumerate(w.as_tuple())]
+                bad = None
+                for fld, v in fields:
+                    bad = (fld > v) if bad is None else (bad | (fld > v))
+                cases[i] = [If(bad, fail(li.ERR_WIDTHS)), *nxt]
+            elif sc[0] == "mem":
+                _, port, n, wpe, mapper = sc
+                ent = nbuf[32 * (maxw - wpe):]
+                strobe = Signal()
+                self.comb += [port.adr.eq(entry), port.dat_w.eq(mapper(ent)),
+                              port.we.eq(strobe & (self.error == 0))]
+                self.comb += strobe.eq(go & (cur == i) & (wsub == wpe - 1))
+                cases[i] = [If(wsub == wpe - 1,
+                                wsub.eq(0),
+                                If(entry == n - 1, *nxt).Else(entry.eq(entry + 1))
+                            ).Else(wsub.eq(wsub + 1))]
+            else:   # end marker
+                cases[i] = [If(word != li.END, fail(li.ERR_END)).Elif(err_cur == 0, self.done.eq(1)),
+                            sec.eq(i + 1)]
+        cases["default"] = [fail(li.ERR_LENGTH), self.done.eq(0)]
+        self.sync += If(go,
+            buf.eq(nbuf),
+            If(sink.first, self.error.eq(0), self.done.eq(0), entry.eq(0), wsub.eq(0)),
+            Case(cur, cases))

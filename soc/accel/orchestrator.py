@@ -1,0 +1,154 @@
+"""Dataflow orchestrator of one engine: sliding-window input buffer, implicit im2col, loop order.
+
+Input pixels arrive in raster order (one word = planes x ci bits, bit p*ci + c) and are written to a
+circular RAM of `buffer_depth` words (>= (kh-1)*W + kw + W), at address n mod depth. For every output
+position (raster order, pre-pool) the window loader reads the kh*kw pixels (zeros outside the map: zero
+padding) into a shadow register while the scanner works on the previous window (double buffer). The
+scanner walks  co/PCo -> plane (t, or bit-plane b) -> chunks of PCi kernel bits, in kernel order
+(kh, kw, ci), and emits one token per chunk with any spike; chunks without spikes cost no cycle. A
+plane without any spike still emits one (empty) token, so the neuron update happens.
+
+Ports:
+  sink    [("data", planes*ci)]   in   input pixels
+  source  token_layout(lc)        out  chunk tokens, broadcast to the PCo detectors
+  busy                            out  a window is being scanned
+"""
+from migen import Array, Case, Cat, FSM, If, Memory, Module, NextState, NextValue, Signal
+
+from litex.soc.interconnect import stream
+
+from .config import LayerConfig, bits_for
+from .detector import token_layout
+
+
+def window_order(lc: LayerConfig):
+    """Python model of the token order for one frame, ignoring spikes: yields (oy, ox, g, plane)."""
+    for oy in range(lc.shape.conv_h):
+        for ox in range(lc.shape.conv_w):
+            for g in range(lc.groups):
+                for p in range(lc.planes):
+                    yield oy, ox, g, p
+
+
+class Orchestrator(Module):
+    def __init__(self, lc: LayerConfig):
+        s = lc.shape
+        pixw, depth, K, pci, kch = lc.in_width, lc.buffer_depth, lc.fan_in, lc.pci, lc.chunks
+        self.sink = sink = stream.Endpoint([("data", pixw)])
+        self.source = source = stream.Endpoint(token_layout(lc))
+        self.busy = Signal()
+        hw = s.h * s.w
+        aw = bits_for(depth - 1)
+
+        # # #
+
+        # ---- circular buffer and writer
+        mem = Memory(pixw, depth)
+        wp, rp = mem.get_port(write_capable=True), mem.get_port()
+        self.specials += mem, wp, rp
+        sw = bits_for(hw + depth + s.w * s.kh + s.pad * (s.w + 1)) + 2    # signed index width
+        wcount = Signal(bits_for(hw))
+        iy0 = Signal((sw, True), reset=-s.pad)
+        ix0 = Signal((sw, True), reset=-s.pad)
+        rowpix = Signal((sw, True), reset=-s.pad * s.w)     # iy0 * W
+        kyrow = Signal((sw, True), reset=-s.pad * s.w)      # (iy0 + ky) * W
+        limit = Signal((sw, True))
+        wsig = Signal((sw, True))
+        self.comb += [
+            wsig.eq(wcount),
+            limit.eq(rowpix + ix0 - s.pad + depth),          # <= lowest pixel still needed + depth
+            sink.ready.eq((wcount < hw) & (wsig < limit)),
+            wp.adr.eq(wcount[:aw] if aw <= len(wcount) else wcount), wp.dat_w.eq(sink.data),
+            wp.we.eq(sink.valid & sink.ready),
+        ]
+        wrap = Signal()
+        self.sync += If(wrap, wcount.eq(0)).Elif(sink.valid & sink.ready, wcount.eq(wcount + 1))
+
+        # ---- window loader: kh*kw reads per position into the shadow register
+        ky, kx = Signal(bits_for(s.kh)), Signal(bits_for(s.kw))
+        oy, ox = Signal(bits_for(s.conv_h)), Signal(bits_for(s.conv_w))
+        iy, ix, addr = Signal((sw, True)), Signal((sw, True)), Signal((sw, True))
+        inb, ok, issue = Signal(), Signal(), Signal()
+        p_valid, p_pad = Signal(), Signal()
+        shadow = Signal(lc.window * pixw)
+        act = Signal(lc.window * pixw)
+        act_valid, release, swap = Signal(), Signal(), Signal()
+        self.comb += [
+            iy.eq(iy0 + ky), ix.eq(ix0 + kx), addr.eq(kyrow + ix),
+            inb.eq((iy >= 0) & (iy < s.h) & (ix >= 0) & (ix < s.w)),
+            ok.eq(~inb | (addr < wsig)),
+            rp.adr.eq(addr[:aw]),
+        ]
+        self.sync += [
+            p_valid.eq(issue), p_pad.eq(~inb),
+            If(p_valid, shadow.eq(Cat(shadow[pixw:], rp.dat_r & Cat(*[~p_pad] * pixw)))
+               if lc.window > 1 else shadow.eq(rp.dat_r & Cat(*[~p_pad] * pixw))),
+        ]
+        fsm = FSM(reset_state="LOAD")
+        self.submodules.fsm = fsm
+        last_pos = (oy == s.conv_h - 1) & (ox == s.conv_w - 1)
+        fsm.act("LOAD",
+            issue.eq(ok),
+            If(ok,
+                If(kx == s.kw - 1,
+                    NextValue(kx, 0), NextValue(ky, ky + 1), NextValue(kyrow, kyrow + s.w),
+                    If(ky == s.kh - 1, NextState("FILLED"))
+                ).Else(NextValue(kx, kx + 1))))
+        next_row = [NextValue(ox, 0), NextValue(oy, oy + 1), NextValue(ix0, -s.pad),
+                    NextValue(iy0, iy0 + s.stride), NextValue(rowpix, rowpix + s.stride * s.w),
+                    NextValue(kyrow, rowpix + s.stride * s.w)]
+        next_col = [NextValue(ox, ox + 1), NextValue(ix0, ix0 + s.stride), NextValue(kyrow, rowpix)]
+        fsm.act("FILLED",
+            If(~p_valid & (~act_valid | release),
+                swap.eq(1), NextValue(ky, 0), NextValue(kx, 0),
+                If(last_pos, NextState("FRAME_END")
+                ).Elif(ox == s.conv_w - 1, *next_row, NextState("LOAD")
+                ).Else(*next_col, NextState("LOAD"))))
+        fsm.act("FRAME_END",
+            If(wcount == hw,
+                wrap.eq(1),
+                NextValue(ox, 0), NextValue(oy, 0), NextValue(ix0, -s.pad), NextValue(iy0, -s.pad),
+                NextValue(rowpix, -s.pad * s.w), NextValue(kyrow, -s.pad * s.w),
+                NextState("LOAD")))
+
+        # ---- scanner: groups -> planes -> non-empty chunks
+        g, p = Signal(lc.group_bits), Signal(lc.plane_bits)
+        gbase = Signal(lc.chunk_bits)
+        fresh, rem = Signal(reset=1), Signal(kch)
+        plane_vec = Signal(kch * pci)
+        slots = [act[i * pixw:(i + 1) * pixw] for i in range(lc.window)]
+        cands = [Cat(*[sl[q * s.ci:(q + 1) * s.ci] for sl in slots]) for q in range(lc.planes)]
+        self.comb += Case(p, {q: plane_vec.eq(c) for q, c in enumerate(cands)})
+        chunks = [plane_vec[j * pci:(j + 1) * pci] for j in range(kch)]
+        nz = Signal(kch)
+        cur = Signal(kch)
+        j = Signal(bits_for(kch - 1))
+        last = Signal()
+        self.comb += [
+            nz.eq(Cat(*[c != 0 for c in chunks])),
+            If(fresh, cur.eq(nz)).Else(cur.eq(rem)),
+            [If(cur[i], j.eq(i)) for i in reversed(range(kch))],
+            last.eq((cur & (cur - 1)) == 0),
+            source.valid.eq(act_valid),
+            source.spikes.eq(Array(chunks)[j]),
+            source.addr.eq(gbase + j),
+            source.group.eq(g),
+            source.plane.eq(p),
+            source.upd.eq(last & (p == lc.planes - 1) if lc.static else last),
+            release.eq(source.valid & source.ready & last & (p == lc.planes - 1) & (g == lc.groups - 1)),
+            self.busy.eq(act_valid),
+        ]
+        self.sync += [
+            If(source.valid & source.ready,
+                If(last,
+                    fresh.eq(1),
+                    If(p == lc.planes - 1,
+                        p.eq(0),
+                        If(g == lc.groups - 1, g.eq(0), gbase.eq(0)
+                        ).Else(g.eq(g + 1), gbase.eq(gbase + kch))
+                    ).Else(p.eq(p + 1))
+                ).Else(fresh.eq(0), rem.eq(cur & (cur - 1)))),
+            If(release, act_valid.eq(0)),
+            If(swap, act_valid.eq(1), act.eq(shadow)),
+        ]
+        assert K <= kch * pci

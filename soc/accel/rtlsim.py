@@ -1,0 +1,238 @@
+"""Run the generated accelerator RTL under Verilator on real data and compare with the golden model.
+
+    python -m soc.accel.rtlsim --model M.ffs --dataset mnist --split test [--offset K] [--limit N]
+                               [--parallelism 8x9,16x72,...] [--stall PCT] --json OUT
+
+The Verilator model is built once per (generated Verilog + harness) hash under build/rtlsim/. The C++
+harness (soc/accel/harness/tb.cpp) streams the load image and all frames from a file with valid/ready
+and writes every result word to a file; Python only packs the inputs and reads the outputs.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from migen import Array, Module, Signal
+from migen.fhdl.verilog import convert
+
+from sw import frames as framepack
+from sw import golden
+from sw.artifact import ArtifactError, Model
+
+from . import loadimage
+from .config import AccelConfig, ConfigError
+from .core import AccelCore
+
+ROOT = Path(__file__).resolve().parents[2]
+HARNESS = Path(__file__).with_name("harness") / "tb.cpp"
+BUILD = ROOT / "build" / "rtlsim"
+IN_MAGIC = 0x49534646
+COUNTERS = ("busy", "stall", "pairs", "empty")
+
+
+class SimTop(Module):
+    """The core with plainly named top-level ports and a counter read mux (cnt_sel -> cnt_data)."""
+
+    def __init__(self, cfg: AccelConfig):
+        self.submodules.core = core = AccelCore(cfg)
+        io = {}
+        for name, w in [("load_valid", 1), ("load_first", 1), ("load_data", 32), ("frames_valid", 1),
+                        ("frames_last", 1), ("frames_data", 32), ("results_ready", 1), ("clear_counters", 1),
+                        ("cnt_sel", 8), ("load_ready", 1), ("frames_ready", 1), ("results_valid", 1),
+                        ("results_last", 1), ("results_data", 32), ("load_done", 1), ("load_error", 8),
+                        ("idle", 1), ("cycles", 64), ("cnt_data", 32)]:
+            io[name] = Signal(w, name=name)
+        self.io = set(io.values())
+        c = core
+        flat = [getattr(c, k)[l] for l in range(len(cfg.layers)) for k in COUNTERS]
+        self.comb += [
+            c.load.valid.eq(io["load_valid"]), c.load.first.eq(io["load_first"]), c.load.data.eq(io["load_data"]),
+            io["load_ready"].eq(c.load.ready),
+            c.frames.valid.eq(io["frames_valid"]), c.frames.last.eq(io["frames_last"]),
+            c.frames.data.eq(io["frames_data"]), io["frames_ready"].eq(c.frames.ready),
+            io["results_valid"].eq(c.results.valid), io["results_last"].eq(c.results.last),
+            io["results_data"].eq(c.results.data), c.results.ready.eq(io["results_ready"]),
+            c.clear_counters.eq(io["clear_counters"]),
+            io["load_done"].eq(c.load_done), io["load_error"].eq(c.load_error), io["idle"].eq(c.idle),
+            io["cycles"].eq(c.cycles), io["cnt_data"].eq(Array(flat)[io["cnt_sel"]]),
+        ]
+
+
+def verilog(cfg: AccelConfig) -> str:
+    top = SimTop(cfg)
+    return str(convert(top, ios=top.io, name="top"))
+
+
+def build(cfg: AccelConfig, quiet: bool = True) -> Path:
+    """Verilate the core for `cfg` (cached by hash); returns the simulator executable."""
+    src = verilog(cfg)
+    key = hashlib.sha256(src.encode() + HARNESS.read_bytes()).hexdigest()[:16]
+    d = BUILD / key
+    exe = d / "obj_dir" / "Vtop"
+    if exe.exists():
+        return exe
+    tmp = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=BUILD.mkdir(parents=True, exist_ok=True) or BUILD))
+    (tmp / "top.v").write_text(src)
+    cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-O2", "--x-assign", "fast", "--x-initial", "fast",
+           "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-WIDTH", "--top-module", "top",
+           "-CFLAGS", "-O1", "top.v", str(HARNESS)]
+    out = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"verilator failed in {tmp}:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+    if d.exists():
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        tmp.rename(d)
+    return exe
+
+
+@dataclass
+class SimResult:
+    status: int                 # 0 ok, 1 load error, 2 timeout
+    load_error: int
+    readout: np.ndarray         # [N, classes] int64
+    predictions: np.ndarray     # [N]
+    done: np.ndarray            # completion cycle per frame (since counters were cleared)
+    counters: list              # per layer {busy, stall, pairs, empty}
+    cycles: int
+    start: int
+
+    @property
+    def latency_cycles(self) -> int:
+        return int(self.done[0] - self.start) if len(self.done) else 0
+
+    @property
+    def cycles_per_frame(self) -> float:
+        """Steady state: the mean completion interval over the second half of the run."""
+        n = len(self.done)
+        if n < 2:
+            return float(self.latency_cycles)
+        a = n // 2 if n >= 4 else 0
+        return float(self.done[-1] - self.done[a]) / (n - 1 - a)
+
+
+def simulate(cfg: AccelConfig, load_words, frame_words: np.ndarray, stall_pct: int = 0, seed: int = 1,
+             max_cycles_per_frame: int = 2_000_000, progress=None) -> SimResult:
+    """Stream `load_words` then frames [N, frame_words] through the Verilated core."""
+    exe = build(cfg)
+    n, fw = frame_words.shape
+    rw, nl = cfg.result_words, len(cfg.layers)
+    with tempfile.TemporaryDirectory(dir=BUILD) as td:
+        fin, fout = Path(td) / "in.bin", Path(td) / "out.bin"
+        hdr = np.array([IN_MAGIC, len(load_words), n, fw, rw, nl, stall_pct, seed, max_cycles_per_frame],
+                       np.uint32)
+        fin.write_bytes(hdr.tobytes() + np.asarray(load_words, np.uint32).tobytes()
+                        + np.ascontiguousarray(frame_words, np.uint32).tobytes())
+        proc = subprocess.Popen([str(exe), str(fin), str(fout)], stdout=subprocess.PIPE, text=True)
+        for line in proc.stdout:
+            if line.startswith("progress") and progress is not None:
+                progress(int(line.split()[1]))
+        if proc.wait() != 0:
+            raise RuntimeError(f"simulator {exe} exited with {proc.returncode}")
+        out = np.frombuffer(fout.read_bytes(), np.uint32)
+    status, lerr, nres = int(out[0]), int(out[1]), int(out[2])
+    res = out[3:3 + nres].astype(np.int32).astype(np.int64)
+    pos = 3 + nres
+    done = out[pos:pos + 2 * n].astype(np.uint64)
+    done = (done[0::2] | (done[1::2] << np.uint64(32))).astype(np.int64)
+    pos += 2 * n
+    cnt = out[pos:pos + 4 * nl].reshape(nl, 4)
+    pos += 4 * nl
+    cycles = int(out[pos]) | int(out[pos + 1]) << 32
+    start = int(out[pos + 2]) | int(out[pos + 3]) << 32
+    k = nres // rw
+    rows = res[:k * rw].reshape(k, rw)
+    return SimResult(status, lerr, rows[:, 1:], rows[:, 0], done[:k],
+                     [dict(zip(COUNTERS, map(int, c))) for c in cnt], cycles, start)
+
+
+def parse_parallelism(text: str):
+    try:
+        return [tuple(int(v) for v in item.split("x")) for item in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--parallelism {text!r}: expected PCOxPCI per layer, comma-separated") from None
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m soc.accel.rtlsim", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", required=True, help="model artifact (.ffs)")
+    ap.add_argument("--dataset", required=True, choices=["mnist", "fashion-mnist", "cifar10", "dvs-gesture"])
+    ap.add_argument("--split", default="test", choices=["train", "test"])
+    ap.add_argument("--offset", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--parallelism", help="PCOxPCI per layer, e.g. 8x9,16x72 (default: balance())")
+    ap.add_argument("--stall", type=int, default=0, help="random valid/ready stall percentage")
+    ap.add_argument("--json", help="write the result JSON here")
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args(argv)
+    if args.offset < 0 or (args.limit is not None and args.limit < 1) or not 0 <= args.stall < 100:
+        ap.error("--offset must be >= 0, --limit >= 1, --stall in 0..99")
+    try:
+        model = Model.load(args.model)
+        par = parse_parallelism(args.parallelism) if args.parallelism else None
+        cfg = AccelConfig.from_model(model, par)
+    except (ArtifactError, ConfigError, ValueError) as e:
+        ap.exit(1, f"error: {e}\n")
+    from sw.datasets import load
+    ds = load(args.dataset, args.split, timesteps=model.timesteps)
+    if args.offset >= len(ds.images):
+        ap.error(f"--offset {args.offset}: the {args.split} split has {len(ds.images)} frames")
+    end = len(ds.images) if args.limit is None else min(len(ds.images), args.offset + args.limit)
+    images, labels = ds.images[args.offset:end], ds.labels[args.offset:end]
+    print(f"rtlsim: parallelism {cfg.parallelism}; building (cached under {BUILD})", flush=True)
+    t0 = time.perf_counter()
+    build(cfg)
+    t_build = time.perf_counter() - t0
+    gp, gread, gstats = golden.run(model, images)
+    words = framepack.pack(images, model.in_kind, model.timesteps)
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(images), desc="rtl", unit="frame")
+    last = [0]
+
+    def progress(k):
+        if bar is not None:
+            bar.update(k - last[0])
+            last[0] = k
+    t1 = time.perf_counter()
+    r = simulate(cfg, loadimage.build(model, cfg), words, stall_pct=args.stall, progress=progress)
+    t_sim = time.perf_counter() - t1
+    if bar is not None:
+        bar.update(len(r.predictions) - last[0])
+        bar.close()
+    n = len(images)
+    ok = len(r.predictions) == n and r.status == 0
+    agree = float(np.mean(r.predictions == gp)) if ok else 0.0
+    exact = bool(ok and np.array_equal(r.readout, gread))
+    from .balance import predict
+    pred = predict(model, cfg, gstats, n)
+    rep = {"model": args.model, "dataset": args.dataset, "split": args.split, "offset": args.offset, "n": n,
+           "status": r.status, "load_error": r.load_error, "parallelism": cfg.parallelism,
+           "predictions": r.predictions.tolist(), "agreement": agree, "readout_exact": exact,
+           "accuracy": float(np.mean(r.predictions == labels)) if ok else 0.0,
+           "cycles_per_frame": r.cycles_per_frame, "latency_cycles": r.latency_cycles,
+           "bound_cycles_per_frame": pred["bound"], "predicted_cycles_per_frame": pred["cycles"],
+           "layers": [dict(c, layer=l.shape.token(), pairs_golden=s.matched_pairs, work_golden=s.work)
+                      for c, l, s in zip(r.counters, cfg.layers, gstats)],
+           "build_seconds": t_build, "sim_seconds": t_sim}
+    print(f"rtlsim: {n} frames, status {r.status}, agreement {100 * agree:.2f}%, readout exact {exact}, "
+          f"cycles/frame {r.cycles_per_frame:.0f} (bound {pred['bound']:.0f}), latency {r.latency_cycles}, "
+          f"sim {t_sim:.1f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rep, indent=1))
+    return 0 if ok and agree == 1.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

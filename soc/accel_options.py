@@ -1,0 +1,47 @@
+"""The accelerator's command-line options (one argument group) and its config from a model artifact.
+
+    add_accel_args(parser)                  # argparse or LiteXArgumentParser
+    model, cfg = accel_config_from_args(args, parser.error)
+"""
+from __future__ import annotations
+
+
+def add_accel_args(parser, model_required: bool = True):
+    g = parser.add_argument_group(title="SNN accelerator")
+    g.add_argument("--model", required=model_required, help="model artifact (.ffs): its topology and widths "
+                   "size the generated accelerator")
+    g.add_argument("--accel-parallelism", default=None, metavar="PCOxPCI,...",
+                   help="per-layer parallelism, e.g. 4x9,8x36,8x48,16x32,16x32,10x32 (default: soc.accel.balance)")
+    g.add_argument("--accel-fifo-depth", type=int, default=None, help="pixels buffered between engines")
+    return g
+
+
+def parse_parallelism(text: str):
+    out = []
+    for tok in text.split(","):
+        a, sep, b = tok.strip().lower().partition("x")
+        if not sep or not a.isdigit() or not b.isdigit():
+            raise ValueError(f"--accel-parallelism token {tok!r}: expected PCOxPCI, e.g. 8x36")
+        out.append((int(a), int(b)))
+    return out
+
+
+def accel_config(model, parallelism=None, fifo_depth=None):
+    from soc.accel.config import AccelConfig
+    kw = {} if fifo_depth is None else {"fifo_depth": fifo_depth}
+    return AccelConfig.from_model(model, parallelism, **kw)
+
+
+def accel_config_from_args(args, error):
+    """(Model, AccelConfig); CLI mistakes go to error(msg) (parser.error)."""
+    from soc.accel.config import ConfigError
+    from sw.artifact import ArtifactError, Model
+    try:
+        model = Model.load(args.model)
+    except ArtifactError as e:
+        error(str(e))
+    try:
+        par = parse_parallelism(args.accel_parallelism) if args.accel_parallelism else None
+        return model, accel_config(model, par, args.accel_fifo_depth)
+    except (ValueError, ConfigError) as e:
+        error(str(e))

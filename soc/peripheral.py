@@ -1,0 +1,199 @@
+"""The SNN accelerator as a LiteX peripheral: CSRs, three Wishbone DMA masters and an IRQ.
+
+    add_snn_accel(soc, AccelConfig.from_model(model, parallelism), name="snn")
+
+Data paths (every word is the CPU's 32-bit little-endian view of memory):
+    load_base  .. +load_words   --WishboneDMAReader-->  core.load     (`first` on word 0)
+    frames_base.. +count frames --WishboneDMAReader-->  core.frames   (`last` on each frame's last word)
+    core.results                --WishboneDMAWriter-->  results_base .. +count * RESULT_WORDS words
+
+A DMA starts when its enable goes 0 -> 1 and stays done until enable is cleared (LiteX DMA style).
+The IRQ (EventManager) fires when a load image has been consumed and when a batch's results are all
+in memory. Hardware parameters reach C as soc.h constants ({NAME}_ACCEL_*, {NAME}_L<i>_DESC<j>).
+"""
+from __future__ import annotations
+
+from migen import If, ResetInserter, Signal
+
+from litex.gen import LiteXModule
+from litex.soc.cores.dma import WishboneDMAReader, WishboneDMAWriter
+from litex.soc.integration.doc import ModuleDoc
+from litex.soc.interconnect import wishbone
+from litex.soc.interconnect.csr import CSRField, CSRStatus, CSRStorage
+from litex.soc.interconnect.csr_eventmanager import EventManager, EventSourcePulse
+
+LAYER_COUNTERS = ("busy", "stall", "pairs", "empty")
+
+
+class SNNAccel(LiteXModule):
+    """CSR/DMA/IRQ shell around an AccelCore (soc/accel/core.py).
+
+    Ports: load_bus, frames_bus, results_bus (wishbone.Interface, masters, word addressing).
+    """
+    def __init__(self, core, load_bus, frames_bus, results_bus):
+        cfg = core.config
+        n_layers = len(cfg.layers)
+        self.intro = ModuleDoc(title="SNN accelerator", body=(
+            "FireFly-S dual-side sparse SNN accelerator. Software writes a load image (weights laid out "
+            "for this hardware, docs/load-image.md) with the load DMA, then runs batches of input frames "
+            "with the frames/results DMAs. Each frame yields 1 + classes result words: the class, then "
+            "the signed readout accumulators. Performance counters are per layer, selected by "
+            "``layer_sel``."))
+
+        # Control ----------------------------------------------------------------------------------
+        self._control = CSRStorage(description="Accelerator control.", fields=[
+            CSRField("reset", size=1, pulse=True, description="Write ``1``: reset the core and the DMAs "
+                     "(the weights must be loaded again)."),
+            CSRField("clear", size=1, pulse=True, description="Write ``1``: zero every performance counter "
+                     "and ``run_cycles``."),
+            CSRField("latch", size=1, pulse=True, description="Write ``1``: copy the free-running ``cycles`` "
+                     "counter into the ``cycles`` register."),
+        ])
+        self._status = CSRStatus(description="Accelerator status.", fields=[
+            CSRField("idle", size=1, description="No frame is in flight in any layer."),
+            CSRField("load_done", size=1, description="A complete, accepted load image is in the weight "
+                     "memories."),
+            CSRField("load_dma_done", size=1, description="The load DMA has read ``load_words`` words."),
+            CSRField("run_done", size=1, description="The results DMA has written every result word of the "
+                     "batch."),
+            CSRField("frames_dma_done", size=1, description="The frames DMA has read every frame."),
+            CSRField("reserved", size=3, description="Reads 0."),
+            CSRField("load_error", size=8, description="0 = ok, else the core's refusal code for the load "
+                     "image (docs/load-image.md: 1 magic, 2 signature, 3 layers, 4 topology, 5 widths, "
+                     "6 end marker, 7 truncated)."),
+        ])
+        # Load DMA ---------------------------------------------------------------------------------
+        self._load_base = CSRStorage(32, description="Byte address of the load image (word aligned).")
+        self._load_words = CSRStorage(32, description="Length of the load image in 32-bit words.")
+        self._load_enable = CSRStorage(1, description="Write ``0`` then ``1`` to start the load DMA; it "
+                                       "stays done until cleared.")
+        # Batch DMAs -------------------------------------------------------------------------------
+        self._frames_base = CSRStorage(32, description="Byte address of the first input frame (word aligned); "
+                                       "frames are ``FRAME_WORDS`` words each, back to back.")
+        self._results_base = CSRStorage(32, description="Byte address where the results are written: "
+                                        "``RESULT_WORDS`` words per frame.")
+        self._count = CSRStorage(16, description="Number of frames in the batch.")
+        self._run_enable = CSRStorage(1, description="Write ``0`` then ``1`` to start a batch (frames and "
+                                      "results DMAs together).")
+        self._run_cycles = CSRStatus(32, description="Cycles from the batch start to its last result word in "
+                                     "memory (zeroed by ``control.clear``).")
+        # Counters ---------------------------------------------------------------------------------
+        self._cycles = CSRStatus(64, description="The core's cycle counter, as of the last ``control.latch``.")
+        self._layer_sel = CSRStorage(8, description=f"Layer (0..{n_layers - 1}) shown by the ``layer_*`` "
+                                     "counter registers.")
+        self._layer_busy = CSRStatus(32, description="Selected layer: cycles busy.")
+        self._layer_stall = CSRStatus(32, description="Selected layer: cycles stalled by back-pressure.")
+        self._layer_pairs = CSRStatus(32, description="Selected layer: matched (weight, spike) pairs.")
+        self._layer_empty = CSRStatus(32, description="Selected layer: chunks with no match.")
+        # IRQ --------------------------------------------------------------------------------------
+        self.ev = EventManager()
+        self.ev.load = EventSourcePulse(description="The load DMA finished (check ``status.load_error``).")
+        self.ev.run = EventSourcePulse(description="A batch finished: every result word is in memory.")
+        self.ev.finalize()
+
+        # # #
+
+        reset = self._control.fields.reset
+        self.core = core = ResetInserter()(core)
+        self.comb += core.reset.eq(reset)
+        self.load_dma = load_dma = ResetInserter()(WishboneDMAReader(load_bus, endianness="big"))
+        self.frames_dma = frames_dma = ResetInserter()(WishboneDMAReader(frames_bus, endianness="big"))
+        self.results_dma = results_dma = ResetInserter()(WishboneDMAWriter(results_bus, endianness="big"))
+        # endianness="big" leaves bus words untouched: the stream word is the CPU's uint32 view.
+        load_dma.add_ctrl()
+        frames_dma.add_ctrl()
+        results_dma.add_ctrl(ready_on_idle=0)    # back-pressure results until a batch is armed
+        self.comb += [m.reset.eq(reset) for m in (load_dma, frames_dma, results_dma)]
+        self.comb += [
+            load_dma.base.eq(self._load_base.storage),
+            load_dma.length.eq(self._load_words.storage << 2),
+            load_dma.enable.eq(self._load_enable.storage),
+            frames_dma.base.eq(self._frames_base.storage),
+            frames_dma.length.eq((self._count.storage * cfg.frame_words) << 2),
+            frames_dma.enable.eq(self._run_enable.storage),
+            results_dma.base.eq(self._results_base.storage),
+            results_dma.length.eq((self._count.storage * cfg.result_words) << 2),
+            results_dma.enable.eq(self._run_enable.storage),
+        ]
+        # Streams: word counters mark load `first` and frame `last`.
+        load_word = Signal(32)
+        frame_word = Signal(max=max(2, cfg.frame_words))
+        self.comb += [
+            core.load.valid.eq(load_dma.source.valid), core.load.data.eq(load_dma.source.data),
+            core.load.first.eq(load_word == 0), load_dma.source.ready.eq(core.load.ready),
+            core.frames.valid.eq(frames_dma.source.valid), core.frames.data.eq(frames_dma.source.data),
+            core.frames.last.eq(frame_word == cfg.frame_words - 1),
+            frames_dma.source.ready.eq(core.frames.ready),
+            # results: data only; the writer ends on its own length, not on each frame's `last`.
+            results_dma.sink.valid.eq(core.results.valid), results_dma.sink.data.eq(core.results.data),
+            core.results.ready.eq(results_dma.sink.ready),
+        ]
+        self.sync += [
+            If(~self._load_enable.storage | reset, load_word.eq(0)
+               ).Elif(core.load.valid & core.load.ready, load_word.eq(load_word + 1)),
+            If(~self._run_enable.storage | reset, frame_word.eq(0)
+               ).Elif(core.frames.valid & core.frames.ready,
+                      If(frame_word == cfg.frame_words - 1, frame_word.eq(0)).Else(frame_word.eq(frame_word + 1))),
+        ]
+        # Status, cycles, counters.
+        run_cycles = Signal(32)
+        self.sync += If(self._control.fields.clear | reset, run_cycles.eq(0)
+                        ).Elif(self._run_enable.storage & ~results_dma.done, run_cycles.eq(run_cycles + 1))
+        self.comb += [
+            core.clear_counters.eq(self._control.fields.clear | reset),
+            self._status.fields.idle.eq(core.idle),
+            self._status.fields.load_done.eq(core.load_done),
+            self._status.fields.load_dma_done.eq(load_dma.done),
+            self._status.fields.run_done.eq(results_dma.done),
+            self._status.fields.frames_dma_done.eq(frames_dma.done),
+            self._status.fields.load_error.eq(core.load_error),
+            self._run_cycles.status.eq(run_cycles),
+        ]
+        self.sync += If(self._control.fields.latch, self._cycles.status.eq(core.cycles))
+        for name in LAYER_COUNTERS:
+            group = getattr(core, name)
+            csr = getattr(self, f"_layer_{name}")
+            cases = [If(self._layer_sel.storage == i, csr.status.eq(sig)) for i, sig in enumerate(group)]
+            self.sync += cases
+        # IRQ on the rising edges of the DMA done flags.
+        load_done_d, run_done_d = Signal(), Signal()
+        self.sync += load_done_d.eq(load_dma.done), run_done_d.eq(results_dma.done)
+        self.comb += [
+            self.ev.load.trigger.eq(load_dma.done & ~load_done_d),
+            self.ev.run.trigger.eq(results_dma.done & ~run_done_d),
+        ]
+
+
+def layer_descriptors(cfg):
+    """{name: value} of every layer's hardware descriptor words (docs/load-image.md)."""
+    out = {}
+    for i, lc in enumerate(cfg.layers):
+        for j, word in enumerate(lc.descriptor()):
+            out[f"L{i}_DESC{j}"] = word
+    return out
+
+
+def add_snn_accel(soc, core_config, name="snn"):
+    """Attach an AccelCore generated from `core_config` (soc.accel.config.AccelConfig) to `soc`.
+
+    Adds `soc.<name>` (CSRs + EventManager IRQ), three Wishbone DMA masters on soc.dma_bus (or
+    soc.bus), and the constants <NAME>_ACCEL_* (config.constants()) and <NAME>_L<i>_DESC<j>.
+    """
+    from soc.accel.core import AccelCore
+    soc.check_if_exists(name)
+    buses = []
+    for role in ("load", "frames", "results"):
+        bus = wishbone.Interface(data_width=soc.bus.data_width,
+                                 adr_width=soc.bus.get_address_width(standard="wishbone"), addressing="word")
+        buses.append(bus)
+    periph = SNNAccel(AccelCore(core_config), *buses)
+    soc.add_module(name=name, module=periph)
+    dma_bus = getattr(soc, "dma_bus", soc.bus)
+    for role, bus in zip(("load", "frames", "results"), buses):
+        dma_bus.add_master(name=f"{name}_{role}", master=bus)
+    if soc.irq.enabled:
+        soc.irq.add(name, use_loc_if_exists=True)
+    prefix = name.upper()
+    for key, value in {**core_config.constants(), **layer_descriptors(core_config)}.items():
+        soc.add_constant(f"{prefix}_{key}", value)
+    return periph

@@ -1,0 +1,222 @@
+"""Cached litex_sim builds of soc/targets/sim.py, RAM images, and running the simulation.
+
+    b = build(cfg)                       # Verilator model + BIOS + firmware, cached by input hash
+    with Simulation(b, regions) as sim:  # regions: [(address, bytes)], preloaded into main RAM
+        sim.console.command("info")
+
+The hash covers every Python source the SoC is generated from (soc/, soc/accel/, soc/targets/sim.py),
+the accelerator config, the trace option and the LiteX version. Main RAM is initialized with
+$readmemh from a file that Verilator reads when the simulation starts; each run writes its own copy
+in a private run directory, so firmware, model and frames change without a rebuild.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAMP = ".complete"
+
+
+class SimError(RuntimeError):
+    """The simulation could not be built or run; the message names the failing step."""
+
+
+@dataclass
+class SimBuild:
+    dir: Path
+    gateware: Path
+    csr_json: Path
+    firmware: object          # soc.firmware_build.Firmware
+    main_ram: tuple           # (origin, size)
+    key: str
+    seconds: float            # wall time of this call (build or cache hit)
+    cached: bool
+    trace: bool
+
+
+def _sources():
+    files = sorted((ROOT / "soc").glob("*.py")) + sorted((ROOT / "soc" / "accel").rglob("*.py"))
+    return files + [ROOT / "soc" / "targets" / "sim.py"]
+
+
+def build_key(cfg, trace: bool) -> str:
+    import litex
+    h = hashlib.sha256()
+    for f in _sources():
+        h.update(str(f.relative_to(ROOT)).encode())
+        h.update(f.read_bytes())
+    desc = "none" if cfg is None else f"{cfg.describe()};fifo{cfg.fifo_depth};det{cfg.det_fifo_depth}"
+    from soc.targets.sim import MAIN_RAM_SIZE
+    h.update(f"{desc};trace={trace};litex={getattr(litex, '__version__', '2024.12')};ram={MAIN_RAM_SIZE}".encode())
+    return h.hexdigest()[:16]
+
+
+def tool_path() -> None:
+    """Put this interpreter's bin dir (meson, ninja of the venv) on PATH for LiteX's build steps."""
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def _generate(cfg, out: Path, trace: bool, jobs: int, log):
+    """Generate the SoC (Verilog, BIOS, headers) and compile the Verilator model in out/."""
+    from litex.build.sim.config import SimConfig
+    from litex.soc.integration.builder import Builder
+    from soc.targets.sim import SYS_CLK_FREQ, SimSoC
+
+    soc = SimSoC(accel_config=cfg, trace=trace)
+    sim_config = SimConfig()
+    sim_config.add_clocker("sys_clk", freq_hz=SYS_CLK_FREQ)
+    sim_config.add_module("serial2console", "serial")
+    builder = Builder(soc, output_dir=str(out), csr_json=str(out / "csr.json"), generate_doc=False)
+    builder.build(sim_config=sim_config, run=False, jobs=jobs, threads=1, opt_level="O3", trace=trace,
+                  trace_fst=trace, interactive=False)
+    gw = out / "gateware"
+    log(f"[sim] compiling the Verilator model in {gw} (a few minutes on 2 cores)")
+    r = subprocess.run(["bash", "build_sim.sh"], cwd=gw, capture_output=True, text=True)
+    if r.returncode != 0 or not (gw / "obj_dir" / "Vsim").exists():
+        errs = [l for l in (r.stdout + r.stderr).splitlines() if "error" in l.lower()][-20:]
+        raise SimError("Verilator build failed in {}:\n{}".format(gw, "\n".join(errs)))
+
+
+def build(cfg, trace: bool = False, root="build/sim", jobs: int = 2, log=print) -> SimBuild:
+    """The cached simulation for accelerator config `cfg` (None: SoC without the accelerator)."""
+    from soc.firmware_build import FirmwareError, build_firmware
+    t0 = time.monotonic()
+    tool_path()
+    key = build_key(cfg, trace)
+    out = (ROOT / root / key) if not Path(root).is_absolute() else Path(root) / key
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)          # one builder per configuration at a time
+        cached = (out / STAMP).exists()
+        if not cached:
+            log(f"[sim] building SoC {key} (no cached build)")
+            _generate(cfg, out, trace, jobs, log)
+            (out / STAMP).write_text(time.strftime("%Y-%m-%d %H:%M:%S"))
+        try:
+            fw = build_firmware(out, out / "firmware", out / "csr.json", jobs=jobs)
+        except FirmwareError as e:
+            raise SimError(str(e)) from None
+    mem = json.loads((out / "csr.json").read_text())["memories"]["main_ram"]
+    dt = time.monotonic() - t0
+    log(f"[sim] SoC {key}: {'cached' if cached else 'built'} in {dt:.1f} s, firmware {fw.size} bytes")
+    return SimBuild(out, out / "gateware", out / "csr.json", fw, (mem["base"], mem["size"]), key, dt, cached, trace)
+
+
+def write_ram_init(path: Path, origin: int, size: int, regions) -> None:
+    """$readmemh words (little-endian 32-bit) of main RAM from [(address, bytes)]; checks overlaps."""
+    end = 0
+    spans = sorted((a, a + len(b)) for a, b in regions)
+    for (a0, a1), (b0, _) in zip(spans, spans[1:]):
+        if a1 > b0:
+            raise SimError(f"RAM regions overlap: 0x{a0:08x}..0x{a1:08x} and 0x{b0:08x}")
+    for a, b in regions:
+        if a < origin or a + len(b) > origin + size or a % 4:
+            raise SimError(f"RAM region 0x{a:08x}+{len(b)} outside main RAM 0x{origin:08x}+0x{size:x} "
+                           "or not word aligned")
+        end = max(end, a - origin + len(b))
+    image = bytearray((end + 3) // 4 * 4)
+    for a, b in regions:
+        image[a - origin:a - origin + len(b)] = b
+    import numpy as np
+    words = np.frombuffer(bytes(image), "<u4")
+    path.write_text("".join(f"{w:08x}\n" for w in words.tolist()))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Simulation:
+    """One run of a built simulation in a private directory. console=True: the UART is this
+    process's stdin/stdout (serial2console); else serial2tcp on a free port, driven by sw.host."""
+
+    def __init__(self, b: SimBuild, regions, console: bool = False, log=None, boot_timeout: float = 300.0):
+        from sw.host.console import Console
+        self.b = b
+        self.run_dir = b.dir / "runs" / f"{os.getpid()}-{time.time_ns()}"
+        self.run_dir.mkdir(parents=True)
+        for item in b.gateware.iterdir():
+            if item.suffix == ".init" or item.name == "modules":
+                (self.run_dir / item.name).symlink_to(item)
+        inits = [p for p in b.gateware.glob("*.init") if "main_ram" in p.name]
+        if len(inits) != 1:
+            raise SimError(f"expected one main_ram .init file in {b.gateware}, found {[p.name for p in inits]}")
+        ram = self.run_dir / inits[0].name
+        ram.unlink()
+        write_ram_init(ram, *b.main_ram, regions)
+        self.port = None if console else free_port()
+        self._write_config(console)
+        self.log_path = self.run_dir / "sim.log"
+        vsim = str(b.gateware / "obj_dir" / "Vsim")
+        if console:
+            self.proc = subprocess.Popen([vsim], cwd=self.run_dir)
+            self.console = None
+            return
+        self.proc = subprocess.Popen([vsim], cwd=self.run_dir, stdout=open(self.log_path, "w"),
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            self.console = Console(f"socket://127.0.0.1:{self.port}", connect_timeout=60, log=log)
+            self.console.wait_prompt(timeout=boot_timeout, boot=True, alive=self.alive)
+        except Exception:
+            self.close()
+            raise
+
+    def _write_config(self, console: bool):
+        from litex.build.sim.config import SimConfig
+        from soc.targets.sim import SYS_CLK_FREQ
+        cfg = SimConfig()
+        cfg.add_clocker("sys_clk", freq_hz=SYS_CLK_FREQ)
+        if console:
+            cfg.add_module("serial2console", "serial")
+        else:
+            cfg.add_module("serial2tcp", "serial", args={"port": self.port})
+        (self.run_dir / "sim_config.js").write_text(cfg.get_json())
+
+    def alive(self):
+        if self.proc.poll() is not None:
+            tail = self.log_path.read_text()[-1000:] if self.log_path.exists() else ""
+            raise SimError(f"the simulation exited with code {self.proc.returncode}: {tail}")
+
+    def wait(self):
+        return self.proc.wait()
+
+    def close(self, keep: bool = False):
+        if getattr(self, "console", None):
+            self.console.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not keep:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close(keep=self.b.trace)
+
+
+def cli(args):
+    """soc/targets/sim.py main body (see its docstring)."""
+    from soc.sim_session import batch_run, live_console
+    if args.images is None:
+        return live_console(args)
+    return batch_run(args)

@@ -1,0 +1,110 @@
+"""The two modes of soc/targets/sim.py: a batch of data-set frames (JSON report) or a live console."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+
+from soc import NOMINAL_CLK_FREQ
+from soc.sim_build import SimError, Simulation, build
+
+PAGE = 4096
+
+
+def _align(v: int, a: int = PAGE) -> int:
+    return (v + a - 1) // a * a
+
+
+def ram_layout(b, blob: bytes, frames: bytes):
+    """[(address, bytes)]: firmware at the base of main RAM, then the model, then the frames."""
+    base, size = b.main_ram
+    model_addr = _align(b.firmware.end)
+    frames_addr = _align(model_addr + len(blob))
+    if frames_addr + len(frames) > base + size:
+        raise SimError(f"{len(frames)} bytes of frames do not fit main RAM above 0x{frames_addr:08x} "
+                       f"(ends at 0x{base + size:08x}): use fewer --images")
+    return [(base, b.firmware.bin.read_bytes()), (model_addr, blob), (frames_addr, frames)], model_addr, frames_addr
+
+
+def _config(args):
+    import argparse
+    from soc.accel_options import accel_config_from_args
+
+    def error(msg):
+        raise SimError(msg)
+    ns = argparse.Namespace(model=args.model, accel_parallelism=getattr(args, "accel_parallelism", None),
+                            accel_fifo_depth=getattr(args, "accel_fifo_depth", None))
+    return accel_config_from_args(ns, error)
+
+
+def batch_run(args) -> int:
+    from sw import golden
+    from sw.datasets import load as load_dataset
+    from sw.host import session
+    from sw.host.frames import pack
+
+    model, cfg = _config(args)
+    t0 = time.monotonic()
+    b = build(cfg, trace=args.trace, root=args.build_dir)
+    ds = load_dataset(args.dataset, "test")
+    end = min(len(ds.images), args.offset + args.images)
+    if args.offset >= len(ds.images):
+        raise SimError(f"--offset {args.offset}: the test split has {len(ds.images)} frames")
+    images, labels = ds.images[args.offset:end], np.asarray(ds.labels[args.offset:end])
+    blob = model.to_bytes()
+    regions, model_addr, frames_addr = ram_layout(b, blob, pack(model, images))
+    n = len(images)
+    print(f"[sim] model at 0x{model_addr:08x}, {n} frames at 0x{frames_addr:08x}")
+    t1 = time.monotonic()
+    with Simulation(b, regions) as sim:
+        boot_s = time.monotonic() - t1
+        print(f"[sim] firmware booted in {boot_s:.1f} s")
+        res = session.batch(sim.console, model_addr, frames_addr, n, args.selftest, args.bench, args.timeout)
+        if args.trace:
+            print(f"[sim] waveform: {sim.run_dir / 'sim.fst'}")
+    gold, _, _ = golden.run(model, images)
+    preds = np.asarray(res.predictions)
+    acc = float((preds == labels).mean())
+    agree = float((preds == gold).mean())
+    per = res.cycles_per_frame
+    cpu = res.bench.get("cpu_cycles_per_frame")
+    report = {
+        "model": args.model, "dataset": args.dataset, "offset": args.offset, "n": n,
+        "predictions": preds.tolist(), "labels": labels.tolist(), "golden_predictions": gold.tolist(),
+        "accuracy": acc, "agreement": agree,
+        "cycles_per_frame": per, "cycles_total": res.cycles,
+        "cpu_cycles_per_frame": cpu,
+        "speedup": (cpu / per) if cpu and per else None,
+        "nominal_clk_hz": NOMINAL_CLK_FREQ,
+        "fps_at_nominal_clock": NOMINAL_CLK_FREQ / per if per else None,
+        "selftest": res.selftest, "bench": res.bench, "layer_counters": res.stats,
+        "parallelism": [list(p) for p in cfg.parallelism],
+        "sim_build": {"key": b.key, "cached": b.cached, "build_seconds": b.seconds},
+        "sim_seconds": time.monotonic() - t1, "boot_seconds": boot_s, "total_seconds": time.monotonic() - t0,
+    }
+    print(f"accuracy {100 * acc:.2f}% ({n} frames), agreement with golden {100 * agree:.2f}%, "
+          f"{per} cycles/frame, {report['fps_at_nominal_clock']:.0f} FPS at {NOMINAL_CLK_FREQ / 1e6:.0f} MHz"
+          + (f", CPU reference {cpu} cycles/frame, speedup {report['speedup']:.0f}x" if cpu else ""))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+    return 0 if agree == 1.0 and (res.selftest is None or "PASS" in res.selftest) else 1
+
+
+def live_console(args) -> int:
+    model, cfg = _config(args)
+    b = build(cfg, trace=args.trace, root=args.build_dir)
+    blob = model.to_bytes()
+    regions, model_addr, frames_addr = ram_layout(b, blob, b"")
+    print(f"[sim] model preloaded at 0x{model_addr:08x}: type 'load 0x{model_addr:08x}'. Ctrl-C quits.",
+          file=sys.stderr)
+    sim = Simulation(b, regions, console=True)
+    try:
+        sim.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.close()
+    return 0

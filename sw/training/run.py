@@ -1,0 +1,193 @@
+"""FireFly-S training: spikingjelly SNN, Grad R pruning + LSQ 4-bit quantization, bit-exact export.
+
+    python sw/training/run.py                      # reproduces artifacts/mnist-scnn5 (the demo model)
+    python sw/training/run.py --dataset fashion-mnist --out artifacts/fashion-mnist-scnn5
+    python sw/training/run.py --quick --dataset cifar10 --model scnn9 --out /tmp/q
+    torchrun --nproc_per_node 2 sw/training/run.py ...   # DDP (gloo on CPU)
+
+Writes model.ffs, report.json, training_curves.png, layers.png and checkpoint.pt into --out; a run
+with the same --out and arguments resumes from checkpoint.pt (--fresh ignores it).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from dataclasses import asdict, fields
+from pathlib import Path
+
+if __package__ in (None, ""):                      # run as a script: make `sw` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+
+from sw import artifact as art  # noqa: E402
+from sw.topology import PRESETS  # noqa: E402
+from sw.training import export, plots  # noqa: E402
+from sw.training.train import Config, Trainer, evaluate, load_data, world  # noqa: E402
+
+DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9", "dvs-gesture": "scnn7"}
+QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32)
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(prog="python sw/training/run.py", description=__doc__.split("\n\n")[0])
+    d = Config()
+    ap.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist", "cifar10", "dvs-gesture"])
+    ap.add_argument("--model", default=None, help="scnn5, scnn7, scnn9 or a notation string "
+                    "(default: scnn5 for (fashion-)mnist, scnn9 for cifar10, scnn7 for dvs-gesture)")
+    ap.add_argument("--timesteps", type=int, default=d.timesteps)
+    ap.add_argument("--bits", type=int, default=d.bits, help="input bits k of static images (q = p >> (8-k))")
+    ap.add_argument("--target-sparsity", type=float, default=d.target_sparsity)
+    ap.add_argument("--epochs-float", type=int, default=None, help=f"dense float epochs ({d.epochs_float})")
+    ap.add_argument("--epochs-joint", type=int, default=None,
+                    help=f"joint Grad R + LSQ 4-bit epochs ({d.epochs_joint})")
+    ap.add_argument("--batch", type=int, default=None, help=f"global batch size ({d.batch})")
+    ap.add_argument("--lr", type=float, default=d.lr)
+    ap.add_argument("--lr-joint", type=float, default=d.lr_joint)
+    ap.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    ap.add_argument("--alpha", type=float, default=d.alpha, help="Grad R Laplace prior rate (mu = ln(2(1-s))/alpha)")
+    ap.add_argument("--prior-strength", type=float, default=d.prior_strength)
+    ap.add_argument("--train-limit", type=int, default=None, help="use only the first N training frames")
+    ap.add_argument("--test-limit", type=int, default=None, help="use only the first N test frames")
+    ap.add_argument("--data-root", default="", help="directory to look for the data set in first")
+    ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--device", default="cpu", help="torch device (the integer export check runs on cpu)")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
+    ap.add_argument("--out", default=None, help="output directory (default: artifacts/<dataset>-<model>)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 512 train / 256 test frames, 1+1 epochs")
+    ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out")
+    ap.add_argument("--no-progress", action="store_true")
+    a = ap.parse_args(argv)
+    a.model = a.model or DEFAULT_MODEL[a.dataset]
+    base = QUICK if a.quick else {}
+    cfg = Config(**{f.name: getattr(a, f.name) for f in fields(Config)
+                    if hasattr(a, f.name) and getattr(a, f.name) is not None and f.name not in base})
+    for k, v in base.items():
+        setattr(cfg, k, v if getattr(a, k, None) is None else getattr(a, k))
+    for k in ("epochs_float", "epochs_joint", "batch", "train_limit", "test_limit"):
+        if getattr(a, k, None) is not None:
+            setattr(cfg, k, getattr(a, k))
+    if cfg.device != "cpu":
+        print(f"note: --device {cfg.device}: this build trains on cpu only (integer exactness is checked "
+              "on cpu); using cpu", file=sys.stderr)
+        cfg.device = "cpu"
+    if not 0 <= cfg.target_sparsity < 1:
+        ap.error("--target-sparsity must be in [0, 1)")
+    name = a.model.lower() if a.model.lower() in PRESETS else "custom"
+    a.out = a.out or f"artifacts/{a.dataset}-{name}"
+    return a, cfg
+
+
+def versions():
+    import spikingjelly
+    import matplotlib
+    try:
+        from importlib.metadata import version
+        sj = version("spikingjelly")
+    except Exception:
+        sj = getattr(spikingjelly, "__version__", "?")
+    return {"python": platform.python_version(), "torch": torch.__version__, "spikingjelly": sj,
+            "numpy": np.__version__, "matplotlib": matplotlib.__version__, "platform": platform.platform()}
+
+
+def main(argv=None):
+    t_start = time.time()
+    args, cfg = parse_args(argv)
+    if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
+        dist.init_process_group("gloo")
+    rank, ws = world()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = (lambda *m: print(*m, flush=True)) if rank == 0 else (lambda *m: None)
+    data = load_data(cfg)
+    if data.note:
+        log(f"note: {data.note}")
+    log(f"{cfg.dataset}: {len(data.x_train)} train / {len(data.x_test)} test frames; model {cfg.model}; "
+        f"T={cfg.timesteps}; {ws} process(es)")
+    trainer = Trainer(cfg, data, str(out), progress=not args.no_progress, log=log)
+    ckpt = out / "checkpoint.pt"
+    prior_wall = 0.0
+    if ckpt.is_file() and not args.fresh:
+        saved = trainer.load(str(ckpt))
+        if {k: v for k, v in saved.items() if k != "threads"} != {k: v for k, v in asdict(cfg).items() if k != "threads"}:
+            raise SystemExit(f"error: {ckpt} was written with other arguments; use --fresh or another --out")
+        prior_wall = trainer.results.get("wall_seconds_before_resume", 0.0) + \
+            sum(h["seconds"] for h in trainer.history) * 0   # recorded separately below
+        log(f"resumed from {ckpt}: phase {trainer.phase}, epoch {trainer.epoch}")
+    trainer.results.setdefault("train_seconds_so_far", 0.0)
+    t_fit = time.time()
+    results = trainer.fit(str(ckpt))
+    if rank != 0:
+        dist.barrier()
+        return 0
+    net = trainer.net
+    t_exp = time.time()
+    model = export.to_artifact(net)
+    nbytes = model.save(out / "model.ffs")
+    log(f"wrote {out / 'model.ffs'} ({nbytes} bytes); checking golden == torch on {len(data.x_test)} test frames")
+    preds, stats = export.verify(net, model, data.x_test, progress=not args.no_progress)
+    deployed = float((preds == data.y_test).mean())
+    dens = [s.spike_density for s in stats[:-1]]
+    names = [s.token() for s in net.shapes]
+    layer_sp = [l.sparsity for l in model.layers]
+    nominal = net.weight_sparsity()
+    total_w = sum(s.co * s.fan_in for s in net.shapes)
+    nnz = sum(l.nnz for l in model.layers)
+    wall = time.time() - t_start
+    rep = {
+        "dataset": cfg.dataset, "model": cfg.model, "notation": model.notation,
+        "deployed_notation": art.topology.notation(model.shapes) if hasattr(art, "topology") else None,
+        "command": " ".join(shlex.quote(a) for a in ([sys.executable] + sys.argv if argv is None
+                                                        else ["sw/training/run.py"] + list(argv))),
+        "processes": ws, "seed": cfg.seed, "config": asdict(cfg), "data_note": data.note,
+        "n_train": int(len(data.x_train)), "n_test": int(len(data.x_test)),
+        "accuracy": {"float": results.get("float_acc"),
+                     "quant4_dense_ptq": results.get("quant4_dense_acc"),
+                     "pruned_float": results.get("pruned_float_acc"),
+                     "pruned_quant4_torch": float(evaluate(net, data.x_test, data.y_test)[0]),
+                     "deployed": deployed},
+        "accuracy_definitions": {
+            "float": "dense float model after the float phase (test set)",
+            "quant4_dense_ptq": "that model quantized to 4 bits by the LSQ init, before joint training",
+            "pruned_float": "final joint model with quantization switched off (float weights, pruned)",
+            "pruned_quant4_torch": "final eval-mode integer torch model",
+            "deployed": "sw.golden on model.ffs (identical to the torch predictions, checked)"},
+        "weight_sparsity": 1 - nnz / total_w, "weight_sparsity_deployed_shapes": 1 - nnz / sum(l.weights.size for l in model.layers),
+        "layers": [{"layer": n, "nominal_co": s.co, "deployed_co": l.shape.co, "deployed_ci": l.shape.ci,
+                    "weights_nominal": s.co * s.fan_in, "nonzeros": l.nnz,
+                    "weight_sparsity": 1 - l.nnz / (s.co * s.fan_in),
+                    "spike_density": None if s.readout else d}
+                   for n, s, l, d in zip(names, net.shapes, model.layers, dens + [None])],
+        "nonzeros": nnz, "artifact_bytes": nbytes,
+        "widths": [l.widths.as_tuple() for l in model.layers],
+        "export_check": {"frames": int(len(data.x_test)), "mismatches": 0},
+        "history": trainer.history,
+        "export_seconds": time.time() - t_exp,
+        "wall_seconds": wall + trainer.results.get("train_seconds_before_resume", 0.0),
+        "wall_seconds_note": "this invocation" + (" (resumed run: earlier invocations not included)"
+                                                  if ckpt.is_file() and trainer.history and trainer.history[0] is not None
+                                                  and prior_wall else ""),
+        "versions": versions(),
+    }
+    rep["deployed_notation"] = "-".join(["x".join(map(str, model.input_shape))] + [l.shape.token() for l in model.layers])
+    (out / "report.json").write_text(json.dumps(rep, indent=1))
+    plots.write_all(out, trainer.history, names, [r["weight_sparsity"] for r in rep["layers"]], dens)
+    log(f"deployed accuracy {100 * deployed:.2f}% at {100 * rep['weight_sparsity']:.2f}% weight sparsity, "
+        f"{nnz} non-zeros, {nbytes} bytes; golden == torch on all {len(data.x_test)} test frames; "
+        f"{wall / 60:.1f} min")
+    if ws > 1:
+        dist.barrier()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

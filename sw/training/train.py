@@ -1,0 +1,278 @@
+"""The training loop: dense float pretraining, then joint Grad R pruning + LSQ 4-bit quantization.
+
+Data-parallel under torchrun (DDP, gloo on CPU): every rank walks the same seeded global batches and
+takes its own contiguous slice, so N processes see exactly the batches one process would.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from .. import spec
+from . import gradrewiring as gr
+from .export import torch_input
+from .models import SpikingNet, build
+
+
+@dataclass
+class Config:
+    dataset: str = "mnist"
+    model: str = "scnn5"
+    timesteps: int = 4
+    bits: int = 8
+    target_sparsity: float = 0.945
+    epochs_float: int = 3
+    epochs_joint: int = 9
+    batch: int = 32
+    lr: float = 1e-2
+    lr_joint: float = 3e-3
+    weight_decay: float = 1e-4
+    alpha: float = 5.0                  # Laplace rate of the Grad R prior (sets mu)
+    prior_strength: float = 0.05        # initial prior strength (adapted by the controller)
+    ramp: float = 0.6                   # fraction of the joint phase over which sparsity ramps to target
+    surrogate_alpha: float = 4.0
+    seed: int = 0
+    device: str = "cpu"
+    train_limit: int = 0                # 0 = whole split
+    test_limit: int = 0
+    data_root: str = ""
+    threads: int = 0
+    quick: bool = False
+
+
+@dataclass
+class Data:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    in_kind: int
+    num_classes: int
+    note: str = ""
+
+
+def load_data(cfg: Config) -> Data:
+    from ..datasets import DatasetError, load
+    root = cfg.data_root or None
+    kw = {"timesteps": cfg.timesteps} if cfg.dataset == "dvs-gesture" else {}
+    test = load(cfg.dataset, "test", root=root, **kw)
+    note = ""
+    try:
+        train = load(cfg.dataset, "train", root=root, **kw)
+    except DatasetError:
+        if not cfg.quick:
+            raise
+        train, note = test, "train split unavailable: --quick trains and tests on the test split"
+    kind = spec.IN_TEMPORAL if cfg.dataset == "dvs-gesture" else spec.IN_STATIC
+    xtr, ytr, xte, yte = train.images, train.labels, test.images, test.labels
+    if cfg.train_limit:
+        xtr, ytr = xtr[:cfg.train_limit], ytr[:cfg.train_limit]
+    if cfg.test_limit:
+        xte, yte = xte[:cfg.test_limit], yte[:cfg.test_limit]
+    return Data(xtr, ytr, xte, yte, kind, test.num_classes, note)
+
+
+def world():
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def global_batches(n: int, batch: int, seed: int, epoch: int):
+    perm = np.random.default_rng([seed, epoch]).permutation(n)
+    return [perm[a:a + batch] for a in range(0, n - batch + 1, batch)] or [perm]
+
+
+def rank_slice(idx: np.ndarray, rank: int, ws: int) -> np.ndarray:
+    k = len(idx) // ws
+    return idx[rank * k:(rank + 1) * k]
+
+
+@torch.no_grad()
+def evaluate(net: SpikingNet, x: np.ndarray, y: np.ndarray, batch: int = 500):
+    """Accuracy and per-layer spike density of the current mode (float or integer)."""
+    was = net.training
+    net.eval()
+    correct, dens_num, dens_den = 0, None, 0
+    for a in range(0, len(x), batch):
+        logits, acc, rec = net(torch_input(x[a:a + batch], net), record=True)
+        pred = (acc if net.integer else logits).argmax(1).numpy()
+        correct += int((pred == y[a:a + batch]).sum())
+        d = np.array([float(s.sum()) for s in rec["spikes"][:-1]])
+        dens_num = d if dens_num is None else dens_num + d
+        dens_den += 1
+    net.train(was)
+    sizes = [net.timesteps * s.co * s.ho * s.wo for s in net.shapes[:-1]]
+    density = (dens_num / np.array(sizes) / max(len(x), 1)).tolist() if dens_num is not None else []
+    return correct / max(len(x), 1), density
+
+
+class Trainer:
+    def __init__(self, cfg: Config, data: Data, out_dir: str, progress: bool = True, log=print):
+        self.cfg, self.data, self.out_dir, self.log = cfg, data, out_dir, log
+        self.rank, self.ws = world()
+        self.progress = progress and self.rank == 0
+        torch.manual_seed(cfg.seed)
+        self.net = build(cfg.model, cfg.timesteps, cfg.bits if data.in_kind == spec.IN_STATIC else 1,
+                         data.in_kind, surrogate_alpha=cfg.surrogate_alpha)
+        if self.net.shapes[-1].co != data.num_classes:
+            raise ValueError(f"model {cfg.model} has {self.net.shapes[-1].co} outputs, "
+                             f"{cfg.dataset} has {data.num_classes} classes")
+        calib = data.x_train[np.random.default_rng(cfg.seed).permutation(len(data.x_train))[:128]]
+        self.net.calibrate(torch_input(calib, self.net))
+        self.history = []            # one dict per epoch
+        self.phase, self.epoch, self.step = "float", 0, 0
+        self.controller = None
+        self.results = {}
+        self.opt = None
+        self.ddp = None
+        self.mu = gr.prior_mu(cfg.alpha, cfg.target_sparsity)
+
+    # ---------------------------------------------------------------- phases
+    def phase_epochs(self, phase):
+        return self.cfg.epochs_float if phase == "float" else self.cfg.epochs_joint
+
+    def steps_per_epoch(self):
+        return len(global_batches(len(self.data.x_train), self.cfg.batch, 0, 0))
+
+    def make_optimizer(self):
+        cfg, net = self.cfg, self.net
+        lr = cfg.lr if self.phase == "float" else cfg.lr_joint
+        groups = [{"params": net.prunable(), "weight_decay": cfg.weight_decay, "lr": lr},
+                  {"params": [l.vth for l in net.layers], "weight_decay": 0.0, "lr": lr}]
+        if self.phase == "joint":
+            groups.append({"params": [l.scale for l in net.layers], "weight_decay": 0.0, "lr": lr * 0.1})
+        self.opt = torch.optim.AdamW(groups, lr=lr)
+        for g in self.opt.param_groups:
+            g["initial_lr"] = g["lr"]
+        if self.ws > 1:
+            self.ddp = torch.nn.parallel.DistributedDataParallel(net, find_unused_parameters=True)
+        else:
+            self.ddp = None
+
+    def enter_joint(self):
+        self.phase = "joint"
+        self.net.set_integer(True)
+        total = self.cfg.epochs_joint * self.steps_per_epoch()
+        self.controller = gr.SparsityController(self.cfg.target_sparsity, int(self.cfg.ramp * total),
+                                                self.cfg.prior_strength)
+        self.joint_step = 0
+
+    def lr_factor(self, i, n):
+        """Cosine decay over each phase."""
+        return 0.5 * (1 + math.cos(math.pi * min(i / max(n, 1), 1.0)))
+
+    # ---------------------------------------------------------------- one epoch
+    def run_epoch(self):
+        cfg, net, data = self.cfg, self.net, self.data
+        batches = global_batches(len(data.x_train), cfg.batch, cfg.seed, 1000 * (self.phase == "joint") + self.epoch)
+        n_phase = self.phase_epochs(self.phase) * len(batches)
+        it = batches
+        if self.progress:
+            from tqdm import tqdm
+            it = tqdm(batches, desc=f"{self.phase} {self.epoch + 1}/{self.phase_epochs(self.phase)}",
+                      unit="batch", dynamic_ncols=True, mininterval=1.0)
+        model = self.ddp or net
+        tot_loss = tot_ok = tot_n = 0.0
+        sparsity = net.overall_sparsity()
+        t0 = time.time()
+        for bi, idx in enumerate(it):
+            i = self.epoch * len(batches) + bi
+            f = self.lr_factor(i, n_phase)
+            for g in self.opt.param_groups:
+                g["lr"] = g["initial_lr"] * f
+            idx = rank_slice(idx, self.rank, self.ws)
+            x = torch_input(data.x_train[idx], net)
+            y = torch.from_numpy(data.y_train[idx])
+            logits, _ = model(x)
+            loss = F.cross_entropy(logits, y)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            if self.phase == "joint":
+                gr.prior_step(net.prunable(), self.opt.param_groups[0]["lr"], self.controller.strength, self.mu)
+                self.joint_step += 1
+                if self.joint_step % 5 == 0 or bi == len(batches) - 1:
+                    sparsity = net.overall_sparsity()
+                    self.controller.update(self.joint_step, sparsity)
+            tot_loss += float(loss.detach()) * len(idx)
+            tot_ok += float((logits.argmax(1) == y).sum())
+            tot_n += len(idx)
+            if self.progress and (bi % 10 == 0 or bi == len(batches) - 1):
+                post = {"loss": f"{tot_loss / tot_n:.3f}", "acc": f"{100 * tot_ok / tot_n:.2f}",
+                        "sparsity": f"{100 * sparsity:.2f}"}
+                if self.phase == "joint":
+                    post["goal"] = f"{100 * self.controller.goal(self.joint_step):.1f}"
+                it.set_postfix(post, refresh=False)
+        stats = torch.tensor([tot_loss, tot_ok, tot_n], dtype=torch.float64)
+        if self.ws > 1:
+            dist.all_reduce(stats)
+        tot_loss, tot_ok, tot_n = stats.tolist()
+        test_acc, density = evaluate(net, data.x_test, data.y_test)
+        rec = {"phase": self.phase, "epoch": self.epoch + 1, "train_loss": tot_loss / tot_n,
+               "train_acc": tot_ok / tot_n, "test_acc": test_acc, "sparsity": net.overall_sparsity(),
+               "layer_sparsity": net.weight_sparsity(), "spike_density": density,
+               "prior_strength": self.controller.strength if self.controller else 0.0,
+               "seconds": time.time() - t0}
+        self.history.append(rec)
+        self.log(f"[{self.phase} epoch {self.epoch + 1}] loss {rec['train_loss']:.4f} train {100 * rec['train_acc']:.2f}% "
+                 f"test {100 * test_acc:.2f}% sparsity {100 * rec['sparsity']:.2f}% ({rec['seconds']:.0f} s)")
+        self.epoch += 1
+
+    # ---------------------------------------------------------------- driver + checkpoints
+    def fit(self, checkpoint: str | None = None):
+        if self.opt is None:
+            self.make_optimizer()
+        while True:
+            if self.epoch >= self.phase_epochs(self.phase):
+                if self.phase == "float":
+                    self.results["float_acc"] = evaluate(self.net, self.data.x_test, self.data.y_test)[0] \
+                        if not self.history or self.history[-1]["phase"] != "float" else self.history[-1]["test_acc"]
+                    self.enter_joint()
+                    self.results["quant4_dense_acc"] = evaluate(self.net, self.data.x_test, self.data.y_test)[0]
+                    self.log(f"float {100 * self.results['float_acc']:.2f}%, 4-bit (post-training LSQ init, "
+                             f"dense) {100 * self.results['quant4_dense_acc']:.2f}%")
+                    self.epoch = 0
+                    self.make_optimizer()
+                    continue
+                break
+            self.run_epoch()
+            if checkpoint and self.rank == 0:
+                self.save(checkpoint)
+        if "pruned_float_acc" not in self.results:
+            self.net.integer = False
+            self.results["pruned_float_acc"] = evaluate(self.net, self.data.x_test, self.data.y_test)[0]
+            self.net.integer = True
+        return self.results
+
+    def state(self):
+        return {"config": asdict(self.cfg), "net": self.net.state_dict(), "opt": self.opt.state_dict(),
+                "phase": self.phase, "epoch": self.epoch, "history": self.history, "results": self.results,
+                "controller": self.controller.state_dict() if self.controller else None,
+                "joint_step": getattr(self, "joint_step", 0), "integer": self.net.integer}
+
+    def save(self, path):
+        tmp = path + ".tmp"
+        torch.save(self.state(), tmp)
+        os.replace(tmp, path)
+
+    def load(self, path):
+        st = torch.load(path, map_location="cpu", weights_only=False)
+        self.phase, self.epoch = st["phase"], st["epoch"]
+        self.history, self.results = st["history"], st["results"]
+        if self.phase == "joint":
+            self.enter_joint()
+            self.controller.load_state_dict(st["controller"])
+            self.joint_step = st["joint_step"]
+        self.net.load_state_dict(st["net"])
+        self.net.integer = st["integer"]
+        self.make_optimizer()
+        self.opt.load_state_dict(st["opt"])
+        return st["config"]

@@ -1,0 +1,162 @@
+/* Host harness for the firmware's plain-C parts (ffs.c, ref.c, console.c), driven by pytest.
+ *
+ *   ffs_host decode MODEL.ffs              -> "ok" + one "key value..." line per field, or "error: ..."
+ *   ffs_host infer MODEL.ffs FRAMES.bin N  -> per frame: "class c readout r0 r1 ..."
+ *   ffs_host parse TEXT                    -> console_parse_u32 of TEXT: "value V" or "invalid"
+ *   ffs_host dispatch LINE                 -> what the console would do with LINE (test command table)
+ *   ffs_host loadimg MODEL.ffs HW.txt OUT  -> the load image as raw little-endian words, or "error: ..."
+ *     HW.txt: "signature n_layers T in_bits in_kind load_words", then per layer "d0 d1 d2 d3 d4 pco pci"
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console.h"
+#include "loadimg.h"
+#include "ffs.h"
+#include "ref.h"
+
+static uint8_t *slurp(const char *path, uint32_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		printf("error: cannot open %s\n", path);
+		exit(2);
+	}
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *p = malloc((size_t)n + 8);
+	if (n && fread(p, 1, (size_t)n, f) != (size_t)n)
+		exit(2);
+	fclose(f);
+	*len = (uint32_t)n;
+	return p;
+}
+
+static int cmd_echo(int argc, char **argv)
+{
+	printf("ran %s argc %d\n", argv[0], argc);
+	return 0;
+}
+
+static const console_cmd_t table[] = {
+	{"zero", "", "takes no arguments", 0, 0, cmd_echo},
+	{"two", "<a> <b>", "takes two", 2, 2, cmd_echo},
+	{"opt", "<a> [b]", "takes one or two", 1, 2, cmd_echo},
+};
+
+int main(int argc, char **argv)
+{
+	static ffs_model_t m;
+	char err[FFS_ERR_LEN];
+	if (argc == 3 && !strcmp(argv[1], "decode")) {
+		uint32_t len;
+		uint8_t *blob = slurp(argv[2], &len);
+		if (ffs_decode(blob, len, &m, err, sizeof(err))) {
+			printf("error: %s\n", err);
+			return 1;
+		}
+		printf("ok\nheader %u %u %u %u %u\n", m.timesteps, m.in_bits, m.in_kind, m.n_layers, (unsigned)m.size);
+		printf("notation %.*s\n", m.notation_len, m.notation);
+		printf("frame_bytes %u\n", (unsigned)ffs_frame_bytes(&m));
+		for (int i = 0; i < m.n_layers; i++) {
+			const ffs_layer_t *L = &m.layer[i];
+			printf("layer %d %u %u %u %u %u %u %u %u %u %u %u %u %u %u %u %u %u %u %u %u\n", i, L->kind, L->pool,
+			       L->leak, L->readout, L->kh, L->kw, L->stride, L->pad, L->ci, L->h, L->w, L->co, L->acc_bits,
+			       L->mem_bits, L->bias_bits, L->vth_bits, (unsigned)L->nnz, L->ho, L->wo, (unsigned)L->fan_in);
+			int8_t *w = malloc((size_t)L->co * L->fan_in);
+			ffs_expand_weights(L, w);
+			printf("weights %d", i);
+			for (uint32_t j = 0; j < (uint32_t)L->co * L->fan_in; j++)
+				printf(" %d", w[j]);
+			printf("\nbias %d", i);
+			for (uint32_t c = 0; c < L->co; c++)
+				printf(" %d", (int)L->bias[c]);
+			printf("\nvth %d", i);
+			for (uint32_t c = 0; c < L->co; c++)
+				printf(" %d", (int)L->vth[c]);
+			printf("\n");
+			free(w);
+		}
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "infer")) {
+		uint32_t len, flen;
+		uint8_t *blob = slurp(argv[2], &len), *frames = slurp(argv[3], &flen);
+		if (ffs_decode(blob, len, &m, err, sizeof(err))) {
+			printf("error: %s\n", err);
+			return 1;
+		}
+		static ref_ctx_t ctx;
+		uint32_t arena_size = 64u << 20;
+		void *arena = malloc(arena_size);
+		if (ref_prepare(&ctx, &m, arena, arena_size, err, sizeof(err))) {
+			printf("error: %s\n", err);
+			return 1;
+		}
+		int n = atoi(argv[4]);
+		uint32_t fb = ffs_frame_bytes(&m);
+		int32_t readout[FFS_MAX_CHANNELS];
+		for (int i = 0; i < n && (uint32_t)(i + 1) * fb <= flen; i++) {
+			int c = ref_infer(&ctx, frames + (uint32_t)i * fb, readout);
+			printf("class %d readout", c);
+			for (int j = 0; j < m.layer[m.n_layers - 1].co; j++)
+				printf(" %d", (int)readout[j]);
+			printf("\n");
+		}
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "loadimg")) {
+		uint32_t len;
+		uint8_t *blob = slurp(argv[2], &len);
+		if (ffs_decode(blob, len, &m, err, sizeof(err))) {
+			printf("error: %s\n", err);
+			return 1;
+		}
+		static uint32_t desc[FFS_MAX_LAYERS][LOADIMG_DESC_WORDS], pco[FFS_MAX_LAYERS], pci[FFS_MAX_LAYERS];
+		snn_hw_t hw = {0};
+		FILE *f = fopen(argv[3], "r");
+		if (!f || fscanf(f, "%u %u %u %u %u %u", &hw.signature, &hw.n_layers, &hw.timesteps, &hw.in_bits,
+				 &hw.in_kind, &hw.load_words) != 6 || hw.n_layers > FFS_MAX_LAYERS)
+			return 2;
+		for (uint32_t i = 0; i < hw.n_layers; i++)
+			if (fscanf(f, "%u %u %u %u %u %u %u", &desc[i][0], &desc[i][1], &desc[i][2], &desc[i][3],
+				   &desc[i][4], &pco[i], &pci[i]) != 7)
+				return 2;
+		fclose(f);
+		hw.desc = (const uint32_t (*)[LOADIMG_DESC_WORDS])desc, hw.pco = pco, hw.pci = pci;
+		uint32_t *out = malloc(4 * (size_t)hw.load_words + 4);
+		uint32_t nw = loadimg_build(&m, &hw, out, hw.load_words, err, sizeof(err));
+		if (!nw) {
+			printf("error: %s\n", err);
+			return 1;
+		}
+		FILE *o = fopen(argv[4], "wb");
+		fwrite(out, 4, nw, o);
+		fclose(o);
+		printf("ok %u\n", (unsigned)nw);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "parse")) {
+		uint32_t v;
+		if (console_parse_u32(argv[2], &v))
+			printf("invalid\n");
+		else
+			printf("value %u\n", (unsigned)v);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "dispatch")) {
+		char line[CONSOLE_LINE_MAX];
+		snprintf(line, sizeof(line), "%s", argv[2]);
+		int r = console_dispatch(table, sizeof(table) / sizeof(table[0]), line);
+		printf("rc %d\n", r);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "help")) {
+		console_help(table, sizeof(table) / sizeof(table[0]));
+		return 0;
+	}
+	fprintf(stderr, "usage: ffs_host decode|infer|parse|dispatch|help ...\n");
+	return 2;
+}

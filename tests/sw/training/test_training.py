@@ -1,0 +1,99 @@
+"""Grad R, LSQ and the export check on small models."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sw import golden
+from sw.training import export
+from sw.training import gradrewiring as gr
+from sw.training.models import build
+from sw.training.train import Config, Data, Trainer
+
+NOTE = "1x12x12-6c3p1-mp2-8c3p1-mp2-4fc"
+
+
+def _toy_data(n=256, seed=0):
+    """A learnable 4-class toy task on 12x12 uint8 images: a bright quadrant."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    x = rng.integers(0, 60, (n, 1, 12, 12)).astype(np.uint8)
+    for i, c in enumerate(y):
+        r, q = divmod(int(c), 2)
+        x[i, 0, 6 * r:6 * r + 6, 6 * q:6 * q + 6] += 150
+    return x, y.astype(np.int64)
+
+
+def test_rewired_gradient_reaches_pruned_synapses():
+    theta = torch.tensor([0.5, -0.3, 0.0], requires_grad=True)
+    sign = torch.tensor([1.0, -1.0, 1.0])
+    w = gr.effective(theta, sign)
+    assert w.tolist() == [0.5, 0.0, 0.0]
+    w.sum().backward()
+    assert theta.grad.tolist() == [1.0, -1.0, 1.0]       # no ReLU mask: pruned weights can regrow
+
+
+def test_prior_mu_and_step():
+    mu = gr.prior_mu(5.0, 0.9)
+    assert mu == pytest.approx(np.log(0.2) / 5.0)
+    th = torch.tensor([1.0, mu - 1.0])
+    gr.prior_step([th], lr=0.1, strength=1.0, mu=mu)
+    assert th.tolist() == pytest.approx([0.9, mu - 0.9])
+
+
+def test_gradr_drives_sparsity_toward_target():
+    x, y = _toy_data()
+    cfg = Config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.8, lr_joint=1e-2,
+                 prior_strength=2.0, ramp=0.5, seed=0)
+    t = Trainer(cfg, Data(x, y, x[:64], y[:64], 0, 4), "/tmp", progress=False, log=lambda *a: None)
+    t.enter_joint()
+    t.epoch = 0
+    start = t.net.overall_sparsity()
+    t.make_optimizer()
+    for _ in range(cfg.epochs_joint):
+        t.run_epoch()
+    end = t.net.overall_sparsity()
+    assert end > start + 0.3, (start, end)
+    assert end > 0.65, end
+    assert np.isfinite(t.history[-1]["train_loss"])
+
+
+def test_lsq_scales_receive_gradients():
+    torch.manual_seed(0)
+    net = build(NOTE, timesteps=4, in_bits=8)
+    x, y = _toy_data(32)
+    net.calibrate(export.torch_input(x, net))
+    net.set_integer(True)
+    logits, _ = net(export.torch_input(x, net))
+    F.cross_entropy(logits, torch.from_numpy(y)).backward()
+    for i, l in enumerate(net.layers):
+        assert l.scale.grad is not None and l.scale.grad.abs().sum() > 0, f"layer {i} scale has no gradient"
+        assert l.theta_w.grad.abs().sum() > 0
+    assert net.layers[-1].scale.numel() == 1          # one readout scale: integer argmax == float argmax
+
+
+def test_export_refuses_a_corrupted_model():
+    torch.manual_seed(1)
+    net = build(NOTE, timesteps=4, in_bits=8)
+    x, y = _toy_data(64, seed=1)
+    net.calibrate(export.torch_input(x, net))
+    net.set_integer(True)
+    net.eval()
+    model = export.to_artifact(net)
+    export.verify(net, model, x)                    # the honest artifact passes
+    good = golden.run(model, x)[0]
+    last = model.layers[-1]
+    refused = 0
+    for c in range(last.shape.co):                   # corrupt ONE readout weight until a prediction moves
+        w = last.weights.copy()
+        k = np.unravel_index(np.argmin(w[c]), w[c].shape)
+        w[(c,) + k] = 7
+        bad = type(model).from_dense(model.shapes, [l.weights for l in model.layers[:-1]] + [w],
+                                     [l.bias for l in model.layers], [l.vth for l in model.layers],
+                                     model.timesteps, model.in_bits, model.in_kind, model.notation)
+        if (golden.run(bad, x)[0] != good).any():
+            with pytest.raises(export.ExportError, match="differ"):
+                export.verify(net, bad, x)
+            refused += 1
+            break
+    assert refused, "no single-weight corruption changed a prediction"
