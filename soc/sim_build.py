@@ -44,15 +44,16 @@ class SimBuild:
     trace: bool
 
 
-def _sources():
-    files = sorted((ROOT / "soc").glob("*.py")) + sorted((ROOT / "soc" / "accel").rglob("*.py"))
-    return files + [ROOT / "soc" / "targets" / "sim.py"]
+def _sources(with_accel: bool):
+    """The Python files the simulated hardware is generated from."""
+    files = [ROOT / "soc" / "__init__.py", ROOT / "soc" / "peripheral.py", ROOT / "soc" / "targets" / "sim.py"]
+    return files + (sorted((ROOT / "soc" / "accel").rglob("*.py")) if with_accel else [])
 
 
 def build_key(cfg, trace: bool) -> str:
     import litex
     h = hashlib.sha256()
-    for f in _sources():
+    for f in _sources(cfg is not None):
         h.update(str(f.relative_to(ROOT)).encode())
         h.update(f.read_bytes())
     desc = "none" if cfg is None else f"{cfg.describe()};fifo{cfg.fifo_depth};det{cfg.det_fifo_depth}"

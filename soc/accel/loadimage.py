@@ -61,7 +61,7 @@ def layer_words(layer, lc: LayerConfig) -> list:
                 params[g] = (int(layer.bias[c]) & 0xFFFFFFFF, int(layer.vth[c]) & 0xFFFFFFFF)
             for j in range(kch):
                 seg = row[j * pci:(j + 1) * pci]
-                m = sum(1 << i for i in np.flatnonzero(seg))
+                m = sum(1 << int(i) for i in np.flatnonzero(seg))
                 for mw in range(lc.mask_words):
                     chunks[g, j, mw] = (m >> (32 * mw)) & 0xFFFFFFFF
                 chunks[g, j, -1] = base

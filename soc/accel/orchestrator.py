@@ -49,7 +49,7 @@ class Orchestrator(Module):
         sw = bits_for(hw + depth + s.w * s.kh + s.pad * (s.w + 1)) + 2    # signed index width
         wcount = Signal(bits_for(hw))
         iy0 = Signal((sw, True), reset=-s.pad)
-        ix0 = Signal((sw, True), reset=-s.pad)
+        ix0 = Signal((sw, True), reset=-s.pad)             # first input column of the window
         rowpix = Signal((sw, True), reset=-s.pad * s.w)     # iy0 * W
         kyrow = Signal((sw, True), reset=-s.pad * s.w)      # (iy0 + ky) * W
         limit = Signal((sw, True))
@@ -64,61 +64,75 @@ class Orchestrator(Module):
         wrap = Signal()
         self.sync += If(wrap, wcount.eq(0)).Elif(sink.valid & sink.ready, wcount.eq(wcount + 1))
 
-        # ---- window loader: kh*kw reads per position into the shadow register
-        ky, kx = Signal(bits_for(s.kh)), Signal(bits_for(s.kw))
+        # ---- window loader: column-major shadow (slot kx*kh + ky); a stride-s step reuses kw - s columns
+        cnew = min(s.stride, s.kw)                         # columns loaded per step inside a row
+        ky, kc = Signal(bits_for(s.kh)), Signal(bits_for(s.kw))
+        ncols = Signal(bits_for(s.kw), reset=s.kw)
         oy, ox = Signal(bits_for(s.conv_h)), Signal(bits_for(s.conv_w))
-        iy, ix, addr = Signal((sw, True)), Signal((sw, True)), Signal((sw, True))
+        col = Signal((sw, True), reset=-s.pad)
+        iy, addr = Signal((sw, True)), Signal((sw, True))
         inb, ok, issue = Signal(), Signal(), Signal()
         p_valid, p_pad = Signal(), Signal()
         shadow = Signal(lc.window * pixw)
+        shadow_next = Signal(lc.window * pixw)
         act = Signal(lc.window * pixw)
         act_valid, release, swap = Signal(), Signal(), Signal()
+        data = Signal(pixw)
         self.comb += [
-            iy.eq(iy0 + ky), ix.eq(ix0 + kx), addr.eq(kyrow + ix),
-            inb.eq((iy >= 0) & (iy < s.h) & (ix >= 0) & (ix < s.w)),
+            iy.eq(iy0 + ky), addr.eq(kyrow + col),
+            inb.eq((iy >= 0) & (iy < s.h) & (col >= 0) & (col < s.w)),
             ok.eq(~inb | (addr < wsig)),
             rp.adr.eq(addr[:aw]),
+            data.eq(rp.dat_r & Cat(*[~p_pad] * pixw)),
+            If(p_valid, shadow_next.eq(Cat(shadow[pixw:], data) if lc.window > 1 else data)
+               ).Else(shadow_next.eq(shadow)),
         ]
-        self.sync += [
-            p_valid.eq(issue), p_pad.eq(~inb),
-            If(p_valid, shadow.eq(Cat(shadow[pixw:], rp.dat_r & Cat(*[~p_pad] * pixw)))
-               if lc.window > 1 else shadow.eq(rp.dat_r & Cat(*[~p_pad] * pixw))),
-        ]
+        self.sync += [p_valid.eq(issue), p_pad.eq(~inb), shadow.eq(shadow_next)]
         fsm = FSM(reset_state="LOAD")
         self.submodules.fsm = fsm
         last_pos = (oy == s.conv_h - 1) & (ox == s.conv_w - 1)
         fsm.act("LOAD",
             issue.eq(ok),
             If(ok,
-                If(kx == s.kw - 1,
-                    NextValue(kx, 0), NextValue(ky, ky + 1), NextValue(kyrow, kyrow + s.w),
-                    If(ky == s.kh - 1, NextState("FILLED"))
-                ).Else(NextValue(kx, kx + 1))))
-        next_row = [NextValue(ox, 0), NextValue(oy, oy + 1), NextValue(ix0, -s.pad),
-                    NextValue(iy0, iy0 + s.stride), NextValue(rowpix, rowpix + s.stride * s.w),
-                    NextValue(kyrow, rowpix + s.stride * s.w)]
-        next_col = [NextValue(ox, ox + 1), NextValue(ix0, ix0 + s.stride), NextValue(kyrow, rowpix)]
+                If(ky == s.kh - 1,
+                    NextValue(ky, 0), NextValue(kyrow, rowpix), NextValue(col, col + 1), NextValue(kc, kc + 1),
+                    If(kc == ncols - 1, NextState("FILLED"))
+                ).Else(NextValue(ky, ky + 1), NextValue(kyrow, kyrow + s.w))))
+        row_start = [NextValue(ox, 0), NextValue(ix0, -s.pad), NextValue(col, -s.pad), NextValue(ncols, s.kw)]
+        next_row = row_start + [NextValue(oy, oy + 1), NextValue(iy0, iy0 + s.stride),
+                                NextValue(rowpix, rowpix + s.stride * s.w),
+                                NextValue(kyrow, rowpix + s.stride * s.w)]
+        next_col = [NextValue(ox, ox + 1), NextValue(ix0, ix0 + s.stride), NextValue(ncols, cnew),
+                    NextValue(col, ix0 + s.stride + s.kw - cnew), NextValue(kyrow, rowpix)]
         fsm.act("FILLED",
-            If(~p_valid & (~act_valid | release),
-                swap.eq(1), NextValue(ky, 0), NextValue(kx, 0),
+            If(~act_valid | release,
+                swap.eq(1), NextValue(kc, 0),
                 If(last_pos, NextState("FRAME_END")
                 ).Elif(ox == s.conv_w - 1, *next_row, NextState("LOAD")
                 ).Else(*next_col, NextState("LOAD"))))
         fsm.act("FRAME_END",
             If(wcount == hw,
-                wrap.eq(1),
-                NextValue(ox, 0), NextValue(oy, 0), NextValue(ix0, -s.pad), NextValue(iy0, -s.pad),
+                wrap.eq(1), *row_start, NextValue(oy, 0), NextValue(iy0, -s.pad),
                 NextValue(rowpix, -s.pad * s.w), NextValue(kyrow, -s.pad * s.w),
                 NextState("LOAD")))
 
         # ---- scanner: groups -> planes -> non-empty chunks
         g, p = Signal(lc.group_bits), Signal(lc.plane_bits)
+        P = lc.planes
         gbase = Signal(lc.chunk_bits)
         fresh, rem = Signal(reset=1), Signal(kch)
         plane_vec = Signal(kch * pci)
-        slots = [act[i * pixw:(i + 1) * pixw] for i in range(lc.window)]
+        slots = [act[(kx * s.kh + ky) * pixw:(kx * s.kh + ky + 1) * pixw]        # kernel order ky, kx
+                 for ky in range(s.kh) for kx in range(s.kw)]
         cands = [Cat(*[sl[q * s.ci:(q + 1) * s.ci] for sl in slots]) for q in range(lc.planes)]
         self.comb += Case(p, {q: plane_vec.eq(c) for q, c in enumerate(cands)})
+        if lc.static:
+            # bit-planes without any set bit are skipped at no cost (only the last one closes the update)
+            pfresh, prem, pcur = Signal(reset=1), Signal(P), Signal(P)
+            self.comb += [
+                If(pfresh, pcur.eq(Cat(*[c != 0 for c in cands[:-1]], 1))).Else(pcur.eq(prem)),
+                [If(pcur[q], p.eq(q)) for q in reversed(range(P))],
+            ]
         chunks = [plane_vec[j * pci:(j + 1) * pci] for j in range(kch)]
         nz = Signal(kch)
         cur = Signal(kch)
@@ -138,17 +152,21 @@ class Orchestrator(Module):
             release.eq(source.valid & source.ready & last & (p == lc.planes - 1) & (g == lc.groups - 1)),
             self.busy.eq(act_valid),
         ]
+        plane_done = source.valid & source.ready & last
+        if lc.static:
+            self.sync += If(plane_done,
+                If(p == P - 1, pfresh.eq(1)).Else(pfresh.eq(0), prem.eq(pcur & (pcur - 1))))
+        else:
+            self.sync += If(plane_done, If(p == P - 1, p.eq(0)).Else(p.eq(p + 1)))
         self.sync += [
             If(source.valid & source.ready,
                 If(last,
                     fresh.eq(1),
-                    If(p == lc.planes - 1,
-                        p.eq(0),
+                    If(p == P - 1,
                         If(g == lc.groups - 1, g.eq(0), gbase.eq(0)
-                        ).Else(g.eq(g + 1), gbase.eq(gbase + kch))
-                    ).Else(p.eq(p + 1))
+                        ).Else(g.eq(g + 1), gbase.eq(gbase + kch)))
                 ).Else(fresh.eq(0), rem.eq(cur & (cur - 1)))),
             If(release, act_valid.eq(0)),
-            If(swap, act_valid.eq(1), act.eq(shadow)),
+            If(swap, act_valid.eq(1), act.eq(shadow_next)),
         ]
         assert K <= kch * pci

@@ -27,8 +27,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
-from sw import artifact as art  # noqa: E402
-from sw.topology import PRESETS  # noqa: E402
+from sw.topology import PRESETS, notation  # noqa: E402
 from sw.training import export, plots  # noqa: E402
 from sw.training.train import Config, Trainer, evaluate, load_data, world  # noqa: E402
 
@@ -59,7 +58,7 @@ def parse_args(argv=None):
     ap.add_argument("--data-root", default="", help="directory to look for the data set in first")
     ap.add_argument("--seed", type=int, default=d.seed)
     ap.add_argument("--device", default="cpu", help="torch device (the integer export check runs on cpu)")
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch default)")
+    ap.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads (0 = torch default)")
     ap.add_argument("--out", default=None, help="output directory (default: artifacts/<dataset>-<model>)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 512 train / 256 test frames, 1+1 epochs")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out")
@@ -115,20 +114,33 @@ def main(argv=None):
         f"T={cfg.timesteps}; {ws} process(es)")
     trainer = Trainer(cfg, data, str(out), progress=not args.no_progress, log=log)
     ckpt = out / "checkpoint.pt"
-    prior_wall = 0.0
+    resumed = False
     if ckpt.is_file() and not args.fresh:
-        saved = trainer.load(str(ckpt))
-        if {k: v for k, v in saved.items() if k != "threads"} != {k: v for k, v in asdict(cfg).items() if k != "threads"}:
+        saved = torch.load(ckpt, map_location="cpu", weights_only=False)["config"]
+        same = lambda c: {k: v for k, v in c.items() if k not in ("threads", "device")}  # noqa: E731
+        if same(saved) != same(asdict(cfg)):
             raise SystemExit(f"error: {ckpt} was written with other arguments; use --fresh or another --out")
-        prior_wall = trainer.results.get("wall_seconds_before_resume", 0.0) + \
-            sum(h["seconds"] for h in trainer.history) * 0   # recorded separately below
+        trainer.load(str(ckpt))
+        resumed = True
         log(f"resumed from {ckpt}: phase {trainer.phase}, epoch {trainer.epoch}")
-    trainer.results.setdefault("train_seconds_so_far", 0.0)
-    t_fit = time.time()
     results = trainer.fit(str(ckpt))
     if rank != 0:
         dist.barrier()
         return 0
+    try:
+        return finish(args, cfg, trainer, data, results, out, argv, t_start, resumed)
+    except export.ExportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if ws > 1:
+            dist.barrier()
+
+
+def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
+    rank, ws = world()
+    log = lambda *m: print(*m, flush=True)  # noqa: E731
+    ckpt = out / "checkpoint.pt"
     net = trainer.net
     t_exp = time.time()
     model = export.to_artifact(net)
@@ -145,7 +157,7 @@ def main(argv=None):
     wall = time.time() - t_start
     rep = {
         "dataset": cfg.dataset, "model": cfg.model, "notation": model.notation,
-        "deployed_notation": art.topology.notation(model.shapes) if hasattr(art, "topology") else None,
+        "deployed_notation": notation(model.shapes),
         "command": " ".join(shlex.quote(a) for a in ([sys.executable] + sys.argv if argv is None
                                                         else ["sw/training/run.py"] + list(argv))),
         "processes": ws, "seed": cfg.seed, "config": asdict(cfg), "data_note": data.note,
@@ -172,20 +184,18 @@ def main(argv=None):
         "export_check": {"frames": int(len(data.x_test)), "mismatches": 0},
         "history": trainer.history,
         "export_seconds": time.time() - t_exp,
-        "wall_seconds": wall + trainer.results.get("train_seconds_before_resume", 0.0),
-        "wall_seconds_note": "this invocation" + (" (resumed run: earlier invocations not included)"
-                                                  if ckpt.is_file() and trainer.history and trainer.history[0] is not None
-                                                  and prior_wall else ""),
+        "wall_seconds": wall,
+        "wall_seconds_note": "this invocation, data loading to report" + (
+            " (resumed from a checkpoint: earlier invocations are not included; see history[].seconds)"
+            if resumed else ""),
+        "epoch_seconds_total": sum(h["seconds"] for h in trainer.history),
         "versions": versions(),
     }
-    rep["deployed_notation"] = "-".join(["x".join(map(str, model.input_shape))] + [l.shape.token() for l in model.layers])
     (out / "report.json").write_text(json.dumps(rep, indent=1))
     plots.write_all(out, trainer.history, names, [r["weight_sparsity"] for r in rep["layers"]], dens)
     log(f"deployed accuracy {100 * deployed:.2f}% at {100 * rep['weight_sparsity']:.2f}% weight sparsity, "
         f"{nnz} non-zeros, {nbytes} bytes; golden == torch on all {len(data.x_test)} test frames; "
         f"{wall / 60:.1f} min")
-    if ws > 1:
-        dist.barrier()
     return 0
 
 

@@ -28,8 +28,8 @@ class Config:
     timesteps: int = 4
     bits: int = 8
     target_sparsity: float = 0.945
-    epochs_float: int = 3
-    epochs_joint: int = 9
+    epochs_float: int = 1
+    epochs_joint: int = 3
     batch: int = 32
     lr: float = 1e-2
     lr_joint: float = 3e-3
@@ -43,7 +43,7 @@ class Config:
     train_limit: int = 0                # 0 = whole split
     test_limit: int = 0
     data_root: str = ""
-    threads: int = 0
+    threads: int = 1                   # 1: robust on a shared, oversubscribed CPU (0 = torch default)
     quick: bool = False
 
 

@@ -38,10 +38,11 @@ int main(int argc, char **argv) {
     Verilated::commandArgs(argc, argv);
     Vtop *top = new Vtop;
     uint64_t cyc = 0;
-    auto tick = [&]() { top->sys_clk = 1; top->eval(); top->sys_clk = 0; top->eval(); cyc++; };
+    // inputs are set with the clock low and evaluated once; the rising edge is the second eval
+    auto tick = [&]() { top->sys_clk = 1; top->eval(); top->sys_clk = 0; cyc++; };
     auto stalled = [&]() { return stall && (rnd() % 100) < stall; };
     top->sys_clk = 0; top->sys_rst = 1; top->eval();
-    for (int i = 0; i < 4; i++) tick();
+    for (int i = 0; i < 4; i++) { top->eval(); tick(); }
     top->sys_rst = 0;
 
     uint32_t status = 0;
@@ -57,14 +58,15 @@ int main(int argc, char **argv) {
         tick();
         if (fire) li++;
     }
-    top->load_valid = 0; top->eval();
-    for (int i = 0; i < 4; i++) tick();
+    top->load_valid = 0;
+    for (int i = 0; i < 4; i++) { top->eval(); tick(); }
+    top->eval();
     if (!top->load_done) status = top->load_error ? 1 : 2;
 
     std::vector<uint32_t> res;
     std::vector<uint64_t> done;
     res.reserve((size_t)n_frames * rw);
-    top->clear_counters = 1; tick(); top->clear_counters = 0;
+    top->clear_counters = 1; top->eval(); tick(); top->clear_counters = 0;
     uint64_t t0 = cyc;
     size_t fi = 0, total = frames.size();
     limit = cyc + (uint64_t)max_cpf * (n_frames + 4) + 10000;

@@ -3,7 +3,7 @@ import random
 
 import numpy as np
 import pytest
-from migen import run_simulation
+from migen import passive, run_simulation
 
 from sw import spec
 from sw.topology import LayerShape
@@ -27,7 +27,7 @@ def load_words(lc, flat, bias, vth):
         row[:lc.fan_in] = flat[g]
         for j in range(kch):
             seg = row[j * pci:(j + 1) * pci]
-            m = sum(1 << i for i in np.flatnonzero(seg))
+            m = sum(1 << int(i) for i in np.flatnonzero(seg))
             chunks.append(m | base << pci)
             nz = seg[seg != 0]
             vals += list(nz & 0xF)
@@ -39,7 +39,8 @@ def load_words(lc, flat, bias, vth):
 
 
 @pytest.mark.parametrize("pci,static,density,seed", [
-    (8, False, 0.5, 1), (16, True, 0.3, 2), (5, False, 1.0, 3), (8, False, 0.0, 4), (32, False, 0.2, 5)])
+    (8, False, 0.5, 1), (16, True, 0.3, 2), (5, False, 1.0, 3), (8, False, 0.0, 4), (32, False, 0.2, 5),
+    (96, False, 0.3, 6), (72, True, 0.5, 7)])
 def test_detector_random(pci, static, density, seed):
     rng = np.random.default_rng(seed)
     lc = make_lc(pci, 3, static)
@@ -49,26 +50,33 @@ def test_detector_random(pci, static, density, seed):
     bias, vth = rng.integers(-100, 100, 3), rng.integers(0, 500, 3)
     chunks, vals, params = load_words(lc, flat, bias, vth)
     # tokens: per (group, plane) a few chunks, with all-zero, all-one and random spikes
-    tokens, expect = [], []
+    tokens, expect, npairs = [], [], 0
     for g in range(3):
         acc = 0
         for p in range(lc.planes):
             js = sorted(rng.choice(lc.chunks, size=rng.integers(1, lc.chunks + 1), replace=False))
             for n, j in enumerate(js):
                 kind = rng.integers(3)
-                sp = 0 if kind == 0 else (1 << pci) - 1 if kind == 1 else int(rng.integers(0, 1 << pci))
+                sp = 0 if kind == 0 else (1 << pci) - 1 if kind == 1 else int("".join(map(str, rng.integers(0, 2, pci))), 2)
                 last = n == len(js) - 1
                 upd = last and (p == lc.planes - 1 or not static)
                 tokens.append(dict(spikes=int(sp), addr=int(g * lc.chunks + j), group=g, plane=p, upd=int(upd)))
                 for i in range(pci):
                     k = j * pci + i
-                    if sp >> i & 1 and k < lc.fan_in:
+                    if sp >> i & 1 and k < lc.fan_in and flat[g, k]:
                         acc += int(flat[g, k]) << (p if static else 0)
+                        npairs += 1
                 if upd:
                     expect.append((acc + int(bias[g]), int(vth[g])))
                     acc = 0
     dut = Detector(lc)
-    out, r = [], random.Random(seed)
+    out, r, counted = [], random.Random(seed), []
+
+    @passive
+    def count():
+        while True:
+            counted.append((yield dut.pair))
+            yield
 
     def main():
         yield from write_mem(dut.chunk_wr, chunks)
@@ -79,5 +87,7 @@ def test_detector_random(pci, static, density, seed):
             if len(out) >= len(expect):
                 break
             yield
-    run_simulation(dut, [main(), monitor(dut.source, ["current", "vth"], out), ready_driver(dut.source, r, 0.3)])
+    run_simulation(dut, [main(), count(), monitor(dut.source, ["current", "vth"], out),
+                         ready_driver(dut.source, r, 0.3)])
     assert out == expect
+    assert sum(counted) == npairs
