@@ -31,6 +31,9 @@ const snn_hw_t *accel_hw(void) { return &hw; }
 uint32_t accel_frame_words(void) { return SNN_ACCEL_FRAME_WORDS; }
 uint32_t accel_result_words(void) { return SNN_ACCEL_RESULT_WORDS; }
 
+/* One field of the status register (offset/size from csr.h). */
+#define STATUS(f) ((snn_status_read() >> CSR_SNN_STATUS_##f##_OFFSET) & ((1u << CSR_SNN_STATUS_##f##_SIZE) - 1))
+
 static int waited_too_long(uint64_t t0, uint64_t limit) { return cpu_cycles() - t0 > limit; }
 
 void accel_reset(void)
@@ -43,7 +46,7 @@ void accel_reset(void)
 
 int accel_loaded(void)
 {
-	return snn_status_load_done_read();
+	return STATUS(LOAD_DONE);
 }
 
 int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen)
@@ -53,15 +56,15 @@ int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen)
 	snn_load_words_write(n);
 	snn_load_enable_write(1);
 	uint64_t t0 = cpu_cycles(), limit = 64ull * n + 4 * CONFIG_CLOCK_FREQUENCY;
-	while (!snn_status_load_dma_done_read() || (!snn_status_load_done_read() && !snn_status_load_error_read()))
+	while (!STATUS(LOAD_DMA_DONE) || (!STATUS(LOAD_DONE) && !STATUS(LOAD_ERROR)))
 		if (waited_too_long(t0, limit)) {
 			snprintf(err, errlen, "accelerator load timed out after %u words (DMA %s)", (unsigned)n,
-				 snn_status_load_dma_done_read() ? "done, core gave no verdict" : "not done");
+				 STATUS(LOAD_DMA_DONE) ? "done, core gave no verdict" : "not done");
 			accel_reset();
 			return -1;
 		}
 	snn_load_enable_write(0);
-	uint32_t code = snn_status_load_error_read();
+	uint32_t code = STATUS(LOAD_ERROR);
 	if (code) {
 		const char *why = code < sizeof(load_errors) / sizeof(load_errors[0]) ? load_errors[code] : "unknown";
 		snprintf(err, errlen, "accelerator refused the load image: error %u (%s)", (unsigned)code, why);
@@ -80,11 +83,11 @@ int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *c
 	snn_count_write(count);
 	snn_run_enable_write(1);
 	uint64_t t0 = cpu_cycles(), limit = (uint64_t)count * 4000000u + 2 * CONFIG_CLOCK_FREQUENCY;
-	while (!snn_status_run_done_read())
+	while (!STATUS(RUN_DONE))
 		if (waited_too_long(t0, limit)) {
 			snprintf(err, errlen, "accelerator timed out on a batch of %u frames (frames DMA %s, core %s)",
-				 (unsigned)count, snn_status_frames_dma_done_read() ? "done" : "not done",
-				 snn_status_idle_read() ? "idle" : "busy");
+				 (unsigned)count, STATUS(FRAMES_DMA_DONE) ? "done" : "not done",
+				 STATUS(IDLE) ? "idle" : "busy");
 			accel_reset();
 			return -1;
 		}

@@ -69,6 +69,26 @@ def tool_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
+class _Quiet:
+    """Send this process's stdout/stderr (and its children's) to a log file for the duration."""
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        sys.stdout.flush(), sys.stderr.flush()
+        self.saved = [os.dup(1), os.dup(2)]
+        self.f = open(self.path, "w")
+        os.dup2(self.f.fileno(), 1), os.dup2(self.f.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc):
+        sys.stdout.flush(), sys.stderr.flush()
+        os.dup2(self.saved[0], 1), os.dup2(self.saved[1], 2)
+        for fd in self.saved:
+            os.close(fd)
+        self.f.close()
+
+
 def _generate(cfg, out: Path, trace: bool, jobs: int, log):
     """Generate the SoC (Verilog, BIOS, headers) and compile the Verilator model in out/."""
     from litex.build.sim.config import SimConfig
@@ -102,8 +122,13 @@ def build(cfg, trace: bool = False, root="build/sim", jobs: int = 2, log=print) 
         fcntl.flock(lock, fcntl.LOCK_EX)          # one builder per configuration at a time
         cached = (out / STAMP).exists()
         if not cached:
-            log(f"[sim] building SoC {key} (no cached build)")
-            _generate(cfg, out, trace, jobs, log)
+            log(f"[sim] building SoC {key} (no cached build; log: {out / 'build.log'})")
+            try:
+                with _Quiet(out / "build.log"):
+                    _generate(cfg, out, trace, jobs, log)
+            except Exception as e:
+                tail = (out / "build.log").read_text()[-2000:]
+                raise SimError(f"SoC build failed ({type(e).__name__}: {e}); end of {out / 'build.log'}:\n{tail}")
             (out / STAMP).write_text(time.strftime("%Y-%m-%d %H:%M:%S"))
         try:
             fw = build_firmware(out, out / "firmware", out / "csr.json", jobs=jobs)

@@ -4,9 +4,10 @@
     b.parallelism, b.cycles, b.bound, b.luts, b.brams
 
 The cost model follows the micro-architecture (docs/accelerator.md). Per layer and frame:
-  tokens  = positions * G * sum_planes max(1, chunks of PCi bits holding a spike)   (scanner, 1/cycle)
+  tokens  = positions * G * sum_planes max(1, chunks of PCi bits holding a spike)   (scanner, 1/cycle;
+            a static layer skips bit-planes without any set bit)
   pairs_d = matched pairs / PCo (x imbalance)                                      (detector, 1/cycle)
-  loader  = positions * (kh*kw + 2)                                                (window reads)
+  loader  = positions * (kh*min(stride,kw) + 1) + row starts                       (window reads)
   neuron  = positions * G * T for a static first layer                             (T steps per current)
 and cycles_l = max(tokens, pairs_d, loader, neuron). Stages run concurrently, so cycles/frame =
 max_l cycles_l. The bound reported beside it is the issue's max_l work_l / PCo_l (work = golden matched
@@ -59,8 +60,9 @@ def layer_inputs(model, images):
     return ins
 
 
-def chunk_counts(x, layer, pci):
-    """Mean over frames of sum over positions and planes of max(1, non-empty PCi chunks)."""
+def chunk_counts(x, layer, pci, static=False):
+    """Mean over frames of the scanner's tokens per output position and group: per plane the PCi
+    chunks holding a spike, at least one (a static layer skips empty planes but the last)."""
     s = layer.shape
     P, n = x.shape[:2]
     cols = golden._im2col(x.reshape(P * n, *x.shape[2:]).astype(np.uint8), s.kh, s.kw, s.stride, s.pad,
@@ -70,6 +72,8 @@ def chunk_counts(x, layer, pci):
     kch = -(-k // pci)
     pad = np.zeros((*cols.shape[:-1], kch * pci - k), np.uint8)
     ch = np.concatenate([cols, pad], -1).reshape(*cols.shape[:-1], kch, pci).any(-1).sum(-1)
+    if static:
+        return float((ch[:-1].sum() + np.maximum(ch[-1], 1).sum()) / n)
     return float(np.maximum(ch, 1).sum() / n)
 
 
@@ -88,15 +92,24 @@ class Stats:
     def tokens_per_group(self, i, pci):
         key = (i, pci)
         if key not in self._cache:
-            self._cache[key] = chunk_counts(self._inputs[i], self.model.layers[i], pci)
+            static = i == 0 and self.model.in_kind == spec.IN_STATIC
+            self._cache[key] = chunk_counts(self._inputs[i], self.model.layers[i], pci, static)
         return self._cache[key]
+
+
+def loader_cycles(lc: LayerConfig) -> float:
+    """Window reads per frame: kh * min(stride, kw) per position (+1 to hand the window over), and the
+    kw - stride columns that a row start cannot reuse."""
+    s = lc.shape
+    cnew = min(s.stride, s.kw)
+    return lc.positions * (s.kh * cnew + 1) + s.conv_h * s.kh * (s.kw - cnew)
 
 
 def layer_cycles(lc: LayerConfig, pairs: float, tokens_per_group: float) -> float:
     s = lc.shape
     tokens = lc.groups * tokens_per_group
     det = pairs / lc.pco * (IMBALANCE if lc.pco > 1 else 1.0)
-    loader = lc.positions * (lc.window + 2)
+    loader = loader_cycles(lc)
     neuron = lc.positions * lc.groups * lc.timesteps if lc.static else 0
     return max(tokens, det, loader, neuron)
 
@@ -123,7 +136,7 @@ def predict(model, cfg: AccelConfig, stats_or_golden, n=None, images=None) -> di
         work = st.work
     else:
         work = [s.work / n for s in stats_or_golden]
-        per = [max(w / lc.pco, lc.positions * (lc.window + 2)) for w, lc in zip(work, cfg.layers)]
+        per = [max(w / lc.pco, loader_cycles(lc)) for w, lc in zip(work, cfg.layers)]
     bound = max(w / lc.pco for w, lc in zip(work, cfg.layers))
     return {"cycles": max(per), "per_layer": per, "bound": bound}
 

@@ -15,6 +15,9 @@ Ports (docs/accel-interface.md):
   cycles                 out     64
   busy[l], stall[l], pairs[l], empty[l]   out 32 per layer
 """
+from functools import reduce
+from operator import or_
+
 from migen import If, Module, Signal
 
 from litex.soc.interconnect import stream
@@ -41,7 +44,7 @@ class AccelCore(Module):
         # # #
 
         self.submodules.unpacker = unpacker = Unpacker(cfg)
-        self.engines = []
+        self.engines, fifos = [], []
         prev = unpacker.source
         for i, lc in enumerate(cfg.layers):
             fifo = stream.SyncFIFO([("data", lc.in_width)], cfg.fifo_depth)
@@ -50,6 +53,7 @@ class AccelCore(Module):
             setattr(self.submodules, f"engine{i}", eng)
             self.comb += prev.connect(fifo.sink), fifo.source.connect(eng.sink), eng.clear.eq(self.clear_counters)
             self.engines.append(eng)
+            fifos.append(fifo)
             prev = eng.source
         self.submodules.collect = collect = Results(cfg.layers[-1])
         self.comb += prev.connect(collect.sink), collect.source.connect(self.results)
@@ -66,7 +70,8 @@ class AccelCore(Module):
         inflight = Signal(bits_for(1 << 16))
         self.sync += If(unpacker.start & ~collect.done, inflight.eq(inflight + 1)
                         ).Elif(collect.done & ~unpacker.start, inflight.eq(inflight - 1))
-        self.comb += self.idle.eq(inflight == 0)
+        self.comb += self.idle.eq((inflight == 0) & ~reduce(or_, [e.active for e in self.engines]
+                                                          + [f.source.valid for f in fifos]))
         self.sync += If(self.clear_counters, self.cycles.eq(0)).Else(self.cycles.eq(self.cycles + 1))
 
         self.busy = [e.busy for e in self.engines]

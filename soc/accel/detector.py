@@ -113,7 +113,6 @@ class Detector(Module):
             a_skip.eq((a_x == 0) & ~a_upd),
             a_consume.eq(a_valid & (a_skip | b_free)),
             self.empty.eq(a_consume & (a_x == 0)),
-            self.pair.eq(b_emit & b_out_ready & (b_x != 0)),
         ]
         self.sync += [
             If(b_emit & b_out_ready, b_x.eq(x_next)),
@@ -146,6 +145,7 @@ class Detector(Module):
             If(c_pair, term.eq(w << c_plane) if lc.static else term.eq(w)),
             total.eq(acc + term),
             c_consume.eq(c_valid & (~c_last | ~source.valid | source.ready)),
+            self.pair.eq(c_consume & c_pair),
         ]
         self.sync += [
             If(source.ready, source.valid.eq(0)),

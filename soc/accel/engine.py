@@ -12,6 +12,7 @@ Ports:
   dets    list of Detector                           memory write ports for the loader
   clear                                          in   zero the counters
   busy, stall, pairs, empty                      out  32-bit performance counters
+  active                                         out  any work in flight (for the core's idle)
 """
 from functools import reduce
 from operator import and_, or_
@@ -83,8 +84,9 @@ class Engine(Module):
                 self.comb += out.connect(source)
 
         # ---- performance counters
-        busy = reduce(or_, [orch.busy] + [f.source.valid for f in fifos] + [d.busy for d in self.dets]
-                      + [n.busy for n in neurons])
+        self.active = busy = Signal()    # any work in flight in this engine
+        self.comb += busy.eq(reduce(or_, [orch.busy, source.valid] + [f.source.valid for f in fifos]
+                                    + [d.busy for d in self.dets] + [n.busy for n in neurons]))
         self.sync += If(self.clear, self.busy.eq(0), self.stall.eq(0), self.pairs.eq(0), self.empty.eq(0)
             ).Else(
                 If(busy, self.busy.eq(self.busy + 1)),

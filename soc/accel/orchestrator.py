@@ -150,7 +150,7 @@ class Orchestrator(Module):
             source.plane.eq(p),
             source.upd.eq(last & (p == lc.planes - 1) if lc.static else last),
             release.eq(source.valid & source.ready & last & (p == lc.planes - 1) & (g == lc.groups - 1)),
-            self.busy.eq(act_valid),
+            self.busy.eq(act_valid | (wcount != 0) | ~fsm.ongoing("LOAD")),
         ]
         plane_done = source.valid & source.ready & last
         if lc.static:

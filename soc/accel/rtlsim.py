@@ -73,10 +73,11 @@ def verilog(cfg: AccelConfig) -> str:
     return str(convert(top, ios=top.io, name="top"))
 
 
-def build(cfg: AccelConfig, quiet: bool = True) -> Path:
-    """Verilate the core for `cfg` (cached by hash); returns the simulator executable."""
+def build(cfg: AccelConfig, trace: bool = False) -> Path:
+    """Verilate the core for `cfg` (cached by hash); returns the simulator executable. trace=True adds
+    VCD support (the harness then writes $TB_VCD)."""
     src = verilog(cfg)
-    key = hashlib.sha256(src.encode() + HARNESS.read_bytes()).hexdigest()[:16]
+    key = hashlib.sha256(src.encode() + HARNESS.read_bytes() + bytes([trace])).hexdigest()[:16]
     d = BUILD / key
     exe = d / "obj_dir" / "Vtop"
     if exe.exists():
@@ -85,7 +86,7 @@ def build(cfg: AccelConfig, quiet: bool = True) -> Path:
     (tmp / "top.v").write_text(src)
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-O2", "--x-assign", "fast", "--x-initial", "fast",
            "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-WIDTH", "--top-module", "top",
-           "-CFLAGS", "-O1", "top.v", str(HARNESS)]
+           "-MAKEFLAGS", "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O1", "top.v", str(HARNESS)] + (["--trace"] if trace else [])
     out = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"verilator failed in {tmp}:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")

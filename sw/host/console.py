@@ -60,7 +60,11 @@ class Console:
 
     # ------------------------------------------------------------------ raw I/O
     def _read(self) -> str:
-        data = self.port.read(4096)
+        import serial
+        try:
+            data = self.port.read(4096)
+        except serial.SerialException as e:
+            raise HostError(f"{self.url}: link lost ({e})") from None
         text = data.decode("utf-8", "replace").replace("\r", "")
         if text and self.log:
             self.log(text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from spikingjelly.activation_based import functional
 
 from .. import golden, spec
 from ..artifact import Model
@@ -96,6 +97,7 @@ def torch_predict(net, images: np.ndarray, batch: int = 500):
     accs = []
     for a in range(0, len(images), batch):
         _, acc = net(torch_input(images[a:a + batch], net))
+        functional.reset_net(net)
         accs.append(acc.round().long().numpy())
     net.train(was_train)
     net.integer = was_int

@@ -127,7 +127,6 @@ class SpikingNet(nn.Module):
                 rec["currents"].append(cur)
                 rec["membranes"].append(mems)
                 rec["spikes"].append(spikes)
-            self._last_density = None
             x = spikes
         raise AssertionError("unreachable: the last layer is the readout")
 

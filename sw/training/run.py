@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
-from sw.topology import PRESETS, notation  # noqa: E402
+from sw.topology import PRESETS, TopologyError, notation, parse  # noqa: E402
 from sw.training import export, plots  # noqa: E402
 from sw.training.train import Config, Trainer, evaluate, load_data, world  # noqa: E402
 
@@ -65,6 +65,10 @@ def parse_args(argv=None):
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     a.model = a.model or DEFAULT_MODEL[a.dataset]
+    try:
+        parse(a.model)
+    except TopologyError as e:
+        ap.error(str(e))
     base = QUICK if a.quick else {}
     cfg = Config(**{f.name: getattr(a, f.name) for f in fields(Config)
                     if hasattr(a, f.name) and getattr(a, f.name) is not None and f.name not in base})
@@ -107,12 +111,17 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log = (lambda *m: print(*m, flush=True)) if rank == 0 else (lambda *m: None)
-    data = load_data(cfg)
-    if data.note:
-        log(f"note: {data.note}")
-    log(f"{cfg.dataset}: {len(data.x_train)} train / {len(data.x_test)} test frames; model {cfg.model}; "
-        f"T={cfg.timesteps}; {ws} process(es)")
-    trainer = Trainer(cfg, data, str(out), progress=not args.no_progress, log=log)
+    from sw.datasets import DatasetError
+    try:
+        data = load_data(cfg)
+        if data.note:
+            log(f"note: {data.note}")
+        log(f"{cfg.dataset}: {len(data.x_train)} train / {len(data.x_test)} test frames; model {cfg.model}; "
+            f"T={cfg.timesteps}; {ws} process(es)")
+        trainer = Trainer(cfg, data, str(out), progress=not args.no_progress, log=log)
+    except (DatasetError, ValueError) as e:        # missing data, bad notation, class-count mismatch
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     ckpt = out / "checkpoint.pt"
     resumed = False
     if ckpt.is_file() and not args.fresh:

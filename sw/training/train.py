@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from spikingjelly.activation_based import functional
 
 from .. import spec
 from . import gradrewiring as gr
@@ -103,6 +104,7 @@ def evaluate(net: SpikingNet, x: np.ndarray, y: np.ndarray, batch: int = 500):
     correct, dens_num, dens_den = 0, None, 0
     for a in range(0, len(x), batch):
         logits, acc, rec = net(torch_input(x[a:a + batch], net), record=True)
+        functional.reset_net(net)
         pred = (acc if net.integer else logits).argmax(1).numpy()
         correct += int((pred == y[a:a + batch]).sum())
         d = np.array([float(s.sum()) for s in rec["spikes"][:-1]])
@@ -196,6 +198,7 @@ class Trainer:
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
+            functional.reset_net(net)
             if self.phase == "joint":
                 gr.prior_step(net.prunable(), self.opt.param_groups[0]["lr"], self.controller.strength, self.mu)
                 self.joint_step += 1

@@ -14,6 +14,9 @@
 #include <vector>
 #include "Vtop.h"
 #include "verilated.h"
+#if VM_TRACE
+#include "verilated_vcd_c.h"
+#endif
 
 static uint64_t rng_state;
 static inline uint32_t rnd() {   // xorshift64*
@@ -39,7 +42,19 @@ int main(int argc, char **argv) {
     Vtop *top = new Vtop;
     uint64_t cyc = 0;
     // inputs are set with the clock low and evaluated once; the rising edge is the second eval
+#if VM_TRACE   // opt-in waveform: rtlsim.build(cfg, trace=True), then run with TB_VCD=file.vcd
+    Verilated::traceEverOn(true);
+    VerilatedVcdC *vcd = nullptr;
+    if (getenv("TB_VCD")) { vcd = new VerilatedVcdC; top->trace(vcd, 99); vcd->open(getenv("TB_VCD")); }
+    auto tick = [&]() {
+        if (vcd) vcd->dump(2 * cyc);
+        top->sys_clk = 1; top->eval(); if (vcd) vcd->dump(2 * cyc + 1);
+        top->sys_clk = 0; top->eval(); cyc++;
+    };
+#else
+    // inputs are set and evaluated with the clock low; the rising edge is the next eval
     auto tick = [&]() { top->sys_clk = 1; top->eval(); top->sys_clk = 0; cyc++; };
+#endif
     auto stalled = [&]() { return stall && (rnd() % 100) < stall; };
     top->sys_clk = 0; top->sys_rst = 1; top->eval();
     for (int i = 0; i < 4; i++) { top->eval(); tick(); }
@@ -91,6 +106,12 @@ int main(int argc, char **argv) {
             }
         }
     }
+    // the last layers may finish before the first ones (pooling drops trailing rows): drain
+    for (uint64_t end = cyc + (uint64_t)max_cpf; status == 0 && cyc < end;) {
+        top->eval();
+        if (top->idle) break;
+        tick();
+    }
     std::vector<uint32_t> counters;
     for (uint32_t l = 0; l < n_layers; l++)
         for (uint32_t k = 0; k < 4; k++) { top->cnt_sel = l * 4 + k; top->eval(); counters.push_back(top->cnt_data); }
@@ -110,6 +131,9 @@ int main(int argc, char **argv) {
     uint32_t tail[4] = {(uint32_t)cycles, (uint32_t)(cycles >> 32), (uint32_t)t0, (uint32_t)(t0 >> 32)};
     fwrite(tail, 4, 4, o);
     fclose(o);
+#if VM_TRACE
+    if (vcd) vcd->close();
+#endif
     top->final();
     delete top;
     return 0;

@@ -13,6 +13,7 @@ from sw.artifact import Model
 from sw.training import run
 
 ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.slow
 SMALL = ["--quick", "--no-progress", "--train-limit", "96", "--test-limit", "48", "--batch", "16"]
 
 

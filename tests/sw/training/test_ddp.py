@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from sw import golden
 from sw.artifact import Model
 
 ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.slow
 ARGS = ["sw/training/run.py", "--model", "1x28x28-4c3p1-mp2-8c3p1-mp2-10fc", "--quick", "--no-progress",
         "--train-limit", "128", "--test-limit", "64", "--batch", "16", "--epochs-joint", "1"]
 
