@@ -25,7 +25,7 @@ import numpy as np
 
 from sw import golden, spec
 
-from .config import VAL_PER_WORD, AccelConfig, LayerConfig
+from .config import MAX_PCI, AccelConfig, LayerConfig
 
 IMBALANCE = 1.15            # detectors of a group see different numbers of pairs
 
@@ -143,7 +143,8 @@ def predict(model, cfg: AccelConfig, stats_or_golden, n=None, images=None) -> di
 
 def _candidates(shape):
     k = shape.fan_in
-    pcis = sorted({min(k, v) for v in (8, 16, 24, 32, 48, 64, 72, 96, 128, shape.ci, 2 * shape.ci)} - {0})
+    pcis = sorted({min(k, v, MAX_PCI) for v in (8, 16, 24, 32, 48, 64, 72, 96, 128, 144, 192, shape.ci,
+                                                2 * shape.ci)})
     pcos = sorted({v for v in range(1, shape.co + 1) if -(-shape.co // v) != -(-shape.co // (v + 1))
                    or v == shape.co})
     return pcos, pcis

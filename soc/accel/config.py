@@ -17,6 +17,7 @@ from sw.topology import LayerShape
 
 VAL_PER_WORD = 8          # packed 4-bit weights per value-memory word (= per load-image word)
 SIG_VERSION = 1           # bump when the hardware layout of describe() changes meaning
+MAX_PCI = 255             # the detector popcount sums byte fields
 
 
 class ConfigError(ValueError):
@@ -51,8 +52,9 @@ class LayerConfig:
         s = self.shape
         if not isinstance(self.pco, int) or not 1 <= self.pco <= s.co:
             raise ConfigError(f"layer {s.token()}: PCo={self.pco!r} must be in 1..{s.co} (its output channels)")
-        if not isinstance(self.pci, int) or not 1 <= self.pci <= s.fan_in:
-            raise ConfigError(f"layer {s.token()}: PCi={self.pci!r} must be in 1..{s.fan_in} (its kernel length)")
+        if not isinstance(self.pci, int) or not 1 <= self.pci <= min(s.fan_in, MAX_PCI):
+            raise ConfigError(f"layer {s.token()}: PCi={self.pci!r} must be in 1..{min(s.fan_in, MAX_PCI)} "
+                              f"(its kernel length, at most {MAX_PCI})")
         if not 1 <= self.timesteps <= spec.MAX_TIMESTEPS:
             raise ConfigError(f"timesteps {self.timesteps}: must be in 1..{spec.MAX_TIMESTEPS}")
         if not 1 <= self.planes <= max(self.timesteps, 8):
@@ -181,7 +183,7 @@ class AccelConfig:
     in_bits: int
     in_kind: int = spec.IN_STATIC
     fifo_depth: int = 4
-    det_fifo_depth: int = 4
+    det_fifo_depth: int = 16
 
     def __post_init__(self):
         if not self.layers:

@@ -3,7 +3,8 @@
 A 4-stage pipeline, each stage a register with valid/ready:
   A fetch:    read the chunk record (PCi mask bits + base offset) and the channel's bias/threshold.
   B extract:  x = spikes AND mask; each cycle take the lowest set bit y = x & -x, x &= x - 1; the weight
-              address is base + popcount(mask & (y - 1)) into the packed non-zero values. A chunk whose
+              address is base + popcount(mask & (y - 1)) into the packed non-zero values (y - 1 is
+              computed as (x - 1) & ~x, so one subtractor serves both). A chunk whose
               AND is zero and that does not close a neuron update leaves stage A without entering B,
               so it overlaps with the extraction of an earlier chunk.
   C value:    read the packed 4-bit weight (8 per memory word).
@@ -18,7 +19,7 @@ Ports:
   busy                            out  any stage holds work
 """
 from functools import reduce
-from operator import add, or_
+from operator import or_
 
 from migen import Array, If, Memory, Module, Signal
 
@@ -48,8 +49,25 @@ def param_record_width(lc: LayerConfig) -> int:
     return lc.widths.bias + lc.widths.vth
 
 
-def popcount(bits, n):
-    return reduce(add, [bits[i] for i in range(n)]) if n > 1 else bits[0]
+def popcount(module, bits, n):
+    """Population count of an n-bit value as a SWAR adder tree (a handful of wide operations, which
+    also keeps the Verilator model fast): 2-bit, 4-bit, then byte fields, then the bytes summed."""
+    w = max(8, -(-n // 8) * 8)
+    cur = Signal(w)
+    module.comb += cur.eq(bits)
+    for mask, sh in ((0x55, 1), (0x33, 2), (0x0F, 4)):
+        m = int.from_bytes(bytes([mask]) * (w // 8), "little")
+        nxt = Signal(w)
+        module.comb += nxt.eq((cur & m) + ((cur >> sh) & m))
+        cur = nxt
+    sh = 8
+    while sh < w:
+        nxt = Signal(w)
+        module.comb += nxt.eq(cur + (cur >> sh))
+        cur, sh = nxt, 2 * sh
+    out = Signal(bits_for(n))
+    module.comb += out.eq(cur[:8])
+    return out
 
 
 class Detector(Module):
@@ -97,16 +115,16 @@ class Detector(Module):
         b_plane, b_upd = Signal(lc.plane_bits), Signal()
         b_bias, b_vth = Signal((wd.bias, True)), Signal((wd.vth, True))
         b_emit, b_out_ready, b_free = Signal(), Signal(), Signal()
-        y, x_next = Signal(pci), Signal(pci)
+        xm1, x_next = Signal(pci), Signal(pci)
         below = Signal(pci)
         offset = Signal(bits_for(pci))
         pair_adr = Signal(bw + 1)
         a_skip = Signal()
         self.comb += [
-            y.eq(b_x & (~b_x + 1)),
-            x_next.eq(b_x & (b_x - 1)),
-            below.eq(b_mask & (y - 1)),
-            offset.eq(popcount(below, pci)),
+            xm1.eq(b_x - 1),                      # lowest set bit cleared, the zeros below it set
+            x_next.eq(b_x & xm1),
+            below.eq(b_mask & xm1 & ~b_x),        # mask bits below the extracted one (y - 1 = xm1 & ~x)
+            offset.eq(popcount(self, below, pci)),
             pair_adr.eq(b_base + offset),
             b_emit.eq(b_busy & ((b_x != 0) | b_upd)),
             b_free.eq(~b_busy | (b_emit & b_out_ready & (x_next == 0))),

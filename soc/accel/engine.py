@@ -84,9 +84,13 @@ class Engine(Module):
                 self.comb += out.connect(source)
 
         # ---- performance counters
-        self.active = busy = Signal()    # any work in flight in this engine
-        self.comb += busy.eq(reduce(or_, [orch.busy, source.valid] + [f.source.valid for f in fifos]
-                                    + [d.busy for d in self.dets] + [n.busy for n in neurons]))
+        busy = Signal()                  # scanning or computing (the busy counter)
+        self.active = Signal()           # any work in flight (the core's idle)
+        self.comb += [
+            busy.eq(reduce(or_, [orch.busy] + [f.source.valid for f in fifos] + [d.busy for d in self.dets]
+                           + [n.busy for n in neurons])),
+            self.active.eq(busy | orch.active | source.valid),
+        ]
         self.sync += If(self.clear, self.busy.eq(0), self.stall.eq(0), self.pairs.eq(0), self.empty.eq(0)
             ).Else(
                 If(busy, self.busy.eq(self.busy + 1)),

@@ -18,26 +18,35 @@ from litex.soc.interconnect import stream
 
 from . import loadimage as li
 from .config import AccelConfig, bits_for
-from .detector import chunk_record_width
 
 
 def sections(cfg: AccelConfig, dets):
-    """[(kind, args)] in image order; `dets[l]` are layer l's Detector instances."""
+    """[(kind, args)] in image order; `dets[l]` are layer l's Detector instances. A memory section is
+    ("mem", port, entries, words per entry, data key): the key names the shared write data."""
     out = [("eq", li.MAGIC, li.ERR_MAGIC), ("eq", cfg.signature, li.ERR_SIGNATURE),
            ("eq", len(cfg.layers), li.ERR_LAYERS)]
-    for lc, ds in zip(cfg.layers, dets):
+    for l, (lc, ds) in enumerate(zip(cfg.layers, dets)):
         desc = lc.descriptor()
         out += [("eq", v, li.ERR_TOPOLOGY) for v in desc[:4]]
         out.append(("widths", lc.widths))
         for det in ds:
-            mw = lc.mask_words * 32
-            out.append(("mem", det.chunk_wr, lc.chunk_depth, lc.chunk_words,
-                        lambda e, lc=lc, mw=mw: Cat(e[:lc.pci], e[mw:mw + lc.base_width])))
-            out.append(("mem", det.val_wr, lc.val_depth, 1, lambda e: e[:32]))
-            out.append(("mem", det.param_wr, lc.groups, 2,
-                        lambda e, lc=lc: Cat(e[:lc.widths.bias], e[32:32 + lc.widths.vth])))
+            out.append(("mem", det.chunk_wr, lc.chunk_depth, lc.chunk_words, ("chunk", l)))
+            out.append(("mem", det.val_wr, lc.val_depth, 1, ("val", l)))
+            out.append(("mem", det.param_wr, lc.groups, 2, ("param", l)))
     out.append(("end",))
     return out
+
+
+def _write_data(cfg, key, entry):
+    """Memory word of a section from its assembled little-endian load words."""
+    kind, l = key
+    lc = cfg.layers[l]
+    if kind == "chunk":
+        mw = lc.mask_words * 32
+        return Cat(entry[:lc.pci], entry[mw:mw + lc.base_width])
+    if kind == "val":
+        return entry[:32]
+    return Cat(entry[:lc.widths.bias], entry[32:32 + lc.widths.vth])
 
 
 class Loader(Module):
@@ -70,9 +79,11 @@ class Loader(Module):
         def fail(code):
             return If(err_cur == 0, self.error.eq(code))
 
-        cases = {}
+        cases, shared, last_word = {}, {}, {}
+        onehot = Signal(len(secs) + 1, reset=1)        # bit i: section i is current
+        wstrobe = Signal()                             # this word completes a memory entry
         for i, sc in enumerate(secs):
-            nxt = [sec.eq(i + 1), entry.eq(0), wsub.eq(0)]
+            nxt = [sec.eq(i + 1), onehot.eq(1 << (i + 1)), entry.eq(0), wsub.eq(0)]
             if sc[0] == "eq":
                 cases[i] = [If(word != sc[1], fail(sc[2])), *nxt]
             elif sc[0] == "widths":
@@ -83,21 +94,23 @@ class Loader(Module):
                     bad = (fld > v) if bad is None else (bad | (fld > v))
                 cases[i] = [If(bad, fail(li.ERR_WIDTHS)), *nxt]
             elif sc[0] == "mem":
-                _, port, n, wpe, mapper = sc
-                ent = nbuf[32 * (maxw - wpe):]
-                strobe = Signal()
-                self.comb += [port.adr.eq(entry), port.dat_w.eq(mapper(ent)),
-                              port.we.eq(strobe & (self.error == 0))]
-                self.comb += strobe.eq(go & (cur == i) & (wsub == wpe - 1))
+                _, port, n, wpe, key = sc
+                if key not in shared:
+                    shared[key] = Signal(len(_write_data(cfg, key, nbuf[32 * (maxw - wpe):])))
+                    self.comb += shared[key].eq(_write_data(cfg, key, nbuf[32 * (maxw - wpe):]))
+                self.comb += [port.adr.eq(entry), port.dat_w.eq(shared[key]),
+                              port.we.eq(wstrobe & onehot[i] & (self.error == 0))]
+                last_word[i] = wsub == wpe - 1
                 cases[i] = [If(wsub == wpe - 1,
                                 wsub.eq(0),
                                 If(entry == n - 1, *nxt).Else(entry.eq(entry + 1))
                             ).Else(wsub.eq(wsub + 1))]
             else:   # end marker
                 cases[i] = [If(word != li.END, fail(li.ERR_END)).Elif(err_cur == 0, self.done.eq(1)),
-                            sec.eq(i + 1)]
+                            sec.eq(i + 1), onehot.eq(1 << (i + 1))]
         cases["default"] = [fail(li.ERR_LENGTH), self.done.eq(0)]
+        self.comb += Case(cur, {i: wstrobe.eq(go & c) for i, c in last_word.items()})
         self.sync += If(go,
             buf.eq(nbuf),
-            If(sink.first, self.error.eq(0), self.done.eq(0), entry.eq(0), wsub.eq(0)),
+            If(sink.first, self.error.eq(0), self.done.eq(0), entry.eq(0), wsub.eq(0), onehot.eq(1)),
             Case(cur, cases))

@@ -12,6 +12,7 @@ Ports:
   sink    [("data", planes*ci)]   in   input pixels
   source  token_layout(lc)        out  chunk tokens, broadcast to the PCo detectors
   busy                            out  a window is being scanned
+  active                          out  a frame is partly received or a window is in flight
 """
 from migen import Array, Case, Cat, FSM, If, Memory, Module, NextState, NextValue, Signal
 
@@ -37,6 +38,7 @@ class Orchestrator(Module):
         self.sink = sink = stream.Endpoint([("data", pixw)])
         self.source = source = stream.Endpoint(token_layout(lc))
         self.busy = Signal()
+        self.active = Signal()
         hw = s.h * s.w
         aw = bits_for(depth - 1)
 
@@ -150,7 +152,8 @@ class Orchestrator(Module):
             source.plane.eq(p),
             source.upd.eq(last & (p == lc.planes - 1) if lc.static else last),
             release.eq(source.valid & source.ready & last & (p == lc.planes - 1) & (g == lc.groups - 1)),
-            self.busy.eq(act_valid | (wcount != 0) | ~fsm.ongoing("LOAD")),
+            self.busy.eq(act_valid),
+            self.active.eq(act_valid | (wcount != 0) | ~fsm.ongoing("LOAD")),
         ]
         plane_done = source.valid & source.ready & last
         if lc.static:

@@ -16,7 +16,6 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from litex.build.parser import LiteXArgumentParser
 from litex.soc.integration.builder import Builder
 from litex_boards.platforms import digilent_arty
 from litex_boards.targets.digilent_arty import BaseSoC
@@ -32,12 +31,13 @@ class ArtySNNSoC(BaseSoC):
     """BaseSoC + the accelerator; the timer's uptime counter gives the firmware its CPU cycles."""
 
     def __init__(self, accel_config, **kwargs):
-        kwargs.setdefault("timer_uptime", True)
+        kwargs["timer_uptime"] = True           # the firmware times the CPU reference with it
         BaseSoC.__init__(self, **kwargs)
         add_snn_accel(self, accel_config, name="snn")
 
 
 def build_parser():
+    from litex.build.parser import LiteXArgumentParser   # after litex.soc: the module imports are circular
     parser = LiteXArgumentParser(platform=digilent_arty.Platform, description="FireFly-S SoC on Arty A7.")
     parser.add_target_argument("--variant", default="a7-35", choices=VARIANTS, help="Board variant.")
     parser.add_target_argument("--sys-clk-freq", default=NOMINAL_CLK_FREQ, type=float, help="System clock frequency.")
