@@ -268,11 +268,15 @@ static int cmd_selftest(int argc, char **argv)
 		return fail("this SoC has no accelerator to test");
 	uint32_t classes = model.layer[model.n_layers - 1].co, rw = accel_result_words(), fb = ffs_frame_bytes(&model);
 	int32_t want[FFS_MAX_CHANNELS];
+	uint64_t cpu = 0, hw = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t f = addr + i * fb, c;
+		uint64_t t0 = cpu_cycles();
 		int wc = ref_infer(&ref, (const uint8_t *)(uintptr_t)f, want);
+		cpu += cpu_cycles() - t0;
 		if (accel_run((const void *)(uintptr_t)f, 1, results, &c, err, sizeof(err)))
 			return fail(err);
+		hw += c;
 		if ((int)results[0] != wc || memcmp(&results[1], want, 4 * classes) != 0) {
 			printf("selftest: FAIL frame %lu: accelerator class %ld, CPU reference class %d\n", (unsigned long)i,
 			       (long)results[0], wc);
@@ -282,8 +286,12 @@ static int cmd_selftest(int argc, char **argv)
 			return -1;
 		}
 	}
-	printf("selftest: PASS, %lu frames, accelerator == CPU reference (class and %lu readouts)\n",
-	       (unsigned long)n, (unsigned long)classes);
+	printf("selftest: PASS, %lu frames, accelerator == CPU reference (class and %lu readouts); "
+	       "cpu_cycles_per_frame ", (unsigned long)n, (unsigned long)classes);
+	print_u64(cpu / n);
+	printf(" accel_cycles_per_frame ");
+	print_u64(hw / n);
+	printf("\n");
 	return 0;
 }
 

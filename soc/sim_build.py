@@ -44,10 +44,15 @@ class SimBuild:
     trace: bool
 
 
+# soc/accel modules that do not generate hardware (the config's describe() covers what they choose)
+NOT_HARDWARE = {"balance.py", "rtlsim.py", "simutil.py", "loadimage.py"}
+
+
 def _sources(with_accel: bool):
     """The Python files the simulated hardware is generated from."""
     files = [ROOT / "soc" / "__init__.py", ROOT / "soc" / "peripheral.py", ROOT / "soc" / "targets" / "sim.py"]
-    return files + (sorted((ROOT / "soc" / "accel").rglob("*.py")) if with_accel else [])
+    accel = [f for f in sorted((ROOT / "soc" / "accel").glob("*.py")) if f.name not in NOT_HARDWARE]
+    return files + (accel if with_accel else [])
 
 
 def build_key(cfg, trace: bool) -> str:

@@ -86,7 +86,7 @@ def build(cfg: AccelConfig, trace: bool = False) -> Path:
     (tmp / "top.v").write_text(src)
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-O2", "--x-assign", "fast", "--x-initial", "fast",
            "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-WIDTH", "--top-module", "top",
-           "-MAKEFLAGS", "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O1", "top.v", str(HARNESS)] + (["--trace"] if trace else [])
+           "-MAKEFLAGS", "OPT_FAST=-O3 OPT_SLOW=-O1 OPT_GLOBAL=-O2", "-CFLAGS", "-march=native", "top.v", str(HARNESS)] + (["--trace"] if trace else [])
     out = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"verilator failed in {tmp}:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
@@ -108,13 +108,20 @@ class SimResult:
     cycles: int
     start: int
 
+    shard_cycles_per_frame: float | None = None   # set when merged from parallel shards
+    shard_latency: int | None = None
+
     @property
     def latency_cycles(self) -> int:
+        if self.shard_latency is not None:
+            return self.shard_latency
         return int(self.done[0] - self.start) if len(self.done) else 0
 
     @property
     def cycles_per_frame(self) -> float:
         """Steady state: the mean completion interval over the second half of the run."""
+        if self.shard_cycles_per_frame is not None:
+            return self.shard_cycles_per_frame
         n = len(self.done)
         if n < 2:
             return float(self.latency_cycles)
@@ -157,6 +164,35 @@ def simulate(cfg: AccelConfig, load_words, frame_words: np.ndarray, stall_pct: i
                      [dict(zip(COUNTERS, map(int, c))) for c in cnt], cycles, start)
 
 
+def simulate_sharded(cfg, load_words, frame_words, jobs: int, progress=None, **kw) -> SimResult:
+    """simulate() over `jobs` contiguous shards of the frames in parallel processes, merged."""
+    from concurrent.futures import ThreadPoolExecutor
+    jobs = max(1, min(jobs, len(frame_words)))
+    shards = np.array_split(np.arange(len(frame_words)), jobs)
+    done = [0] * jobs
+
+    def run(i):
+        def prog(k):
+            done[i] = k
+            if progress is not None:
+                progress(sum(done))
+        return simulate(cfg, load_words, frame_words[shards[i]], progress=prog, **kw)
+    build(cfg)
+    with ThreadPoolExecutor(jobs) as ex:
+        parts = list(ex.map(run, range(jobs)))
+    if jobs == 1:
+        return parts[0]
+    cpf = float(np.mean([p.cycles_per_frame for p in parts]))
+    merged = SimResult(max(p.status for p in parts), max(p.load_error for p in parts),
+                       np.concatenate([p.readout for p in parts]), np.concatenate([p.predictions for p in parts]),
+                       np.concatenate([p.done for p in parts]),
+                       [{k: sum(p.counters[l][k] for p in parts) for k in COUNTERS} for l in range(len(cfg.layers))],
+                       sum(p.cycles for p in parts), parts[0].start)
+    merged.shard_cycles_per_frame = cpf
+    merged.shard_latency = parts[0].latency_cycles
+    return merged
+
+
 def parse_parallelism(text: str):
     try:
         return [tuple(int(v) for v in item.split("x")) for item in text.split(",")]
@@ -173,18 +209,25 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--parallelism", help="PCOxPCI per layer, e.g. 8x9,16x72 (default: balance())")
     ap.add_argument("--stall", type=int, default=0, help="random valid/ready stall percentage")
+    ap.add_argument("--jobs", type=int, default=1, help="simulate this many frame shards in parallel")
     ap.add_argument("--json", help="write the result JSON here")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
-    if args.offset < 0 or (args.limit is not None and args.limit < 1) or not 0 <= args.stall < 100:
-        ap.error("--offset must be >= 0, --limit >= 1, --stall in 0..99")
+    if args.offset < 0 or (args.limit is not None and args.limit < 1) or not 0 <= args.stall < 100 \
+            or args.jobs < 1:
+        ap.error("--offset must be >= 0, --limit >= 1, --stall in 0..99, --jobs >= 1")
+    from sw.datasets import load
     try:
         model = Model.load(args.model)
-        par = parse_parallelism(args.parallelism) if args.parallelism else None
+        if args.parallelism:
+            par = parse_parallelism(args.parallelism)
+        else:   # balance on a few training frames of the same data set
+            from .balance import balance
+            calib = load(args.dataset, "train", timesteps=model.timesteps).images[:16]
+            par = balance(model, images=calib).parallelism
         cfg = AccelConfig.from_model(model, par)
     except (ArtifactError, ConfigError, ValueError) as e:
         ap.exit(1, f"error: {e}\n")
-    from sw.datasets import load
     ds = load(args.dataset, args.split, timesteps=model.timesteps)
     if args.offset >= len(ds.images):
         ap.error(f"--offset {args.offset}: the {args.split} split has {len(ds.images)} frames")
@@ -207,7 +250,8 @@ def main(argv=None):
             bar.update(k - last[0])
             last[0] = k
     t1 = time.perf_counter()
-    r = simulate(cfg, loadimage.build(model, cfg), words, stall_pct=args.stall, progress=progress)
+    r = simulate_sharded(cfg, loadimage.build(model, cfg), words, args.jobs, progress=progress,
+                         stall_pct=args.stall)
     t_sim = time.perf_counter() - t1
     if bar is not None:
         bar.update(len(r.predictions) - last[0])
@@ -226,7 +270,7 @@ def main(argv=None):
            "bound_cycles_per_frame": pred["bound"], "predicted_cycles_per_frame": pred["cycles"],
            "layers": [dict(c, layer=l.shape.token(), pairs_golden=s.matched_pairs, work_golden=s.work)
                       for c, l, s in zip(r.counters, cfg.layers, gstats)],
-           "build_seconds": t_build, "sim_seconds": t_sim}
+           "jobs": args.jobs, "build_seconds": t_build, "sim_seconds": t_sim}
     print(f"rtlsim: {n} frames, status {r.status}, agreement {100 * agree:.2f}%, readout exact {exact}, "
           f"cycles/frame {r.cycles_per_frame:.0f} (bound {pred['bound']:.0f}), latency {r.latency_cycles}, "
           f"sim {t_sim:.1f} s")

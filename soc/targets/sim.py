@@ -63,8 +63,9 @@ def main(argv=None):
     ap.add_argument("--trace", action="store_true", help="dump a waveform (FST) of the whole run")
     ap.add_argument("--selftest", type=int, default=1, metavar="N",
                     help="frames checked by the firmware selftest during a batch run (0: skip)")
-    ap.add_argument("--bench", type=int, default=1, metavar="N",
-                    help="frames timed on the firmware CPU reference during a batch run (0: skip)")
+    ap.add_argument("--bench", type=int, default=0, metavar="N",
+                    help="extra frames timed by the firmware's bench command (default 0: the selftest's timing "
+                         "of the CPU reference is used)")
     ap.add_argument("--timeout", type=float, default=1800.0, help="wall-clock limit of the run, seconds")
     ap.add_argument("--build-dir", default="build/sim", help="cache root for Verilator builds")
     args = ap.parse_args(argv)

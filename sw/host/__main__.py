@@ -98,7 +98,7 @@ def main(argv=None) -> int:
         if name == "run":
             p.add_argument("--upload", action="store_true", help="serial-boot firmware, model and frames first")
             p.add_argument("--selftest", type=int, default=1, help="frames for the selftest (0: skip)")
-            p.add_argument("--bench", type=int, default=1, help="frames for the CPU bench (0: skip)")
+            p.add_argument("--bench", type=int, default=0, help="frames for an extra CPU bench (default 0: the selftest times the CPU reference)")
             p.add_argument("--json", help="write the results here")
     args = ap.parse_args(argv)
     if getattr(args, "limit", 1) < 1:

@@ -32,6 +32,9 @@ from sw.training import export, plots  # noqa: E402
 from sw.training.train import Config, Trainer, evaluate, load_data, world  # noqa: E402
 
 DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9", "dvs-gesture": "scnn7"}
+# Settings that only matter from the joint phase on: a checkpoint still in the float phase may resume
+# with other values (the float phase does not depend on them).
+JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32)
 
 
@@ -125,10 +128,12 @@ def main(argv=None):
     ckpt = out / "checkpoint.pt"
     resumed = False
     if ckpt.is_file() and not args.fresh:
-        saved = torch.load(ckpt, map_location="cpu", weights_only=False)["config"]
-        same = lambda c: {k: v for k, v in c.items() if k not in ("threads", "device")}  # noqa: E731
-        if same(saved) != same(asdict(cfg)):
-            raise SystemExit(f"error: {ckpt} was written with other arguments; use --fresh or another --out")
+        st = torch.load(ckpt, map_location="cpu", weights_only=False)
+        free = {"threads", "device"} | (JOINT_ONLY if st["phase"] == "float" else set())
+        diff = sorted(k for k, v in asdict(cfg).items() if k not in free and st["config"].get(k) != v)
+        if diff:
+            raise SystemExit(f"error: {ckpt} was written with other values of {', '.join(diff)}; "
+                             "use --fresh or another --out")
         trainer.load(str(ckpt))
         resumed = True
         log(f"resumed from {ckpt}: phase {trainer.phase}, epoch {trainer.epoch}")

@@ -28,9 +28,7 @@ def c_image(ffs_host, tmp_path, model, cfg):
     ("scnn5", [(8, 9), (4, 36), (8, 48), (16, 63), (16, 40), (10, 33)]),
     ("scnn5", [(1, 1), (3, 5), (5, 33), (7, 20), (64, 32), (1, 31)]),
     ("1x12x12-4c3p1-6c3s2p1-mp2-5fc", [(3, 7), (4, 33), (5, 54)]),
-    pytest.param("scnn5", [(8, 9), (4, 36), (8, 48), (16, 64), (16, 96), (10, 64)], marks=pytest.mark.xfail(
-        reason="soc/accel/loadimage.py builds chunk masks with numpy int64 shifts (1 << np.int64(i)), which "
-               "lose bits >= 63 for PCi > 63; the C builder keeps them", strict=False)),
+    ("scnn5", [(8, 9), (4, 36), (8, 48), (16, 64), (16, 96), (10, 64)]),     # PCi > 63: multi-word masks
 ])
 def test_load_image_matches_python(ffs_host, tmp_path, topo, par):
     model = make(topo, 0.85, seed=len(par), timesteps=3 if topo != "scnn5" else 4,

@@ -121,3 +121,14 @@ def test_resume(tmp_path):
     assert (out / "model.ffs").read_bytes() == Model.load(out / "model.ffs").to_bytes()
     with pytest.raises(SystemExit):
         run.main(["--out", str(out), "--epochs-joint", "3"] + SMALL)
+
+
+def test_resume_after_float_phase_may_change_joint_settings(tmp_path):
+    out = tmp_path / "f"
+    assert run.main(["--out", str(out), "--epochs-joint", "0"] + SMALL) == 0   # checkpoint: float phase
+    assert run.main(["--out", str(out), "--epochs-joint", "1", "--target-sparsity", "0.5"] + SMALL) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert [h["phase"] for h in rep["history"]] == ["float", "joint"]
+    assert rep["config"]["target_sparsity"] == 0.5 and "resumed" in rep["wall_seconds_note"]
+    with pytest.raises(SystemExit):                      # the float phase itself cannot change
+        run.main(["--out", str(out), "--epochs-joint", "1", "--lr", "0.5"] + SMALL)

@@ -1,0 +1,56 @@
+"""Benchmark: SCNN5 area-time (cycles/frame x accelerator LUTs, yosys) vs FireFly-S's 1.02e9 (target
+<= 0.5e9), steady-state cycles/frame vs the bound max_l work_l / PCo_l (target within 1.25x), and the
+Arty A7-35T fit.
+
+    .venv/bin/python bench/accel_area_time.py [--model M.ffs] [--frames 200] [--parallelism ...]
+"""
+import argparse
+import json
+
+import numpy as np
+from accel_common import PAPER_AREA_TIME, balanced_config, mnist_model
+
+from sw import frames, golden
+from sw.datasets import load
+from soc.accel import loadimage, rtlsim, synth
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default="artifacts/mnist-scnn5/model.ffs")
+    ap.add_argument("--frames", type=int, default=200)
+    ap.add_argument("--parallelism")
+    ap.add_argument("--no-synth", action="store_true", help="skip yosys (minutes)")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    model, name = mnist_model(args.model)
+    cfg, _ = balanced_config(model, args.parallelism)
+    images = load("mnist", "test").images[:args.frames]
+    _, _, stats = golden.run(model, images)
+    n = len(images)
+    bound = max(s.work / n / lc.pco for s, lc in zip(stats, cfg.layers))
+    r = rtlsim.simulate_sharded(cfg, loadimage.build(model, cfg), frames.pack(images, model.in_kind,
+                                                                               model.timesteps), 2)
+    preds, readout, _ = golden.run(model, images)
+    exact = bool(np.array_equal(r.readout, readout))
+    res = {"model": name, "parallelism": cfg.parallelism, "frames": n, "exact": exact,
+           "cycles_per_frame": r.cycles_per_frame, "bound": bound, "ratio_to_bound": r.cycles_per_frame / bound}
+    print(f"{name}: parallelism {','.join(f'{a}x{b}' for a, b in cfg.parallelism)}; {n} MNIST frames, "
+          f"bit-exact {exact}")
+    print(f"cycles/frame {r.cycles_per_frame:.0f}, bound max_l work_l/PCo_l {bound:.0f} -> "
+          f"{r.cycles_per_frame / bound:.2f}x (target <= 1.25x)")
+    if not args.no_synth:
+        s = synth.synthesize(cfg)
+        at = r.cycles_per_frame * s["lut"]
+        res.update(synth={k: v for k, v in s.items() if k != "cells"}, area_time=at)
+        print(f"yosys synth_xilinx: LUT {s['lut']} FF {s['ff']} BRAM36-equiv {s['bram36_equiv']:g} DSP {s['dsp']}")
+        print(f"area-time {at:.3g} (FireFly-S {PAPER_AREA_TIME:.3g}, target <= 0.5e9: "
+              f"{'PASS' if at <= 0.5e9 else 'FAIL'}); Arty A7-35T with the SoC (~5.6k LUT, ~23 RAMB36): "
+              f"{s['lut'] + 5600} / 20800 LUT, {s['bram36_equiv'] + 23:g} / 50 RAMB36")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
