@@ -115,6 +115,23 @@ def _generate(cfg, out: Path, trace: bool, jobs: int, log):
         raise SimError("Verilator build failed in {}:\n{}".format(gw, "\n".join(errs)))
 
 
+KEEP_BUILDS = 3          # most recently used cached builds kept under the cache root (~0.5 GB each)
+
+
+def _prune(root: Path, keep: int = KEEP_BUILDS) -> None:
+    """Remove the least recently used builds beyond `keep`, skipping any that another process holds."""
+    builds = sorted((d for d in root.iterdir() if (d / STAMP).exists()), key=lambda d: (d / STAMP).stat().st_mtime,
+                    reverse=True)
+    for d in builds[keep:]:
+        with open(d / ".lock", "w") as lock, open(d / ".inuse", "w") as inuse:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)     # not being built
+                fcntl.flock(inuse, fcntl.LOCK_EX | fcntl.LOCK_NB)    # no simulation running from it
+            except OSError:
+                continue
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def build(cfg, trace: bool = False, root="build/sim", jobs: int = 2, log=print) -> SimBuild:
     """The cached simulation for accelerator config `cfg` (None: SoC without the accelerator)."""
     from soc.firmware_build import FirmwareError, build_firmware
@@ -135,10 +152,12 @@ def build(cfg, trace: bool = False, root="build/sim", jobs: int = 2, log=print) 
                 tail = (out / "build.log").read_text()[-2000:]
                 raise SimError(f"SoC build failed ({type(e).__name__}: {e}); end of {out / 'build.log'}:\n{tail}")
             (out / STAMP).write_text(time.strftime("%Y-%m-%d %H:%M:%S"))
+        (out / STAMP).touch()                      # mark as recently used
         try:
             fw = build_firmware(out, out / "firmware", out / "csr.json", jobs=jobs)
         except FirmwareError as e:
             raise SimError(str(e)) from None
+    _prune(out.parent)
     mem = json.loads((out / "csr.json").read_text())["memories"]["main_ram"]
     dt = time.monotonic() - t0
     log(f"[sim] SoC {key}: {'cached' if cached else 'built'} in {dt:.1f} s, firmware {fw.size} bytes")
@@ -178,6 +197,8 @@ class Simulation:
     def __init__(self, b: SimBuild, regions, console: bool = False, log=None, boot_timeout: float = 300.0):
         from sw.host.console import Console
         self.b = b
+        self.inuse = open(b.dir / ".inuse", "w")
+        fcntl.flock(self.inuse, fcntl.LOCK_SH)          # keeps _prune away while this run lives
         self.run_dir = b.dir / "runs" / f"{os.getpid()}-{time.time_ns()}"
         self.run_dir.mkdir(parents=True)
         for item in b.gateware.iterdir():
@@ -237,6 +258,7 @@ class Simulation:
                 self.proc.wait()
         if not keep:
             shutil.rmtree(self.run_dir, ignore_errors=True)
+        self.inuse.close()
 
     def __enter__(self):
         return self

@@ -150,8 +150,7 @@ def _candidates(shape):
     k = shape.fan_in
     pcis = sorted({min(k, v, MAX_PCI) for v in (8, 16, 24, 32, 48, 64, 72, 96, 128, 144, 192, shape.ci,
                                                 2 * shape.ci)})
-    pcos = sorted({v for v in range(1, shape.co + 1) if -(-shape.co // v) != -(-shape.co // (v + 1))
-                   or v == shape.co})
+    pcos = sorted({-(-shape.co // g) for g in range(1, shape.co + 1)})   # fewest detectors per group count
     return pcos, pcis
 
 

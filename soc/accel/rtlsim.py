@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -86,7 +85,8 @@ def build(cfg: AccelConfig, trace: bool = False) -> Path:
     (tmp / "top.v").write_text(src)
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-O2", "--x-assign", "fast", "--x-initial", "fast",
            "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-WIDTH", "--top-module", "top",
-           "-MAKEFLAGS", "OPT_FAST=-O3 OPT_SLOW=-O1 OPT_GLOBAL=-O2", "-CFLAGS", "-march=native", "top.v", str(HARNESS)] + (["--trace"] if trace else [])
+           "-MAKEFLAGS", "OPT_FAST=-O3 OPT_SLOW=-O1 OPT_GLOBAL=-O2", "-CFLAGS", "-march=native",
+           "top.v", str(HARNESS)] + (["--trace"] if trace else [])
     out = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"verilator failed in {tmp}:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")

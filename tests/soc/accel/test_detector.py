@@ -57,7 +57,8 @@ def test_detector_random(pci, static, density, seed):
             js = sorted(rng.choice(lc.chunks, size=rng.integers(1, lc.chunks + 1), replace=False))
             for n, j in enumerate(js):
                 kind = rng.integers(3)
-                sp = 0 if kind == 0 else (1 << pci) - 1 if kind == 1 else int("".join(map(str, rng.integers(0, 2, pci))), 2)
+                rand = int("".join(map(str, rng.integers(0, 2, pci))), 2)
+                sp = 0 if kind == 0 else (1 << pci) - 1 if kind == 1 else rand
                 last = n == len(js) - 1
                 upd = last and (p == lc.planes - 1 or not static)
                 tokens.append(dict(spikes=int(sp), addr=int(g * lc.chunks + j), group=g, plane=p, upd=int(upd)))

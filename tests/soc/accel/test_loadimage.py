@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sw import random_model, spec
+from sw import random_model
 from soc.accel import loadimage as li
 from soc.accel.config import VAL_PER_WORD, AccelConfig
 
