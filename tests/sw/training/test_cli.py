@@ -1,6 +1,5 @@
 """--quick paths of the CLI for all four data sets, the script entry points, and resume."""
 import json
-import os
 import struct
 import subprocess
 import sys
