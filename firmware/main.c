@@ -348,9 +348,12 @@ int main(void)
 	unsigned len = 0;
 	int overflow = 0;
 	char prev = 0;
+	/* Polled UART (firmware/uart.c, interrupts off): libbase's interrupt-driven RX ring livelocks its ISR
+	 * when a host sends more than it holds; polling keeps the UART's own back-pressure. The
+	 * accelerator's events are polled through its EventManager pending register. */
 #ifdef CONFIG_CPU_HAS_INTERRUPT
 	irq_setmask(0);
-	irq_setie(1);
+	irq_setie(0);
 #endif
 	uart_init();
 	printf("\nFireFly-S console (%d commands, type help)\n" PROMPT, n_commands);

@@ -100,11 +100,8 @@ class Stats:
 
 
 def loader_cycles(lc: LayerConfig) -> float:
-    """Window reads per frame: kh * min(stride, kw) per position (+1 to hand the window over), and the
-    kw - stride columns that a row start cannot reuse."""
-    s = lc.shape
-    cnew = min(s.stride, s.kw)
-    return lc.positions * (s.kh * cnew + 1) + s.conv_h * s.kh * (s.kw - cnew)
+    """Window reads per frame (LayerConfig.window_reads), +1 per position for the hand-over."""
+    return lc.window_reads + lc.positions
 
 
 def layer_cycles(lc: LayerConfig, pairs: float, tokens_per_group: float) -> float:
@@ -116,6 +113,8 @@ def layer_cycles(lc: LayerConfig, pairs: float, tokens_per_group: float) -> floa
     det = max(tokens + PAIR_OVERLAP * per_det, per_det * (IMBALANCE if lc.pco > 1 else 1.0))
     loader = loader_cycles(lc)
     neuron = lc.positions * lc.groups * lc.timesteps if lc.static else 0
+    if not lc.double_buffer:          # a single window: loading and scanning take turns
+        return max(det + loader, neuron)
     return max(tokens, det, loader, neuron)
 
 

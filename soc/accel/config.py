@@ -18,6 +18,7 @@ from sw.topology import LayerShape
 VAL_PER_WORD = 8          # packed 4-bit weights per value-memory word (= per load-image word)
 SIG_VERSION = 1           # bump when the hardware layout of describe() changes meaning
 MAX_PCI = 255             # the detector popcount sums byte fields
+DOUBLE_BUFFER_READS = 2048  # window reads per frame from which the window gets a second register
 
 
 class ConfigError(ValueError):
@@ -116,6 +117,20 @@ class LayerConfig:
         return pow2_at_least((s.kh + s.stride) * s.w + s.kw)
 
     @property
+    def window_reads(self) -> int:
+        """Buffer reads per frame: kh*min(stride, kw) per position (columns are reused along a row),
+        one hand-over cycle per position, and the columns a row start cannot reuse."""
+        s = self.shape
+        cnew = min(s.stride, s.kw)
+        return self.positions * (s.kh * cnew + 1) + s.conv_h * s.kh * (s.kw - cnew)
+
+    @property
+    def double_buffer(self) -> bool:
+        """Load the next window while scanning this one: worth its window-sized register only where the
+        reads are many (high-resolution maps); elsewhere they cost a few cycles per frame."""
+        return self.window_reads >= DOUBLE_BUFFER_READS
+
+    @property
     def chunk_depth(self) -> int:
         """Chunk records per detector: G * KCH, address g*KCH + j."""
         return self.groups * self.chunks
@@ -169,7 +184,7 @@ class LayerConfig:
 
     def describe(self) -> str:
         return f"{self.shape.token()}:{self.shape.in_shape}:w{self.widths.as_tuple()}:p{self.planes}:" \
-               f"s{int(self.static)}:pco{self.pco}:pci{self.pci}:lk{int(self.shape.leak)}"
+               f"s{int(self.static)}:pco{self.pco}:pci{self.pci}:lk{int(self.shape.leak)}:db{int(self.double_buffer)}"
 
 
 @dataclass(frozen=True)

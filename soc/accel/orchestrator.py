@@ -3,7 +3,8 @@
 Input pixels arrive in raster order (one word = planes x ci bits, bit p*ci + c) and are written to a
 circular RAM of `buffer_depth` words (>= (kh-1)*W + kw + W), at address n mod depth. For every output
 position (raster order, pre-pool) the window loader reads the kh*kw pixels (zeros outside the map: zero
-padding) into a shadow register while the scanner works on the previous window (double buffer). The
+padding) into a shadow register while the scanner works on the previous window (double buffer; layers
+with few window reads per frame use a single buffer, see LayerConfig.double_buffer). The
 scanner walks  co/PCo -> plane (t, or bit-plane b) -> chunks of PCi kernel bits, in kernel order
 (kh, kw, ci), and emits one token per chunk with any spike; chunks without spikes cost no cycle. A
 plane without any spike still emits one (empty) token, so the neuron update happens.
@@ -75,9 +76,8 @@ class Orchestrator(Module):
         iy, addr = Signal((sw, True)), Signal((sw, True))
         inb, ok, issue = Signal(), Signal(), Signal()
         p_valid, p_pad = Signal(), Signal()
-        shadow = Signal(lc.window * pixw)
-        shadow_next = Signal(lc.window * pixw)
-        act = Signal(lc.window * pixw)
+        act = Signal(lc.window * pixw)                    # the window being scanned
+        shadow = Signal(lc.window * pixw) if lc.double_buffer else act
         act_valid, release, swap = Signal(), Signal(), Signal()
         data = Signal(pixw)
         self.comb += [
@@ -86,16 +86,18 @@ class Orchestrator(Module):
             ok.eq(~inb | (addr < wsig)),
             rp.adr.eq(addr[:aw]),
             data.eq(rp.dat_r & Cat(*[~p_pad] * pixw)),
-            If(p_valid, shadow_next.eq(Cat(shadow[pixw:], data) if lc.window > 1 else data)
-               ).Else(shadow_next.eq(shadow)),
         ]
-        self.sync += [p_valid.eq(issue), p_pad.eq(~inb), shadow.eq(shadow_next)]
+        self.sync += [p_valid.eq(issue), p_pad.eq(~inb),
+                      If(p_valid, shadow.eq(Cat(shadow[pixw:], data) if lc.window > 1 else data))]
+        # single buffer: the loader shifts into the scanned window itself, once the scanner let it go
+        may_load = Signal()
+        self.comb += may_load.eq(1 if lc.double_buffer else ~act_valid)
         fsm = FSM(reset_state="LOAD")
         self.submodules.fsm = fsm
         last_pos = (oy == s.conv_h - 1) & (ox == s.conv_w - 1)
         fsm.act("LOAD",
-            issue.eq(ok),
-            If(ok,
+            issue.eq(ok & may_load),
+            If(ok & may_load,
                 If(ky == s.kh - 1,
                     NextValue(ky, 0), NextValue(kyrow, rowpix), NextValue(col, col + 1), NextValue(kc, kc + 1),
                     If(kc == ncols - 1, NextState("FILLED"))
@@ -107,7 +109,7 @@ class Orchestrator(Module):
         next_col = [NextValue(ox, ox + 1), NextValue(ix0, ix0 + s.stride), NextValue(ncols, cnew),
                     NextValue(col, ix0 + s.stride + s.kw - cnew), NextValue(kyrow, rowpix)]
         fsm.act("FILLED",
-            If(~act_valid | release,
+            If(~p_valid & (~act_valid | release),
                 swap.eq(1), NextValue(kc, 0),
                 If(last_pos, NextState("FRAME_END")
                 ).Elif(ox == s.conv_w - 1, *next_row, NextState("LOAD")
@@ -170,6 +172,6 @@ class Orchestrator(Module):
                         ).Else(g.eq(g + 1), gbase.eq(gbase + kch)))
                 ).Else(fresh.eq(0), rem.eq(cur & (cur - 1)))),
             If(release, act_valid.eq(0)),
-            If(swap, act_valid.eq(1), act.eq(shadow_next)),
+            If(swap, act_valid.eq(1), act.eq(shadow) if lc.double_buffer else []),
         ]
         assert K <= kch * pci
