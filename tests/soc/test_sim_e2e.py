@@ -16,7 +16,7 @@ from soc.sim_session import ram_layout
 from sw import golden
 from sw.artifact import Model
 from sw.host import session
-from sw.host.frames import pack
+from sw.host.frames import frame_bytes, pack
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINED = ROOT / "artifacts" / "mnist-scnn5" / "model.ffs"
@@ -44,7 +44,7 @@ def sim(model):
     bad = bytearray(blob)
     bad[len(bad) // 2] ^= 0x5A                      # one body byte: CRC mismatch
     regions, model_addr, frames_addr = ram_layout(b, blob, pack(model, images))
-    bad_addr = (frames_addr + N * 4 * 196 + 4095) // 4096 * 4096
+    bad_addr = (frames_addr + N * frame_bytes(model) + 4095) // 4096 * 4096
     regions.append((bad_addr, bytes(bad)))
     with sim_build.Simulation(b, regions) as s:
         yield dict(con=s.console, alive=s.alive, model_addr=model_addr, frames_addr=frames_addr,
