@@ -19,6 +19,7 @@ VAL_PER_WORD = 8          # packed 4-bit weights per value-memory word (= per lo
 SIG_VERSION = 1           # bump when the hardware layout of describe() changes meaning
 MAX_PCI = 255             # the detector popcount sums byte fields
 DOUBLE_BUFFER_READS = 2048  # window reads per frame from which the window gets a second register
+DOUBLE_BUFFER_BITS = 1024   # windows up to this size always get one (it is cheap)
 
 
 class ConfigError(ValueError):
@@ -126,9 +127,10 @@ class LayerConfig:
 
     @property
     def double_buffer(self) -> bool:
-        """Load the next window while scanning this one: worth its window-sized register only where the
-        reads are many (high-resolution maps); elsewhere they cost a few cycles per frame."""
-        return self.window_reads >= DOUBLE_BUFFER_READS
+        """Load the next window while scanning this one. The second window register is cheap for small
+        windows and worth it where the reads are many (high-resolution maps); a large window read a few
+        times per frame (deep layers, the fc readout) is loaded between scans instead."""
+        return self.window * self.in_width <= DOUBLE_BUFFER_BITS or self.window_reads >= DOUBLE_BUFFER_READS
 
     @property
     def chunk_depth(self) -> int:
