@@ -42,11 +42,14 @@ def main():
     if not args.no_synth:
         s = synth.synthesize(cfg)
         at = r.cycles_per_frame * s["lut"]
-        res.update(synth={k: v for k, v in s.items() if k != "cells"}, area_time=at)
-        print(f"yosys synth_xilinx: LUT {s['lut']} FF {s['ff']} BRAM36-equiv {s['bram36_equiv']:g} DSP {s['dsp']}")
-        print(f"area-time {at:.3g} (FireFly-S {PAPER_AREA_TIME:.3g}, target <= 0.5e9: "
-              f"{'PASS' if at <= 0.5e9 else 'FAIL'}); Arty A7-35T with the SoC (~5.6k LUT, ~23 RAMB36): "
-              f"{s['lut'] + 5600} / 20800 LUT, {s['bram36_equiv'] + 23:g} / 50 RAMB36")
+        res.update(synth={k: v for k, v in s.items() if k != "cells"}, area_time=at,
+                   area_time_lc=r.cycles_per_frame * s["lc_estimate"])
+        print(f"yosys synth_xilinx: LUT {s['lut']} (estimated LCs {s['lc_estimate']}), LUTRAM cells "
+              f"{s['lutram_cells']}, FF {s['ff']}, BRAM36-equiv {s['bram36_equiv']:g}, DSP {s['dsp']}")
+        print(f"area-time {at:.3g} with LUT cells, {res['area_time_lc']:.3g} with LCs (FireFly-S "
+              f"{PAPER_AREA_TIME:.3g}, target <= 0.5e9: {'PASS' if at <= 0.5e9 else 'FAIL'}); Arty A7-35T with "
+              f"the SoC (~5.6k LUT, ~23 RAMB36): {s['lut'] + 5600} ({s['lc_estimate'] + 5600} LCs) / 20800 LUT "
+              f"+ {4 * s['lutram_cells']} LUTs as LUTRAM, {s['bram36_equiv'] + 23:g} / 50 RAMB36")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=1)

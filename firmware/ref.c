@@ -133,7 +133,8 @@ int ref_infer(ref_ctx_t *ctx, const uint8_t *frame, int32_t *readout)
 	for (int t = 0; t < m->timesteps; t++) {
 		if (!static0)
 			for (uint32_t j = 0; j < npix; j++) {
-				uint32_t bit = (uint32_t)t * npix + j;
+				/* (h, w, t, c) bit order, docs/accel-interface.md */
+				uint32_t bit = ((j / L0->ci) * m->timesteps + (uint32_t)t) * L0->ci + j % L0->ci;
 				ctx->in0[j] = frame[bit / 8] >> (bit % 8) & 1;
 			}
 		const uint8_t *in = ctx->in0;

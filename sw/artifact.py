@@ -24,7 +24,7 @@ from .topology import CONV, FC, PRESETS, LayerShape, TopologyError, check_chain,
 MAGIC = b"FFSM"
 VERSION = 1
 HEADER = struct.Struct("<4sHHIIBBBBI")       # magic ver hdr_len body_len crc T in_bits in_kind n_layers rsvd
-LAYER = struct.Struct("<BBBBBBBBHHHHBBHIII")  # see docs/artifact-format.md, 36 bytes
+LAYER = struct.Struct("<BBBBBBBBHHHHBBHIII")  # see docs/artifact-format.md, 32 bytes
 KIND_CODE = {CONV: 0, FC: 1}
 F_POOL, F_LEAK, F_READOUT = 1, 2, 4
 

@@ -29,7 +29,7 @@ from .config import MAX_PCI, AccelConfig, LayerConfig
 
 IMBALANCE = 1.15            # detectors of a group see different numbers of pairs
 PAIR_OVERLAP = 0.65         # fraction of a detector's pair cycles not hidden behind token cycles
-LUT_SCALE = 1.5             # yosys synth_xilinx LUT cells per modelled LUT (fitted on a small core)
+LUT_SCALE = 1.5             # yosys "estimated LCs" per modelled LUT (SCNN5: 13,431 LCs; LUT cells are 1.45x more)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,9 @@ def parse_stat(text: str) -> dict:
     ffs = sum(v for k, v in cells.items() if re.fullmatch(r"FD[CPRSE]*", k))
     b36 = cells.get("RAMB36E1", 0)
     b18 = cells.get("RAMB18E1", 0)
-    return {"lut": luts, "lutram_cells": lutram, "ff": ffs, "ramb36": b36, "ramb18": b18,
+    lcs = re.findall(r"Estimated number of LCs:\s+(\d+)", text)
+    return {"lut": luts, "lc_estimate": int(lcs[-1]) if lcs else None, "lutram_cells": lutram, "ff": ffs,
+            "ramb36": b36, "ramb18": b18,
             "bram36_equiv": b36 + b18 / 2, "dsp": cells.get("DSP48E1", 0),
             "carry4": cells.get("CARRY4", 0), "cells": cells}
 
@@ -78,8 +80,9 @@ def main(argv=None):
         ap.exit(1, f"error: {e}\n")
     r = synthesize(cfg, Path(args.keep) if args.keep else None)
     print(f"parallelism {','.join(f'{a}x{b}' for a, b in cfg.parallelism)}")
-    print(f"LUT {r['lut']}  FF {r['ff']}  BRAM36-equiv {r['bram36_equiv']:g} (RAMB36 {r['ramb36']}, "
-          f"RAMB18 {r['ramb18']})  DSP {r['dsp']}  LUTRAM cells {r['lutram_cells']}  ({r['seconds']:.0f} s)")
+    print(f"LUT {r['lut']} (yosys estimated LCs {r['lc_estimate']})  FF {r['ff']}  BRAM36-equiv "
+          f"{r['bram36_equiv']:g} (RAMB36 {r['ramb36']}, RAMB18 {r['ramb18']})  DSP {r['dsp']}  "
+          f"LUTRAM cells {r['lutram_cells']}  ({r['seconds']:.0f} s)")
     if args.json:
         r = dict(r, parallelism=cfg.parallelism, model=args.model)
         Path(args.json).write_text(json.dumps(r, indent=1))

@@ -103,8 +103,9 @@ class Console:
         self.write_line(line)
         reply = self.read_until("\n" + PROMPT, timeout, f"the reply to '{line}'", alive)
         lines = reply.split("\n")
-        if lines and lines[0].strip() == line.strip():
-            lines = lines[1:]                         # the echo
+        sent = line.strip()
+        if lines and (lines[0].strip() == sent or (lines[0].strip() and sent.startswith(lines[0].strip()))):
+            lines = lines[1:]                         # the echo (truncated by the firmware for long lines)
         lines = [l for l in lines if l.strip()]
         if check:
             for l in lines:

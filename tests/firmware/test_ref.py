@@ -1,6 +1,8 @@
 """The firmware's CPU reference (firmware/ref.c, host-compiled) against the golden model (sw.golden):
 the same readout accumulators, bit for bit, on real MNIST frames and on random topologies."""
 import numpy as np
+
+from sw.host.frames import pack
 import pytest
 
 from sw import golden, spec
@@ -15,16 +17,8 @@ TOPOLOGIES = [
 
 
 def frame_words(model, images: np.ndarray) -> bytes:
-    """Frames in the accelerator word format (docs/accel-interface.md)."""
-    out = []
-    for img in images:
-        if model.in_kind == spec.IN_STATIC:
-            b = np.ascontiguousarray(img.transpose(1, 2, 0)).reshape(-1).astype(np.uint8).tobytes()
-        else:   # [T, C, H, W] binary -> (t, h, w, c) bits
-            bits = np.ascontiguousarray(img.transpose(0, 2, 3, 1)).reshape(-1).astype(np.uint8)
-            b = np.packbits(bits, bitorder="little").tobytes()
-        out.append(b + bytes(-len(b) % 4))
-    return b"".join(out)
+    """Frames in the accelerator word format: the one definition, sw/frames.py."""
+    return pack(model, images)
 
 
 def run_ref(ffs_host, tmp_path, model, images):

@@ -137,6 +137,6 @@ def test_frame_packing_matches_accelerator_format():
     assert frame_bytes(m) == 12 and b == bytes(range(12))
     t = make("2x2x2-2c1-3fc", 0.5, seed=0, timesteps=3, in_bits=1, in_kind=spec.IN_TEMPORAL)
     spikes = np.zeros((1, 3, 2, 2, 2), np.uint8)
-    spikes[0, 1, 1, 0, 1] = 1          # t=1, c=1, h=0, w=1 -> bit ((1*2+0)*2+1)*2+1 = 11
+    spikes[0, 1, 1, 0, 1] = 1          # t=1, c=1, h=0, w=1 -> bit ((h*2+w)*3+t)*2+c = 9
     w = int.from_bytes(pack(t, spikes), "little")
-    assert frame_bytes(t) == 4 and w == 1 << 11
+    assert frame_bytes(t) == 4 and w == 1 << 9
