@@ -260,8 +260,9 @@ def main(argv=None):
     ok = len(r.predictions) == n and r.status == 0
     agree = float(np.mean(r.predictions == gp)) if ok else 0.0
     exact = bool(ok and np.array_equal(r.readout, gread))
-    from .balance import predict
-    pred = predict(model, cfg, gstats, n)
+    from .balance import Stats, predict
+    bound = predict(model, cfg, gstats, n)["bound"]
+    pred = dict(predict(model, cfg, Stats(model, images[:16])), bound=bound)
     rep = {"model": args.model, "dataset": args.dataset, "split": args.split, "offset": args.offset, "n": n,
            "status": r.status, "load_error": r.load_error, "parallelism": cfg.parallelism,
            "predictions": r.predictions.tolist(), "agreement": agree, "readout_exact": exact,
