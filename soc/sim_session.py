@@ -58,7 +58,8 @@ def batch_run(args) -> int:
     n = len(images)
     print(f"[sim] model at 0x{model_addr:08x}, {n} frames at 0x{frames_addr:08x}")
     t1 = time.monotonic()
-    with Simulation(b, regions) as sim:
+    # A traced simulation is many times slower: give its boot the whole --timeout.
+    with Simulation(b, regions, boot_timeout=args.timeout if args.trace else 300.0) as sim:
         boot_s = time.monotonic() - t1
         print(f"[sim] firmware booted in {boot_s:.1f} s")
         res = session.batch(sim.console, model_addr, frames_addr, n, args.selftest, args.bench, args.timeout)

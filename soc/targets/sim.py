@@ -73,9 +73,10 @@ def main(argv=None):
         ap.error(f"--images {args.images}: must be >= 1")
     if args.offset < 0:
         ap.error(f"--offset {args.offset}: must be >= 0")
+    from sw.host.console import HostError
     try:
         return sim_build.cli(args)
-    except sim_build.SimError as e:
+    except (sim_build.SimError, HostError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
 
