@@ -252,9 +252,8 @@ class AccelConfig:
     @property
     def frame_words(self) -> int:
         """32-bit words per input frame (docs/accel-interface.md)."""
-        c, h, w = self.input_shape
-        nbits = h * w * c * (8 if self.in_kind == spec.IN_STATIC else self.timesteps)
-        return -(-nbits // 32)
+        from sw.frames import frame_words
+        return frame_words(self.input_shape, self.in_kind, self.timesteps)
 
     @property
     def result_words(self) -> int:
