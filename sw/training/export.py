@@ -30,8 +30,8 @@ def integer_arrays(net):
     out = []
     for l in net.layers:
         w, b, v = l.integer_params()
-        out.append((w.permute(0, 2, 3, 1).round().long().numpy(), b.round().long().numpy(),
-                    v.round().long().numpy()))
+        out.append((w.permute(0, 2, 3, 1).round().long().cpu().numpy(), b.round().long().cpu().numpy(),
+                    v.round().long().cpu().numpy()))
     net.integer = was
     return out
 
@@ -82,10 +82,13 @@ def to_artifact(net, remove: bool = True) -> Model:
 
 
 def torch_input(images: np.ndarray, net) -> torch.Tensor:
-    """Dataset frames (uint8 [N,C,H,W] static or [N,T,C,H,W] binary) -> the torch model's input."""
+    """Dataset frames (uint8 [N,C,H,W] static or [N,T,C,H,W] binary) -> the torch model's input, on the
+    model's device."""
     if net.in_kind == spec.IN_STATIC:
-        return torch.from_numpy(spec.quantize_input(images, net.in_bits).astype(np.float32))
-    return torch.from_numpy(np.ascontiguousarray(images.transpose(1, 0, 2, 3, 4)).astype(np.float32))
+        x = spec.quantize_input(images, net.in_bits).astype(np.float32)
+    else:
+        x = np.ascontiguousarray(images.transpose(1, 0, 2, 3, 4)).astype(np.float32)
+    return torch.from_numpy(x).to(net.layers[0].theta_w.device)
 
 
 @torch.no_grad()
@@ -98,7 +101,7 @@ def torch_predict(net, images: np.ndarray, batch: int = 500):
     for a in range(0, len(images), batch):
         _, acc = net(torch_input(images[a:a + batch], net))
         functional.reset_net(net)
-        accs.append(acc.round().long().numpy())
+        accs.append(acc.round().long().cpu().numpy())
     net.train(was_train)
     net.integer = was_int
     acc = np.concatenate(accs) if accs else np.zeros((0, net.shapes[-1].co), np.int64)

@@ -59,9 +59,13 @@ class SparsityController:
     """Adapts the prior strength so that the measured sparsity tracks target * min(1, step / ramp)."""
 
     def __init__(self, target: float, ramp_steps: int, strength: float = 0.1, gain: float = 1.05,
-                 max_strength: float = 20.0):
+                 max_strength: float | None = None):
         self.target, self.ramp_steps = target, max(ramp_steps, 1)
-        self.strength, self.gain, self.max_strength = strength, gain, max_strength
+        # bounded: an unbounded multiplicative controller winds up while sparsity lags the ramp and then
+        # prunes in bursts (seen as a train-accuracy collapse mid-run); 20x the initial strength is enough
+        # for the ramp and keeps each step's prior push small
+        self.strength, self.gain = strength, gain
+        self.max_strength = 20.0 * strength if max_strength is None else max_strength
 
     def goal(self, step: int) -> float:
         r = min(1.0, step / self.ramp_steps)

@@ -56,11 +56,14 @@ def parse_args(argv=None):
     ap.add_argument("--weight-decay", type=float, default=d.weight_decay)
     ap.add_argument("--alpha", type=float, default=d.alpha, help="Grad R Laplace prior rate (mu = ln(2(1-s))/alpha)")
     ap.add_argument("--prior-strength", type=float, default=d.prior_strength)
+    ap.add_argument("--ramp", type=float, default=d.ramp, help="fraction of the joint phase over which the "
+                    "sparsity goal ramps up to the target")
     ap.add_argument("--train-limit", type=int, default=None, help="use only the first N training frames")
     ap.add_argument("--test-limit", type=int, default=None, help="use only the first N test frames")
     ap.add_argument("--data-root", default="", help="directory to look for the data set in first")
     ap.add_argument("--seed", type=int, default=d.seed)
-    ap.add_argument("--device", default="cpu", help="torch device (the integer export check runs on cpu)")
+    ap.add_argument("--device", default=d.device, help="torch device for training, e.g. cuda (the export "
+                    "check and the reported deployed accuracy always run on cpu)")
     ap.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads (0 = torch default)")
     ap.add_argument("--out", default=None, help="output directory (default: artifacts/<dataset>-<model>)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 512 train / 256 test frames, 1+1 epochs")
@@ -81,9 +84,12 @@ def parse_args(argv=None):
         if getattr(a, k, None) is not None:
             setattr(cfg, k, getattr(a, k))
     if cfg.device != "cpu":
-        print(f"note: --device {cfg.device}: this build trains on cpu only (integer exactness is checked "
-              "on cpu); using cpu", file=sys.stderr)
-        cfg.device = "cpu"
+        try:
+            dev = torch.device(cfg.device)
+        except RuntimeError as e:
+            ap.error(f"--device {cfg.device}: {e}")
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            ap.error(f"--device {cfg.device}: this torch build sees no CUDA device")
     if not 0 <= cfg.target_sparsity < 1:
         ap.error("--target-sparsity must be in [0, 1)")
     name = a.model.lower() if a.model.lower() in PRESETS else "custom"
@@ -107,8 +113,16 @@ def main(argv=None):
     t_start = time.time()
     args, cfg = parse_args(argv)
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1 and not dist.is_initialized():
-        dist.init_process_group("gloo")
+        cuda = cfg.device.startswith("cuda")
+        if cuda:                                   # one GPU per process: cuda:LOCAL_RANK
+            cfg.device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+            torch.cuda.set_device(cfg.device)
+        dist.init_process_group("nccl" if cuda else "gloo")
     rank, ws = world()
+    if cfg.device.startswith("cuda"):
+        # the integer forward keeps exact integers in float32: no TF32 anywhere
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     out = Path(args.out)
@@ -155,7 +169,8 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
     rank, ws = world()
     log = lambda *m: print(*m, flush=True)  # noqa: E731
     ckpt = out / "checkpoint.pt"
-    net = trainer.net
+    pq4 = float(evaluate(trainer.net, data.x_test, data.y_test)[0])     # on the training device
+    net = trainer.net.cpu()              # export and its exactness check run on the cpu
     t_exp = time.time()
     model = export.to_artifact(net)
     nbytes = model.save(out / "model.ffs")
@@ -179,7 +194,7 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
         "accuracy": {"float": results.get("float_acc"),
                      "quant4_dense_ptq": results.get("quant4_dense_acc"),
                      "pruned_float": results.get("pruned_float_acc"),
-                     "pruned_quant4_torch": float(evaluate(net, data.x_test, data.y_test)[0]),
+                     "pruned_quant4_torch": pq4,
                      "deployed": deployed},
         "accuracy_definitions": {
             "float": "dense float model after the float phase (test set)",

@@ -28,23 +28,23 @@ class Config:
     model: str = "scnn5"
     timesteps: int = 4
     bits: int = 8
-    target_sparsity: float = 0.945
-    epochs_float: int = 1
-    epochs_joint: int = 3
-    batch: int = 32
+    target_sparsity: float = 0.94
+    epochs_float: int = 3
+    epochs_joint: int = 9
+    batch: int = 128
     lr: float = 1e-2
-    lr_joint: float = 3e-3
+    lr_joint: float = 1e-2
     weight_decay: float = 1e-4
     alpha: float = 5.0                  # Laplace rate of the Grad R prior (sets mu)
     prior_strength: float = 0.05        # initial prior strength (adapted by the controller)
-    ramp: float = 0.6                   # fraction of the joint phase over which sparsity ramps to target
+    ramp: float = 0.4                   # fraction of the joint phase over which sparsity ramps to target
     surrogate_alpha: float = 4.0
     seed: int = 0
     device: str = "cpu"
     train_limit: int = 0                # 0 = whole split
     test_limit: int = 0
     data_root: str = ""
-    threads: int = 1                   # 1: robust on a shared, oversubscribed CPU (0 = torch default)
+    threads: int = 0                    # torch CPU threads (0 = torch default: all cores)
     quick: bool = False
 
 
@@ -105,7 +105,7 @@ def evaluate(net: SpikingNet, x: np.ndarray, y: np.ndarray, batch: int = 500):
     for a in range(0, len(x), batch):
         logits, acc, rec = net(torch_input(x[a:a + batch], net), record=True)
         functional.reset_net(net)
-        pred = (acc if net.integer else logits).argmax(1).numpy()
+        pred = (acc if net.integer else logits).argmax(1).cpu().numpy()
         correct += int((pred == y[a:a + batch]).sum())
         d = np.array([float(s.sum()) for s in rec["spikes"][:-1]])
         dens_num = d if dens_num is None else dens_num + d
@@ -123,7 +123,7 @@ class Trainer:
         self.progress = progress and self.rank == 0
         torch.manual_seed(cfg.seed)
         self.net = build(cfg.model, cfg.timesteps, cfg.bits if data.in_kind == spec.IN_STATIC else 1,
-                         data.in_kind, surrogate_alpha=cfg.surrogate_alpha)
+                         data.in_kind, surrogate_alpha=cfg.surrogate_alpha).to(cfg.device)
         if self.net.shapes[-1].co != data.num_classes:
             raise ValueError(f"model {cfg.model} has {self.net.shapes[-1].co} outputs, "
                              f"{cfg.dataset} has {data.num_classes} classes")
@@ -155,7 +155,8 @@ class Trainer:
         for g in self.opt.param_groups:
             g["initial_lr"] = g["lr"]
         if self.ws > 1:
-            self.ddp = torch.nn.parallel.DistributedDataParallel(net, find_unused_parameters=True)
+            ids = [net.layers[0].theta_w.device] if net.layers[0].theta_w.is_cuda else None
+            self.ddp = torch.nn.parallel.DistributedDataParallel(net, device_ids=ids, find_unused_parameters=True)
         else:
             self.ddp = None
 
@@ -192,7 +193,7 @@ class Trainer:
                 g["lr"] = g["initial_lr"] * f
             idx = rank_slice(idx, self.rank, self.ws)
             x = torch_input(data.x_train[idx], net)
-            y = torch.from_numpy(data.y_train[idx])
+            y = torch.from_numpy(data.y_train[idx]).to(x.device)
             logits, _ = model(x)
             loss = F.cross_entropy(logits, y)
             self.opt.zero_grad(set_to_none=True)
@@ -205,16 +206,17 @@ class Trainer:
                 if self.joint_step % 5 == 0 or bi == len(batches) - 1:
                     sparsity = net.overall_sparsity()
                     self.controller.update(self.joint_step, sparsity)
-            tot_loss += float(loss.detach()) * len(idx)
-            tot_ok += float((logits.argmax(1) == y).sum())
+            tot_loss = tot_loss + loss.detach() * len(idx)      # device tensors: no per-step sync
+            tot_ok = tot_ok + (logits.argmax(1) == y).sum()
             tot_n += len(idx)
             if self.progress and (bi % 10 == 0 or bi == len(batches) - 1):
-                post = {"loss": f"{tot_loss / tot_n:.3f}", "acc": f"{100 * tot_ok / tot_n:.2f}",
+                post = {"loss": f"{float(tot_loss) / tot_n:.3f}", "acc": f"{100 * float(tot_ok) / tot_n:.2f}",
                         "sparsity": f"{100 * sparsity:.2f}"}
                 if self.phase == "joint":
                     post["goal"] = f"{100 * self.controller.goal(self.joint_step):.1f}"
                 it.set_postfix(post, refresh=False)
-        stats = torch.tensor([tot_loss, tot_ok, tot_n], dtype=torch.float64)
+        stats = torch.tensor([float(tot_loss), float(tot_ok), tot_n], dtype=torch.float64,
+                             device="cuda" if dist.is_initialized() and dist.get_backend() == "nccl" else "cpu")
         if self.ws > 1:
             dist.all_reduce(stats)
         tot_loss, tot_ok, tot_n = stats.tolist()
