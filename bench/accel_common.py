@@ -20,11 +20,11 @@ def mnist_model(path=DEFAULT_MODEL):
     return make("scnn5", 0.9382, calib=load("mnist", "train").images[:64]), "random-scnn5"
 
 
-def balanced_config(model, parallelism=None):
-    from soc.accel.balance import balance
+def balanced_config(model, parallelism=None, part=None):
+    from soc.accel.balance import SIM_PART, Budget, balance
     from soc.accel.config import AccelConfig
     from soc.accel.rtlsim import parse_parallelism
     if parallelism:
         return AccelConfig.from_model(model, parse_parallelism(parallelism)), None
-    b = balance(model, images=load("mnist", "train").images[:16])
+    b = balance(model, Budget.for_part(part or SIM_PART), images=load("mnist", "train").images[:16])
     return AccelConfig.from_model(model, b.parallelism), b

@@ -13,7 +13,7 @@ from sw import frames, golden, random_model
 from sw.artifact import Model
 from sw.datasets import load
 from soc.accel import loadimage, rtlsim
-from soc.accel.balance import balance
+from soc.accel.balance import SIM_PART, Budget, balance
 from soc.accel.config import AccelConfig
 
 
@@ -31,7 +31,7 @@ def main():
                              [l.vth for l in pruned.layers], pruned.timesteps, pruned.in_bits, pruned.in_kind,
                              pruned.notation)
     calib = load("mnist", "train").images[:16]
-    cfg = AccelConfig.from_model(dense, balance(pruned, images=calib).parallelism)
+    cfg = AccelConfig.from_model(dense, balance(pruned, Budget.for_part(SIM_PART), images=calib).parallelism)
     images = load("mnist", "test").images[:args.frames]
     words = frames.pack(images, pruned.in_kind, pruned.timesteps)
     out = {}

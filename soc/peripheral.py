@@ -135,6 +135,10 @@ class SNNAccel(LiteXModule):
                ).Elif(core.frames.valid & core.frames.ready,
                       If(frame_word == cfg.frame_words - 1, frame_word.eq(0)).Else(frame_word.eq(frame_word + 1))),
         ]
+        # `active`: a DMA is moving data or a frame is in flight (the sim's --trace window).
+        self.active = Signal()
+        self.comb += self.active.eq((self._load_enable.storage & ~load_dma.done) |
+                                    (self._run_enable.storage & ~results_dma.done) | ~core.idle)
         # Status, cycles, counters.
         run_cycles = Signal(32)
         self.sync += If(self._control.fields.clear | reset, run_cycles.eq(0)

@@ -224,7 +224,7 @@ class Simulation:
             self.console = Console(f"socket://127.0.0.1:{self.port}", connect_timeout=60, log=log)
             self.console.wait_prompt(timeout=boot_timeout, boot=True, alive=self.alive)
         except Exception:
-            self.close()
+            self.close(keep=b.trace)        # a traced run keeps its waveform and log for debugging
             raise
 
     def _write_config(self, console: bool):

@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from soc import NOMINAL_CLK_FREQ
+from soc.accel.balance import SIM_PART
 from soc.sim_build import SimError, Simulation, build
 
 PAGE = 4096
@@ -35,8 +36,9 @@ def _config(args):
     def error(msg):
         raise SimError(msg)
     ns = argparse.Namespace(model=args.model, accel_parallelism=getattr(args, "accel_parallelism", None),
-                            accel_fifo_depth=getattr(args, "accel_fifo_depth", None))
-    return accel_config_from_args(ns, error)
+                            accel_fifo_depth=getattr(args, "accel_fifo_depth", None),
+                            accel_part=getattr(args, "accel_part", None))
+    return accel_config_from_args(ns, error, default_part=SIM_PART, dataset=getattr(args, "dataset", None))
 
 
 def batch_run(args) -> int:

@@ -29,15 +29,31 @@ from .config import MAX_PCI, AccelConfig, LayerConfig
 
 IMBALANCE = 1.15            # detectors of a group see different numbers of pairs
 PAIR_OVERLAP = 0.65         # fraction of a detector's pair cycles not hidden behind token cycles
-LUT_SCALE = 1.5             # yosys "estimated LCs" per modelled LUT (SCNN5: 13,431 LCs; LUT cells are 1.45x more)
+# yosys synth_xilinx LUTs (logic LUT1..LUT6 plus the LUTs used as distributed RAM: RAM32M/RAM64M = 4)
+# per unit of the linear model below, fitted on the trained SCNN5 accelerator of the previous model
+# (parallelism 2x9,8x16,7x24,4x48,6x56,1x8: 8,838 units; 19,417 logic + 2,748 memory LUTs)
+LUT_SCALE = 2.5
+
+# Target parts: (LUTs, RAMB36) of the FPGA, and what the LiteX SoC around the accelerator takes there
+# (yosys, whole Arty SoC with DDR3, VexRiscv, UART, timer and the accelerator's CSR/DMA shell: 27,218
+# LUTs and 44.5 RAMB36 with that 22,165-LUT, 24-RAMB36 accelerator)
+PARTS = {"a7-35": (20_800, 50.0), "a7-100": (63_400, 135.0)}
+SOC_LUTS, SOC_BRAMS = 5_100, 20.5
+MARGIN = 0.90               # leave 10% of the part's LUTs/BRAMs for routing and timing closure
 
 
 @dataclass(frozen=True)
 class Budget:
-    """Accelerator share of the target FPGA. Default: Arty A7-35T (20,800 LUT, 50 RAMB36) minus the SoC
-    (~5.6k LUT, ~23 RAMB36) minus a 10% routing margin on LUTs."""
-    luts: int = 13_500
-    brams: float = 26.0
+    """Accelerator share of the target FPGA in yosys LUT cells and RAMB36. Default: Arty A7-35T."""
+    luts: int = int(PARTS["a7-35"][0] * MARGIN) - SOC_LUTS
+    brams: float = PARTS["a7-35"][1] * MARGIN - SOC_BRAMS
+
+    @classmethod
+    def for_part(cls, part: str) -> "Budget":
+        if part not in PARTS:
+            raise ValueError(f"unknown part {part!r}: one of {', '.join(PARTS)}")
+        luts, brams = PARTS[part]
+        return cls(int(luts * MARGIN) - SOC_LUTS, brams * MARGIN - SOC_BRAMS)
 
 
 @dataclass
@@ -153,18 +169,48 @@ def _candidates(shape):
     return pcos, pcis
 
 
-def balance(model, budget: Budget = Budget(), images=None, seed: int = 0) -> Balanced:
+def calibration_frames(model, dataset: str | None = None, n: int = 16):
+    """The frames balance() measures work on: the first n training frames of `dataset` (None: MNIST
+    for a 1x28x28 static model), or None when there is no such data set here or it does not fit."""
+    from sw.datasets import DatasetError, load
+    if dataset is None:
+        s = model.shapes[0]
+        if (model.in_kind, s.ci, s.h, s.w) != (spec.IN_STATIC, 1, 28, 28):
+            return None
+        dataset = "mnist"
+    try:
+        images = load(dataset, "train", timesteps=model.timesteps).images[:n]
+    except DatasetError:
+        return None
+    s = model.shapes[0]
+    return images if tuple(images.shape[-3:]) == (s.ci, s.h, s.w) else None
+
+
+def balance(model, budget: Budget = Budget(), images=None, seed: int = 0, dataset: str | None = None) -> Balanced:
     """Greedy: repeatedly speed up the bottleneck layer by the upgrade with the best cycles saved per
-    LUT, until the budget is exhausted or nothing helps."""
+    LUT, until the budget is exhausted or nothing helps. images: calibration frames (None:
+    calibration_frames(model, dataset), else random frames)."""
+    if images is None:
+        images = calibration_frames(model, dataset)
     if images is None:
         from sw.random_model import random_inputs
         images = random_inputs(np.random.default_rng(seed), model.shapes, 8, model.timesteps, model.in_kind)
     st = Stats(model, images)
     cands = [_candidates(l.shape) for l in model.layers]
-    choice = [[0, 0] for _ in model.layers]
 
     def cfg_of(ch):
         return AccelConfig.from_model(model, [(c[0][a], c[1][b]) for c, (a, b) in zip(cands, ch)])
+
+    # start from the cheapest configuration: one detector group per layer at its cheapest chunk width
+    # (a narrow PCi is not the cheapest: the scanner's chunk muxes grow with the number of chunks)
+    choice = [[0, 0] for _ in model.layers]
+    for i in range(len(model.layers)):
+        costs = []
+        for b in range(len(cands[i][1])):
+            trial = [list(c) for c in choice]
+            trial[i] = [0, b]
+            costs.append(layer_luts(cfg_of(trial).layers[i]))
+        choice[i][1] = int(np.argmin(costs))
 
     def cost(cfg):
         return sum(layer_luts(l) for l in cfg.layers), sum(layer_brams(l) for l in cfg.layers)
@@ -205,20 +251,20 @@ def main(argv=None):
     from sw.artifact import ArtifactError, Model
     ap = argparse.ArgumentParser(prog="python -m soc.accel.balance", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True)
-    ap.add_argument("--dataset", help="calibration frames from this data set's train split")
-    ap.add_argument("--frames", type=int, default=16)
-    ap.add_argument("--luts", type=int, default=Budget.luts)
-    ap.add_argument("--brams", type=float, default=Budget.brams)
+    ap.add_argument("--dataset", help="calibration frames from this data set's train split "
+                    "(default: MNIST for 1x28x28 models, else random frames)")
+    ap.add_argument("--part", choices=sorted(PARTS), default="a7-35", help="budget: this part minus the SoC")
+    ap.add_argument("--luts", type=int, help="accelerator LUT-cell budget (overrides --part)")
+    ap.add_argument("--brams", type=float, help="accelerator RAMB36 budget (overrides --part)")
     args = ap.parse_args(argv)
     try:
         model = Model.load(args.model)
     except ArtifactError as e:
         ap.exit(1, f"error: {e}\n")
-    images = None
-    if args.dataset:
-        from sw.datasets import load
-        images = load(args.dataset, "train", timesteps=model.timesteps).images[:args.frames]
-    b = balance(model, Budget(args.luts, args.brams), images)
+    part = Budget.for_part(args.part)
+    args.luts = part.luts if args.luts is None else args.luts
+    args.brams = part.brams if args.brams is None else args.brams
+    b = balance(model, Budget(args.luts, args.brams), dataset=args.dataset)
     for i, (l, (pco, pci), c) in enumerate(zip(model.layers, b.parallelism, b.per_layer)):
         print(f"  layer {i} {l.shape.token():<12} PCo {pco:>3} PCi {pci:>3}  predicted {c:>8.0f} cycles/frame")
     print(f"parallelism {','.join(f'{a}x{b}' for a, b in b.parallelism)}")

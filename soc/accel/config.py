@@ -222,12 +222,13 @@ class AccelConfig:
                 raise ConfigError(f"layer chain: {a.shape.out_shape} does not feed {b.shape.in_shape}")
 
     @classmethod
-    def from_model(cls, model, parallelism=None, **kw) -> "AccelConfig":
+    def from_model(cls, model, parallelism=None, budget=None, dataset=None, **kw) -> "AccelConfig":
         """Hardware for `model`'s topology and widths. parallelism: [(PCo, PCi)] per layer, or None to
-        let soc.accel.balance choose under the default budget."""
+        let soc.accel.balance choose under `budget` (a balance.Budget; None: the default, Arty A7-35T),
+        calibrated on `dataset` (balance.calibration_frames)."""
         if parallelism is None:
-            from .balance import balance
-            parallelism = balance(model).parallelism
+            from .balance import Budget, balance
+            parallelism = balance(model, budget or Budget(), dataset=dataset).parallelism
         if len(parallelism) != len(model.layers):
             raise ConfigError(f"parallelism has {len(parallelism)} entries for {len(model.layers)} layers")
         layers = []

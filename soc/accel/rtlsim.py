@@ -29,6 +29,7 @@ from sw import golden
 from sw.artifact import ArtifactError, Model
 
 from . import loadimage
+from .balance import PARTS, SIM_PART, Budget
 from .config import AccelConfig, ConfigError
 from .core import AccelCore
 
@@ -207,7 +208,9 @@ def main(argv=None):
     ap.add_argument("--split", default="test", choices=["train", "test"])
     ap.add_argument("--offset", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--parallelism", help="PCOxPCI per layer, e.g. 8x9,16x72 (default: balance())")
+    ap.add_argument("--parallelism", help="PCOxPCI per layer, e.g. 8x9,16x72 (default: balance() for --part)")
+    ap.add_argument("--part", default=SIM_PART, choices=sorted(PARTS),
+                    help=f"size the accelerator for this FPGA (default {SIM_PART}, like the litex_sim SoC)")
     ap.add_argument("--stall", type=int, default=0, help="random valid/ready stall percentage")
     ap.add_argument("--jobs", type=int, default=1, help="simulate this many frame shards in parallel")
     ap.add_argument("--json", help="write the result JSON here")
@@ -219,13 +222,9 @@ def main(argv=None):
     from sw.datasets import load
     try:
         model = Model.load(args.model)
-        if args.parallelism:
-            par = parse_parallelism(args.parallelism)
-        else:   # balance on a few training frames of the same data set
-            from .balance import balance
-            calib = load(args.dataset, "train", timesteps=model.timesteps).images[:16]
-            par = balance(model, images=calib).parallelism
-        cfg = AccelConfig.from_model(model, par)
+        par = parse_parallelism(args.parallelism) if args.parallelism else None
+        # balanced on a few training frames of the same data set
+        cfg = AccelConfig.from_model(model, par, budget=Budget.for_part(args.part), dataset=args.dataset)
     except (ArtifactError, ConfigError, ValueError) as e:
         ap.exit(1, f"error: {e}\n")
     ds = load(args.dataset, args.split, timesteps=model.timesteps)

@@ -20,6 +20,7 @@ from migen.fhdl.verilog import convert
 
 from sw.artifact import ArtifactError, Model
 
+from .balance import PARTS, SIM_PART, Budget
 from .config import AccelConfig, ConfigError
 from .core import AccelCore
 
@@ -69,13 +70,16 @@ def main(argv=None):
     from .rtlsim import parse_parallelism
     ap = argparse.ArgumentParser(prog="python -m soc.accel.synth", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True)
-    ap.add_argument("--parallelism", help="PCOxPCI per layer (default: balance())")
+    ap.add_argument("--parallelism", help="PCOxPCI per layer (default: balance() for --part)")
+    ap.add_argument("--part", default=SIM_PART, choices=sorted(PARTS),
+                    help=f"size the accelerator for this FPGA (default {SIM_PART}, like the litex_sim SoC)")
     ap.add_argument("--json")
     ap.add_argument("--keep", help="keep the Verilog and yosys log in this directory")
     args = ap.parse_args(argv)
     try:
         model = Model.load(args.model)
-        cfg = AccelConfig.from_model(model, parse_parallelism(args.parallelism) if args.parallelism else None)
+        cfg = AccelConfig.from_model(model, parse_parallelism(args.parallelism) if args.parallelism else None,
+                                     budget=Budget.for_part(args.part))
     except (ArtifactError, ConfigError, ValueError) as e:
         ap.exit(1, f"error: {e}\n")
     r = synthesize(cfg, Path(args.keep) if args.keep else None)

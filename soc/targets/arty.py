@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     from soc.synth_estimate import SynthError, estimate, report
     parser = build_parser()
     args = parser.parse_args(argv)
-    model, cfg = accel_config_from_args(args, parser.error)
+    model, cfg = accel_config_from_args(args, parser.error, default_part=args.variant)
     tool_path()
     if not args.output_dir:
         parser.builder_argdict["output_dir"] = str(Path("build") / "arty" / args.variant)

@@ -25,6 +25,7 @@ from litex.soc.integration.soc_core import SoCCore
 from migen.genlib.io import CRG
 from litex.tools.litex_sim import Platform
 
+from soc.accel_options import add_accel_args
 from soc.peripheral import add_snn_accel
 
 SYS_CLK_FREQ = int(1e6)            # litex_sim's nominal clock; FPS figures use soc.NOMINAL_CLK_FREQ
@@ -47,20 +48,24 @@ class SimSoC(SoCCore):
                          ident="FireFly-S simulation SoC", ident_version=False)
         # The BIOS skips its serial boot after a short timeout and jumps to the firmware in main RAM.
         self.add_constant("ROM_BOOT_ADDRESS", self.mem_map["main_ram"])
-        self.comb += platform.trace.eq(1)
         if accel_config is not None:
             add_snn_accel(self, accel_config, name="snn")
+            # --trace dumps only the window in which the accelerator is active (load, batches): a whole
+            # traced boot + firmware run is gigabytes of FST before the first frame
+            self.comb += platform.trace.eq(self.snn.active)
+        else:
+            self.comb += platform.trace.eq(1)
 
 
 def main(argv=None):
     from soc import sim_build
     ap = argparse.ArgumentParser(prog="python soc/targets/sim.py", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", required=True, help="model artifact (.ffs); its topology sizes the accelerator")
+    add_accel_args(ap)
     ap.add_argument("--images", type=int, default=None, help="run N MNIST test frames, then exit")
     ap.add_argument("--offset", type=int, default=0, help="first test frame index")
     ap.add_argument("--dataset", default="mnist", help="data set of the frames (default mnist)")
     ap.add_argument("--json", help="write the run's results here")
-    ap.add_argument("--trace", action="store_true", help="dump a waveform (FST) of the whole run")
+    ap.add_argument("--trace", action="store_true", help="dump a waveform (FST) of the windows in which the accelerator is active (load, batches)")
     ap.add_argument("--selftest", type=int, default=1, metavar="N",
                     help="frames checked by the firmware selftest during a batch run (0: skip)")
     ap.add_argument("--bench", type=int, default=0, metavar="N",
