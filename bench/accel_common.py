@@ -26,5 +26,5 @@ def balanced_config(model, parallelism=None, part=None):
     from soc.accel.rtlsim import parse_parallelism
     if parallelism:
         return AccelConfig.from_model(model, parse_parallelism(parallelism)), None
-    b = balance(model, Budget.for_part(part or SIM_PART), images=load("mnist", "train").images[:16])
+    b = balance(model, Budget.for_part(part or SIM_PART), dataset="mnist")
     return AccelConfig.from_model(model, b.parallelism), b

@@ -30,8 +30,7 @@ def main():
     dense = Model.from_dense(pruned.shapes, dense_w, [l.bias for l in pruned.layers],
                              [l.vth for l in pruned.layers], pruned.timesteps, pruned.in_bits, pruned.in_kind,
                              pruned.notation)
-    calib = load("mnist", "train").images[:16]
-    cfg = AccelConfig.from_model(dense, balance(pruned, Budget.for_part(SIM_PART), images=calib).parallelism)
+    cfg = AccelConfig.from_model(dense, balance(pruned, Budget.for_part(SIM_PART), dataset="mnist").parallelism)
     images = load("mnist", "test").images[:args.frames]
     words = frames.pack(images, pruned.in_kind, pruned.timesteps)
     out = {}

@@ -30,15 +30,11 @@ def ram_layout(b, blob: bytes, frames: bytes):
 
 
 def _config(args):
-    import argparse
     from soc.accel_options import accel_config_from_args
 
     def error(msg):
         raise SimError(msg)
-    ns = argparse.Namespace(model=args.model, accel_parallelism=getattr(args, "accel_parallelism", None),
-                            accel_fifo_depth=getattr(args, "accel_fifo_depth", None),
-                            accel_part=getattr(args, "accel_part", None))
-    return accel_config_from_args(ns, error, default_part=SIM_PART, dataset=getattr(args, "dataset", None))
+    return accel_config_from_args(args, error, default_part=SIM_PART, dataset=args.dataset)
 
 
 def batch_run(args) -> int:

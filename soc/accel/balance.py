@@ -265,14 +265,14 @@ def main(argv=None):
     except ArtifactError as e:
         ap.exit(1, f"error: {e}\n")
     part = Budget.for_part(args.part)
-    args.luts = part.luts if args.luts is None else args.luts
-    args.brams = part.brams if args.brams is None else args.brams
-    b = balance(model, Budget(args.luts, args.brams), dataset=args.dataset)
+    budget = Budget(part.luts if args.luts is None else args.luts,
+                    part.brams if args.brams is None else args.brams)
+    b = balance(model, budget, dataset=args.dataset)
     for i, (l, (pco, pci), c) in enumerate(zip(model.layers, b.parallelism, b.per_layer)):
         print(f"  layer {i} {l.shape.token():<12} PCo {pco:>3} PCi {pci:>3}  predicted {c:>8.0f} cycles/frame")
     print(f"parallelism {','.join(f'{a}x{b}' for a, b in b.parallelism)}")
     print(f"predicted {b.cycles:.0f} cycles/frame, bound max_l work_l/PCo_l = {b.bound:.0f}, "
-          f"~{b.luts} LUT, ~{b.brams:.1f} RAMB36 (budget {args.luts} LUT, {args.brams} RAMB36)")
+          f"~{b.luts} LUT, ~{b.brams:.1f} RAMB36 (budget {budget.luts} LUT, {budget.brams} RAMB36)")
     return 0
 
 

@@ -65,7 +65,8 @@ def main(argv=None):
     ap.add_argument("--offset", type=int, default=0, help="first test frame index")
     ap.add_argument("--dataset", default="mnist", help="data set of the frames (default mnist)")
     ap.add_argument("--json", help="write the run's results here")
-    ap.add_argument("--trace", action="store_true", help="dump a waveform (FST) of the windows in which the accelerator is active (load, batches)")
+    ap.add_argument("--trace", action="store_true",
+                    help="dump a waveform (FST) of the windows in which the accelerator is active (load, batches)")
     ap.add_argument("--selftest", type=int, default=1, metavar="N",
                     help="frames checked by the firmware selftest during a batch run (0: skip)")
     ap.add_argument("--bench", type=int, default=0, metavar="N",

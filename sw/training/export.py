@@ -88,7 +88,7 @@ def torch_input(images: np.ndarray, net) -> torch.Tensor:
         x = spec.quantize_input(images, net.in_bits).astype(np.float32)
     else:
         x = np.ascontiguousarray(images.transpose(1, 0, 2, 3, 4)).astype(np.float32)
-    return torch.from_numpy(x).to(net.layers[0].theta_w.device)
+    return torch.from_numpy(x).to(net.device)
 
 
 @torch.no_grad()

@@ -86,6 +86,10 @@ class SpikingNet(nn.Module):
             SpikingLayer(s, 1.0 / x_max if i == 0 else 1.0, surrogate_alpha) for i, s in enumerate(self.shapes))
         self.integer = False
 
+    @property
+    def device(self) -> torch.device:
+        return self.layers[0].theta_w.device
+
     def prunable(self):
         return [p for l in self.layers for p in (l.theta_w, l.theta_b)]
 

@@ -155,7 +155,7 @@ class Trainer:
         for g in self.opt.param_groups:
             g["initial_lr"] = g["lr"]
         if self.ws > 1:
-            ids = [net.layers[0].theta_w.device] if net.layers[0].theta_w.is_cuda else None
+            ids = [net.device] if net.device.type == "cuda" else None
             self.ddp = torch.nn.parallel.DistributedDataParallel(net, device_ids=ids, find_unused_parameters=True)
         else:
             self.ddp = None
@@ -215,8 +215,7 @@ class Trainer:
                 if self.phase == "joint":
                     post["goal"] = f"{100 * self.controller.goal(self.joint_step):.1f}"
                 it.set_postfix(post, refresh=False)
-        stats = torch.tensor([float(tot_loss), float(tot_ok), tot_n], dtype=torch.float64,
-                             device="cuda" if dist.is_initialized() and dist.get_backend() == "nccl" else "cpu")
+        stats = torch.tensor([float(tot_loss), float(tot_ok), tot_n], dtype=torch.float64, device=net.device)
         if self.ws > 1:
             dist.all_reduce(stats)
         tot_loss, tot_ok, tot_n = stats.tolist()

@@ -1,11 +1,10 @@
 """The firmware's CPU reference (firmware/ref.c, host-compiled) against the golden model (sw.golden):
 the same readout accumulators, bit for bit, on real MNIST frames and on random topologies."""
 import numpy as np
-
-from sw.host.frames import pack
 import pytest
 
 from sw import golden, spec
+from sw.host.frames import pack
 from sw.random_model import make
 
 TOPOLOGIES = [
