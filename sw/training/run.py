@@ -58,6 +58,10 @@ def parse_args(argv=None):
     ap.add_argument("--prior-strength", type=float, default=d.prior_strength)
     ap.add_argument("--ramp", type=float, default=d.ramp, help="fraction of the joint phase over which the "
                     "sparsity goal ramps up to the target")
+    ap.add_argument("--shift", type=int, default=d.shift, help="augmentation: random translation of each "
+                    "training frame by up to this many pixels (0 = off)")
+    ap.add_argument("--hflip", action="store_true", help="augmentation: mirror half the training frames "
+                    "left-right (for data sets without handedness, e.g. fashion-mnist)")
     ap.add_argument("--train-limit", type=int, default=None, help="use only the first N training frames")
     ap.add_argument("--test-limit", type=int, default=None, help="use only the first N test frames")
     ap.add_argument("--data-root", default="", help="directory to look for the data set in first")
@@ -90,6 +94,8 @@ def parse_args(argv=None):
             ap.error(f"--device {cfg.device}: {e}")
         if dev.type == "cuda" and not torch.cuda.is_available():
             ap.error(f"--device {cfg.device}: this torch build sees no CUDA device")
+    if cfg.shift < 0:
+        ap.error("--shift must be >= 0")
     if not 0 <= cfg.target_sparsity < 1:
         ap.error("--target-sparsity must be in [0, 1)")
     name = a.model.lower() if a.model.lower() in PRESETS else "custom"
@@ -144,7 +150,7 @@ def main(argv=None):
     if ckpt.is_file() and not args.fresh:
         st = torch.load(ckpt, map_location="cpu", weights_only=False)
         free = {"threads", "device"} | (JOINT_ONLY if st["phase"] == "float" else set())
-        diff = sorted(k for k, v in asdict(cfg).items() if k not in free and st["config"].get(k) != v)
+        diff = sorted(k for k, v in asdict(cfg).items() if k not in free and st["config"].get(k, getattr(Config(), k)) != v)
         if diff:
             raise SystemExit(f"error: {ckpt} was written with other values of {', '.join(diff)}; "
                              "use --fresh or another --out")

@@ -18,6 +18,7 @@ from spikingjelly.activation_based import functional
 
 from .. import spec
 from . import gradrewiring as gr
+from .augment import augment, batch_rng
 from .export import torch_input
 from .models import SpikingNet, build
 
@@ -39,6 +40,8 @@ class Config:
     prior_strength: float = 0.05        # initial prior strength (adapted by the controller)
     ramp: float = 0.4                   # fraction of the joint phase over which sparsity ramps to target
     surrogate_alpha: float = 4.0
+    shift: int = 0                      # augmentation: random translation up to this many pixels
+    hflip: bool = False                 # augmentation: random left-right mirror
     seed: int = 0
     device: str = "cpu"
     train_limit: int = 0                # 0 = whole split
@@ -191,8 +194,11 @@ class Trainer:
             f = self.lr_factor(i, n_phase)
             for g in self.opt.param_groups:
                 g["lr"] = g["initial_lr"] * f
-            idx = rank_slice(idx, self.rank, self.ws)
-            x = torch_input(data.x_train[idx], net)
+            frames = data.x_train[idx]
+            if cfg.shift or cfg.hflip:
+                frames = augment(frames, batch_rng(cfg.seed, self.phase, self.epoch, bi), cfg.shift, cfg.hflip)
+            idx, frames = rank_slice(idx, self.rank, self.ws), rank_slice(frames, self.rank, self.ws)
+            x = torch_input(frames, net)
             y = torch.from_numpy(data.y_train[idx]).to(x.device)
             logits, _ = model(x)
             loss = F.cross_entropy(logits, y)
