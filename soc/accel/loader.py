@@ -81,9 +81,14 @@ class Loader(Module):
 
         cases, shared, last_word = {}, {}, {}
         onehot = Signal(len(secs) + 1, reset=1)        # bit i: section i is current
+        onehot_cur = Signal(len(secs) + 1)
+        self.comb += If(sink.first, onehot_cur.eq(1)).Else(onehot_cur.eq(onehot))
+        # advancing shifts the one-hot: the same expression in every case, so synthesis shares one
+        # shifter (a per-case constant 1 << (i+1) became a sections x sections constant table in yosys)
+        onehot_next = onehot.eq(Cat(0, onehot_cur[:-1]))
         wstrobe = Signal()                             # this word completes a memory entry
         for i, sc in enumerate(secs):
-            nxt = [sec.eq(i + 1), onehot.eq(1 << (i + 1)), entry.eq(0), wsub.eq(0)]
+            nxt = [sec.eq(cur + 1), onehot_next, entry.eq(0), wsub.eq(0)]
             if sc[0] == "eq":
                 cases[i] = [If(word != sc[1], fail(sc[2])), *nxt]
             elif sc[0] == "widths":
@@ -107,7 +112,7 @@ class Loader(Module):
                             ).Else(wsub.eq(wsub + 1))]
             else:   # end marker
                 cases[i] = [If(word != li.END, fail(li.ERR_END)).Elif(err_cur == 0, self.done.eq(1)),
-                            sec.eq(i + 1), onehot.eq(1 << (i + 1))]
+                            sec.eq(cur + 1), onehot_next]
         cases["default"] = [fail(li.ERR_LENGTH), self.done.eq(0)]
         self.comb += Case(cur, {i: wstrobe.eq(go & c) for i, c in last_word.items()})
         self.sync += If(go,
