@@ -43,13 +43,13 @@ def main():
           f"{r.cycles_per_frame / bound:.2f}x (target <= 1.25x)")
     if not args.no_synth:
         s = synth.synthesize(cfg)
-        lut_all = s["lut"] + 4 * s["lutram_cells"]          # logic LUTs + LUTs used as distributed RAM
+        lut_all = s["lut_all"]                              # logic LUTs + LUTs used as distributed RAM
         at = r.cycles_per_frame * s["lut"]
         res.update(synth={k: v for k, v in s.items() if k != "cells"}, area_time=at,
                    area_time_with_lutram=r.cycles_per_frame * lut_all,
                    area_time_lc=r.cycles_per_frame * s["lc_estimate"])
         print(f"yosys synth_xilinx: LUT {s['lut']} (estimated LCs {s['lc_estimate']}), LUTRAM cells "
-              f"{s['lutram_cells']} ({4 * s['lutram_cells']} LUTs), FF {s['ff']}, BRAM36-equiv "
+              f"{s['lutram_cells']} ({s['lut_mem']} LUTs), FF {s['ff']}, BRAM36-equiv "
               f"{s['bram36_equiv']:g}, DSP {s['dsp']}")
         print(f"area-time {at:.3g} with logic LUTs, {res['area_time_with_lutram']:.3g} with LUTRAM too, "
               f"{res['area_time_lc']:.3g} with LCs (FireFly-S {PAPER_AREA_TIME:.3g}, target <= 0.5e9: "

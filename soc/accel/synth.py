@@ -20,6 +20,8 @@ from migen.fhdl.verilog import convert
 
 from sw.artifact import ArtifactError, Model
 
+from ..synth_estimate import LUTRAM
+from ..synth_estimate import parse_stat as _parse_stat
 from .balance import PARTS, SIM_PART, Budget
 from .config import AccelConfig, ConfigError
 from .core import AccelCore
@@ -33,21 +35,12 @@ def verilog(cfg: AccelConfig) -> str:
 
 
 def parse_stat(text: str) -> dict:
-    """Cell counts from yosys `stat` (the last, top-level summary)."""
-    cells = {}
-    block = text[text.rfind("Number of cells:"):]
-    for m in re.finditer(r"^\s+(\S+)\s+(\d+)\s*$", block, re.M):
-        cells[m.group(1)] = cells.get(m.group(1), 0) + int(m.group(2))
-    luts = sum(v for k, v in cells.items() if re.fullmatch(r"LUT[1-6]", k))
-    lutram = sum(v for k, v in cells.items() if k.startswith(("RAM32", "RAM64", "RAM128", "RAM256")))
-    ffs = sum(v for k, v in cells.items() if re.fullmatch(r"FD[CPRSE]*", k))
-    b36 = cells.get("RAMB36E1", 0)
-    b18 = cells.get("RAMB18E1", 0)
+    """soc.synth_estimate's cell summary with the accelerator's keys: `lut` is logic LUTs only,
+    `lut_mem` the LUTs used as distributed RAM / shift registers, `lc_estimate` yosys' own LC count."""
+    r = _parse_stat(text)
     lcs = re.findall(r"Estimated number of LCs:\s+(\d+)", text)
-    return {"lut": luts, "lc_estimate": int(lcs[-1]) if lcs else None, "lutram_cells": lutram, "ff": ffs,
-            "ramb36": b36, "ramb18": b18,
-            "bram36_equiv": b36 + b18 / 2, "dsp": cells.get("DSP48E1", 0),
-            "carry4": cells.get("CARRY4", 0), "cells": cells}
+    return dict(r, lut=r["lut_logic"], lut_all=r["lut"], lc_estimate=int(lcs[-1]) if lcs else None,
+                lutram_cells=sum(v for k, v in r["cells"].items() if k in LUTRAM), bram36_equiv=r["bram36"])
 
 
 def synthesize(cfg: AccelConfig, keep: Path | None = None, timeout: int = 3600) -> dict:
@@ -86,7 +79,7 @@ def main(argv=None):
     print(f"parallelism {','.join(f'{a}x{b}' for a, b in cfg.parallelism)}")
     print(f"LUT {r['lut']} (yosys estimated LCs {r['lc_estimate']})  FF {r['ff']}  BRAM36-equiv "
           f"{r['bram36_equiv']:g} (RAMB36 {r['ramb36']}, RAMB18 {r['ramb18']})  DSP {r['dsp']}  "
-          f"LUTRAM cells {r['lutram_cells']}  ({r['seconds']:.0f} s)")
+          f"LUTRAM cells {r['lutram_cells']} ({r['lut_mem']} LUTs)  ({r['seconds']:.0f} s)")
     if args.json:
         r = dict(r, parallelism=cfg.parallelism, model=args.model)
         Path(args.json).write_text(json.dumps(r, indent=1))

@@ -55,12 +55,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     model, cfg = accel_config_from_args(args, parser.error, default_part=args.variant)
     tool_path()
-    if not args.output_dir:
-        parser.builder_argdict["output_dir"] = str(Path("build") / "arty" / args.variant)
     vivado = shutil.which("vivado") is not None
     soc = ArtySNNSoC(cfg, variant=args.variant, toolchain=args.toolchain, sys_clk_freq=args.sys_clk_freq,
                      **parser.soc_argdict)
-    builder_kw = dict(parser.builder_argdict)
+    builder_kw = dict(parser.builder_argdict)      # a fresh dict on every access: set keys on the copy
+    builder_kw["output_dir"] = builder_kw.get("output_dir") or str(Path("build") / "arty" / args.variant)
     builder_kw["csr_json"] = builder_kw.get("csr_json") or str(Path(builder_kw["output_dir"]) / "csr.json")
     if not vivado or args.synth_estimate:
         builder_kw["compile_gateware"] = False

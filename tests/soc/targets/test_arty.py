@@ -1,5 +1,6 @@
 """The Arty target: generates without Vivado (--no-compile-gateware), and the yosys estimate of the
 whole SoC with SCNN5's accelerator fits an XC7A35T (or the test names the part it fits)."""
+import os
 import shutil
 from pathlib import Path
 
@@ -24,10 +25,15 @@ def scnn5_model(tmp_path_factory):
 @pytest.fixture(scope="module")
 def generated(scnn5_model, tmp_path_factory):
     from soc.targets import arty
-    out = tmp_path_factory.mktemp("arty")
-    rc = arty.main(["--model", str(scnn5_model), "--build", "--no-compile-gateware", "--output-dir", str(out)])
+    cwd = tmp_path_factory.mktemp("arty")
+    old = os.getcwd()
+    os.chdir(cwd)                                   # no --output-dir: the default build/arty/<variant>
+    try:
+        rc = arty.main(["--model", str(scnn5_model), "--build", "--no-compile-gateware"])
+    finally:
+        os.chdir(old)
     assert rc == 0
-    return out
+    return cwd / "build" / "arty" / "a7-35"
 
 
 def test_generates_without_vivado(generated):
@@ -73,3 +79,4 @@ def test_yosys_estimate_fits_a7_35(scnn5_model, tmp_path):
     # the default variant (a7-35) sizes the accelerator with balance's A7-35T budget: the whole SoC fits
     assert smallest_part(util) == "a7-35", (f"whole SoC does not fit {PARTS['a7-35']['name']}: {util['lut']} LUT, "
                                             f"{util['ff']} FF, {util['bram36']} RAMB36, {util['dsp']} DSP")
+
