@@ -1,0 +1,50 @@
+"""soc.accel.synth: yosys synth_xilinx over a generated accelerator, and the structure that keeps the
+A7-100T build synthesizable (the load sequencer must not become a sections x sections constant table)."""
+import shutil
+import subprocess
+
+import pytest
+
+from sw import random_model
+from soc.accel.config import AccelConfig
+from soc.accel.synth import parse_stat, synthesize, verilog
+
+needs_yosys = pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+
+
+@needs_yosys
+def test_small_accelerator_synthesizes():
+    m = random_model.make("1x8x8-4c3p1-mp2-6c3p1-5fc", 0.8, seed=3)
+    cfg = AccelConfig.from_model(m, [(2, 9), (3, 12), (1, 24)])
+    r = synthesize(cfg, timeout=900)
+    assert r["lut"] > 300 and r["ff"] > 300
+    assert r["lut_all"] == r["lut"] + r["lut_mem"] and r["bram36_equiv"] >= 0 and r["dsp"] == 0
+    assert r["lc_estimate"] and r["lc_estimate"] <= r["lut"]
+
+
+def test_parse_stat_keys():
+    text = """Estimated number of LCs: 7
+   Number of cells:                 9
+     FDRE                            3
+     LUT2                            2
+     LUT6                            4
+     RAM32M                          1
+     RAMB18E1                        1
+"""
+    r = parse_stat(text)
+    assert (r["lut"], r["lut_mem"], r["lut_all"], r["lutram_cells"], r["ff"], r["bram36_equiv"],
+            r["lc_estimate"]) == (6, 4, 10, 1, 3, 0.5, 7)
+
+
+@needs_yosys
+def test_load_sequencer_has_no_section_table(tmp_path):
+    """Many detectors -> many load-image sections. The sequencer's per-section state must not be a
+    constant per case (yosys' pmux2shiftx turned one into a 296 x 512-bit $shiftx that never mapped)."""
+    m = random_model.make("1x12x12-16c3p1-mp2-24c3p1-10fc", 0.9, seed=1)
+    cfg = AccelConfig.from_model(m, [(16, 9), (24, 16), (10, 8)])     # ~50 detectors, ~150 sections
+    (tmp_path / "accel.v").write_text(verilog(cfg))
+    # a $shiftx indexed by the section counter and as wide as the section one-hot is the table
+    script = ("read_verilog accel.v; hierarchy -top accel; proc; opt; pmux2shiftx; "
+              "select -assert-none w:loader_cur %co1:+[B] t:$shiftx r:Y_WIDTH>=32 %i %i")
+    out = subprocess.run(["yosys", "-q", "-p", script], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:] + out.stdout[-2000:]
