@@ -43,10 +43,9 @@ def main():
           f"{r.cycles_per_frame / bound:.2f}x (target <= 1.25x)")
     if not args.no_synth:
         s = synth.synthesize(cfg)
-        lut_all = s["lut_all"]                              # logic LUTs + LUTs used as distributed RAM
         at = r.cycles_per_frame * s["lut"]
         res.update(synth={k: v for k, v in s.items() if k != "cells"}, area_time=at,
-                   area_time_with_lutram=r.cycles_per_frame * lut_all,
+                   area_time_with_lutram=r.cycles_per_frame * s["lut_all"],
                    area_time_lc=r.cycles_per_frame * s["lc_estimate"])
         print(f"yosys synth_xilinx: LUT {s['lut']} (estimated LCs {s['lc_estimate']}), LUTRAM cells "
               f"{s['lutram_cells']} ({s['lut_mem']} LUTs), FF {s['ff']}, BRAM36-equiv "
@@ -56,7 +55,7 @@ def main():
               f"{'PASS' if at <= 0.5e9 else 'FAIL'})")
         luts, brams = PARTS[args.part]
         print(f"{args.part} with the rest of the SoC (~{SOC_LUTS} LUT, ~{SOC_BRAMS} RAMB36): "
-              f"{lut_all + SOC_LUTS} / {luts} LUT, {s['bram36_equiv'] + SOC_BRAMS:g} / {brams:g} RAMB36")
+              f"{s['lut_all'] + SOC_LUTS} / {luts} LUT, {s['bram36_equiv'] + SOC_BRAMS:g} / {brams:g} RAMB36")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=1)

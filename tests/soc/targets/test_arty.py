@@ -79,4 +79,3 @@ def test_yosys_estimate_fits_a7_35(scnn5_model, tmp_path):
     # the default variant (a7-35) sizes the accelerator with balance's A7-35T budget: the whole SoC fits
     assert smallest_part(util) == "a7-35", (f"whole SoC does not fit {PARTS['a7-35']['name']}: {util['lut']} LUT, "
                                             f"{util['ff']} FF, {util['bram36']} RAMB36, {util['dsp']} DSP")
-
