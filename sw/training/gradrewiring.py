@@ -13,6 +13,8 @@ target (the paper gives no hyperparameters; see docs/training.md).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from typing import Sequence
 
 import torch
 
@@ -85,3 +87,61 @@ class SparsityController:
 
     def load_state_dict(self, d):
         self.strength = float(d["strength"])
+
+
+def layer_targets(spec: str, sizes: Sequence[int], overall: float) -> list[float]:
+    """Per-layer target sparsities from `spec`: one comma-separated entry per layer, each a fraction in
+    [0, 1) or '*'. The '*' layers share one sparsity, chosen so that the overall sparsity (weighted by
+    each layer's number of weights, as `SpikingNet.overall_sparsity` counts it) equals `overall`."""
+    items = [t.strip() for t in spec.split(",")]
+    if len(items) != len(sizes):
+        raise ValueError(f"layer sparsity {spec!r}: {len(items)} entries for {len(sizes)} layers")
+    fixed = {}
+    for i, t in enumerate(items):
+        if t == "*":
+            continue
+        try:
+            v = float(t)
+        except ValueError:
+            raise ValueError(f"layer sparsity {spec!r}: entry {i} is {t!r}, not a fraction or '*'") from None
+        if not 0.0 <= v < 1.0:
+            raise ValueError(f"layer sparsity {spec!r}: entry {i} = {v} is outside [0, 1)")
+        fixed[i] = v
+    free = [i for i in range(len(sizes)) if i not in fixed]
+    if not free:
+        raise ValueError(f"layer sparsity {spec!r}: at least one entry must be '*' so that the overall "
+                         f"target {overall} can be met")
+    zeros = overall * sum(sizes) - sum(v * sizes[i] for i, v in fixed.items())
+    s = zeros / sum(sizes[i] for i in free)
+    if not 0.0 <= s < 1.0:
+        raise ValueError(f"layer sparsity {spec!r}: the '*' layers would need sparsity {s:.4f} to reach "
+                         f"{overall} overall; choose other fixed entries")
+    return [fixed.get(i, s) for i in range(len(sizes))]
+
+
+@dataclass
+class PriorGroup:
+    """Prunable tensors that share one prior (mu) and one controller; `layers` are the layer indices whose
+    deployed sparsity the controller tracks (weighted by `sizes`)."""
+    thetas: list
+    mu: float
+    controller: SparsityController
+    layers: list[int]
+    sizes: list[int] = field(default_factory=list)
+
+    def sparsity(self, per_layer: Sequence[float]) -> float:
+        return sum(per_layer[i] * n for i, n in zip(self.layers, self.sizes)) / sum(self.sizes)
+
+
+def prior_groups(layers, target: float, alpha: float, ramp_steps: int, strength: float,
+                 spec: str = "") -> list[PriorGroup]:
+    """One group over every layer (uniform: one mu, one controller on the overall sparsity), or, with a
+    `layer_targets` spec, one group per layer with its own target, mu and controller."""
+    sizes = [l.theta_w.numel() for l in layers]
+    if not spec:
+        thetas = [p for l in layers for p in (l.theta_w, l.theta_b)]
+        return [PriorGroup(thetas, prior_mu(alpha, target), SparsityController(target, ramp_steps, strength),
+                           list(range(len(layers))), sizes)]
+    return [PriorGroup([l.theta_w, l.theta_b], prior_mu(alpha, t), SparsityController(t, ramp_steps, strength),
+                       [i], [n])
+            for i, (l, t, n) in enumerate(zip(layers, layer_targets(spec, sizes, target), sizes))]

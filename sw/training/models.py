@@ -145,9 +145,11 @@ class SpikingNet(nn.Module):
         return out
 
     @torch.no_grad()
-    def overall_sparsity(self):
+    def overall_sparsity(self, per_layer=None):
+        """Fraction of zero weights over all layers; `per_layer` = a `weight_sparsity()` result to reuse."""
         tot = sum(l.theta_w.numel() for l in self.layers)
-        return sum(sp * l.theta_w.numel() for sp, l in zip(self.weight_sparsity(), self.layers)) / tot
+        per_layer = self.weight_sparsity() if per_layer is None else per_layer
+        return sum(sp * l.theta_w.numel() for sp, l in zip(per_layer, self.layers)) / tot
 
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor, quantile: float = 0.8):

@@ -29,12 +29,13 @@ import torch.distributed as dist  # noqa: E402
 
 from sw.topology import PRESETS, TopologyError, notation, parse  # noqa: E402
 from sw.training import export, plots  # noqa: E402
+from sw.training.gradrewiring import layer_targets  # noqa: E402
 from sw.training.train import Config, Trainer, evaluate, load_data, world  # noqa: E402
 
 DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9", "dvs-gesture": "scnn7"}
 # Settings that only matter from the joint phase on: a checkpoint still in the float phase may resume
 # with other values (the float phase does not depend on them).
-JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp"}
+JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32)
 
 
@@ -58,6 +59,10 @@ def parse_args(argv=None):
     ap.add_argument("--prior-strength", type=float, default=d.prior_strength)
     ap.add_argument("--ramp", type=float, default=d.ramp, help="fraction of the joint phase over which the "
                     "sparsity goal ramps up to the target")
+    ap.add_argument("--layer-sparsity", default=d.layer_sparsity, metavar="SPEC",
+                    help="per-layer sparsity targets, one comma-separated entry per conv/fc layer: a fraction "
+                    "or '*'; the '*' layers share the sparsity that makes the overall --target-sparsity "
+                    "(e.g. '0,*,*,*,*,*' keeps layer 0 dense). Default: one target for all layers")
     ap.add_argument("--shift", type=int, default=d.shift, help="augmentation: random translation of each "
                     "training frame by up to this many pixels (0 = off)")
     ap.add_argument("--hflip", action="store_true", help="augmentation: mirror half the training frames "
@@ -76,7 +81,7 @@ def parse_args(argv=None):
     a = ap.parse_args(argv)
     a.model = a.model or DEFAULT_MODEL[a.dataset]
     try:
-        parse(a.model)
+        layers = parse(a.model)
     except TopologyError as e:
         ap.error(str(e))
     base = QUICK if a.quick else {}
@@ -98,6 +103,11 @@ def parse_args(argv=None):
         ap.error("--shift must be >= 0")
     if not 0 <= cfg.target_sparsity < 1:
         ap.error("--target-sparsity must be in [0, 1)")
+    if cfg.layer_sparsity:
+        try:
+            layer_targets(cfg.layer_sparsity, [l.co * l.ci * l.kh * l.kw for l in layers], cfg.target_sparsity)
+        except ValueError as e:
+            ap.error(f"--layer-sparsity: {e}")
     name = a.model.lower() if a.model.lower() in PRESETS else "custom"
     a.out = a.out or f"artifacts/{a.dataset}-{name}"
     return a, cfg

@@ -39,6 +39,7 @@ class Config:
     alpha: float = 5.0                  # Laplace rate of the Grad R prior (sets mu)
     prior_strength: float = 0.05        # initial prior strength (adapted by the controller)
     ramp: float = 0.4                   # fraction of the joint phase over which sparsity ramps to target
+    layer_sparsity: str = ""            # per-layer targets ('0,*,...', gradrewiring.layer_targets); "" = uniform
     surrogate_alpha: float = 4.0
     shift: int = 0                      # augmentation: random translation up to this many pixels
     hflip: bool = False                 # augmentation: random left-right mirror
@@ -134,11 +135,10 @@ class Trainer:
         self.net.calibrate(torch_input(calib, self.net))
         self.history = []            # one dict per epoch
         self.phase, self.epoch, self.step = "float", 0, 0
-        self.controller = None
+        self.groups = []             # Grad R prior groups (joint phase)
         self.results = {}
         self.opt = None
         self.ddp = None
-        self.mu = gr.prior_mu(cfg.alpha, cfg.target_sparsity)
 
     # ---------------------------------------------------------------- phases
     def phase_epochs(self, phase):
@@ -167,9 +167,21 @@ class Trainer:
         self.phase = "joint"
         self.net.set_integer(True)
         total = self.cfg.epochs_joint * self.steps_per_epoch()
-        self.controller = gr.SparsityController(self.cfg.target_sparsity, int(self.cfg.ramp * total),
-                                                self.cfg.prior_strength)
+        self.groups = gr.prior_groups(self.net.layers, self.cfg.target_sparsity, self.cfg.alpha,
+                                      int(self.cfg.ramp * total), self.cfg.prior_strength, self.cfg.layer_sparsity)
         self.joint_step = 0
+
+    def sparsity_goal(self):
+        """The overall sparsity the controllers currently aim at (weighted by layer size)."""
+        n = sum(sum(g.sizes) for g in self.groups)
+        return sum(g.controller.goal(self.joint_step) * sum(g.sizes) for g in self.groups) / n
+
+    def strengths(self):
+        """Prior strength: one number (uniform), a per-layer list (--layer-sparsity), 0 in the float phase."""
+        if not self.groups:
+            return 0.0
+        s = [g.controller.strength for g in self.groups]
+        return s[0] if len(s) == 1 else s
 
     def lr_factor(self, i, n):
         """Cosine decay over each phase."""
@@ -207,11 +219,14 @@ class Trainer:
             self.opt.step()
             functional.reset_net(net)
             if self.phase == "joint":
-                gr.prior_step(net.prunable(), self.opt.param_groups[0]["lr"], self.controller.strength, self.mu)
+                for g in self.groups:
+                    gr.prior_step(g.thetas, self.opt.param_groups[0]["lr"], g.controller.strength, g.mu)
                 self.joint_step += 1
                 if self.joint_step % 5 == 0 or bi == len(batches) - 1:
-                    sparsity = net.overall_sparsity()
-                    self.controller.update(self.joint_step, sparsity)
+                    per_layer = net.weight_sparsity()
+                    for g in self.groups:
+                        g.controller.update(self.joint_step, g.sparsity(per_layer))
+                    sparsity = net.overall_sparsity(per_layer)
             tot_loss = tot_loss + loss.detach() * len(idx)      # device tensors: no per-step sync
             tot_ok = tot_ok + (logits.argmax(1) == y).sum()
             tot_n += len(idx)
@@ -219,7 +234,7 @@ class Trainer:
                 post = {"loss": f"{float(tot_loss) / tot_n:.3f}", "acc": f"{100 * float(tot_ok) / tot_n:.2f}",
                         "sparsity": f"{100 * sparsity:.2f}"}
                 if self.phase == "joint":
-                    post["goal"] = f"{100 * self.controller.goal(self.joint_step):.1f}"
+                    post["goal"] = f"{100 * self.sparsity_goal():.1f}"
                 it.set_postfix(post, refresh=False)
         stats = torch.tensor([float(tot_loss), float(tot_ok), tot_n], dtype=torch.float64, device=net.device)
         if self.ws > 1:
@@ -229,7 +244,7 @@ class Trainer:
         rec = {"phase": self.phase, "epoch": self.epoch + 1, "train_loss": tot_loss / tot_n,
                "train_acc": tot_ok / tot_n, "test_acc": test_acc, "sparsity": net.overall_sparsity(),
                "layer_sparsity": net.weight_sparsity(), "spike_density": density,
-               "prior_strength": self.controller.strength if self.controller else 0.0,
+               "prior_strength": self.strengths(),
                "seconds": time.time() - t0}
         self.history.append(rec)
         self.log(f"[{self.phase} epoch {self.epoch + 1}] loss {rec['train_loss']:.4f} train {100 * rec['train_acc']:.2f}% "
@@ -265,7 +280,7 @@ class Trainer:
     def state(self):
         return {"config": asdict(self.cfg), "net": self.net.state_dict(), "opt": self.opt.state_dict(),
                 "phase": self.phase, "epoch": self.epoch, "history": self.history, "results": self.results,
-                "controller": self.controller.state_dict() if self.controller else None,
+                "controller": [g.controller.state_dict() for g in self.groups] or None,
                 "joint_step": getattr(self, "joint_step", 0), "integer": self.net.integer}
 
     def save(self, path):
@@ -279,7 +294,9 @@ class Trainer:
         self.history, self.results = st["history"], st["results"]
         if self.phase == "joint":
             self.enter_joint()
-            self.controller.load_state_dict(st["controller"])
+            ctl = st["controller"]
+            for g, d in zip(self.groups, [ctl] if isinstance(ctl, dict) else ctl, strict=True):
+                g.controller.load_state_dict(d)
             self.joint_step = st["joint_step"]
         self.net.load_state_dict(st["net"])
         self.net.integer = st["integer"]

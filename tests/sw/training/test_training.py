@@ -97,3 +97,38 @@ def test_export_refuses_a_corrupted_model():
             refused += 1
             break
     assert refused, "no single-weight corruption changed a prediction"
+
+
+def test_layer_targets_spread_the_overall_target():
+    sizes = [72, 1152, 4608, 5760]
+    t = gr.layer_targets("0, 0.5, *, *", sizes, 0.9)
+    assert t[:2] == [0.0, 0.5] and t[2] == t[3]
+    assert sum(s * n for s, n in zip(t, sizes)) / sum(sizes) == pytest.approx(0.9)
+    for bad, msg in [("0,*,*", "3 entries for 4 layers"), ("0,x,*,*", "not a fraction"),
+                     ("0,1.0,*,*", "outside"), ("0,0.5,0.5,0.5", "at least one"),
+                     ("0,0,0,*", "would need sparsity")]:
+        with pytest.raises(ValueError, match=msg):
+            gr.layer_targets(bad, sizes, 0.9)
+
+
+def _joint_run(spec):
+    x, y = _toy_data()
+    cfg = Config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.7, lr_joint=1e-2,
+                 prior_strength=2.0, ramp=0.5, seed=0, layer_sparsity=spec)
+    t = Trainer(cfg, Data(x, y, x[:64], y[:64], 0, 4), "/tmp", progress=False, log=lambda *a: None)
+    t.enter_joint()
+    t.epoch = 0
+    t.make_optimizer()
+    for _ in range(cfg.epochs_joint):
+        t.run_epoch()
+    return t
+
+
+def test_per_layer_targets_spare_a_layer_the_prior():
+    uni, per = _joint_run(""), _joint_run("0,*,*")
+    assert len(uni.groups) == 1 and len(per.groups) == 3 and per.groups[0].controller.target == 0.0
+    assert all(h["prior_strength"][0] == 0.0 for h in per.history)      # no prior on layer 0
+    su, sp = uni.net.weight_sparsity(), per.net.weight_sparsity()
+    assert sp[0] < su[0] - 0.03, (su, sp)          # layer 0 keeps more weights (the data term alone prunes)
+    assert sp[1] + sp[2] > su[1] + su[2], (su, sp)  # and the other layers carry the overall target
+    assert per.net.overall_sparsity() > 0.7
