@@ -1,7 +1,8 @@
 """FireFly-S training: spikingjelly SNN, Grad R pruning + LSQ 4-bit quantization, bit-exact export.
 
     python sw/training/run.py                      # reproduces artifacts/mnist-scnn5 (the demo model)
-    python sw/training/run.py --dataset fashion-mnist --batch 64 --epochs-joint 12 --target-sparsity 0.905   # = artifacts/fashion-mnist-scnn5
+    python sw/training/run.py --dataset fashion-mnist --batch 64 --epochs-joint 12 --target-sparsity 0.905 --layer-sparsity '0,0.5,0.8,*,*,0.8'
+                                                   # = artifacts/fashion-mnist-scnn5
     python sw/training/run.py --quick --dataset cifar10 --model scnn9 --out /tmp/q
     torchrun --nproc_per_node 2 sw/training/run.py ...   # DDP (gloo on CPU)
 
@@ -198,6 +199,8 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
     layer_sp = [l.sparsity for l in model.layers]
     nominal = net.weight_sparsity()
     total_w = sum(s.co * s.fan_in for s in net.shapes)
+    groups = trainer.groups
+    targets = groups if len(groups) == len(net.shapes) else groups * len(net.shapes)   # uniform: one group
     nnz = sum(l.nnz for l in model.layers)
     wall = time.time() - t_start
     rep = {
@@ -221,9 +224,9 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
         "weight_sparsity": 1 - nnz / total_w, "weight_sparsity_deployed_shapes": 1 - nnz / sum(l.weights.size for l in model.layers),
         "layers": [{"layer": n, "nominal_co": s.co, "deployed_co": l.shape.co, "deployed_ci": l.shape.ci,
                     "weights_nominal": s.co * s.fan_in, "nonzeros": l.nnz,
-                    "weight_sparsity": 1 - l.nnz / (s.co * s.fan_in),
+                    "weight_sparsity": 1 - l.nnz / (s.co * s.fan_in), "target_sparsity": g.controller.target,
                     "spike_density": None if s.readout else d}
-                   for n, s, l, d in zip(names, net.shapes, model.layers, dens + [None])],
+                   for n, s, l, d, g in zip(names, net.shapes, model.layers, dens + [None], targets)],
         "nonzeros": nnz, "artifact_bytes": nbytes,
         "widths": [l.widths.as_tuple() for l in model.layers],
         "export_check": {"frames": int(len(data.x_test)), "mismatches": 0},
