@@ -1,7 +1,7 @@
 """FireFly-S training: spikingjelly SNN, Grad R pruning + LSQ 4-bit quantization, bit-exact export.
 
     python sw/training/run.py                      # reproduces artifacts/mnist-scnn5 (the demo model)
-    python sw/training/run.py --dataset fashion-mnist --batch 64 --epochs-joint 12 --target-sparsity 0.905 --layer-sparsity '0,0.5,0.8,*,*,0.8'
+    python sw/training/run.py --dataset fashion-mnist --batch 64 --epochs-joint 16 --target-sparsity 0.905 --layer-sparsity '0,0.5,0.8,*,*,0.8'
                                                    # = artifacts/fashion-mnist-scnn5
     python sw/training/run.py --quick --dataset cifar10 --model scnn9 --out /tmp/q
     torchrun --nproc_per_node 2 sw/training/run.py ...   # DDP (gloo on CPU)
@@ -63,7 +63,7 @@ def parse_args(argv=None):
     ap.add_argument("--layer-sparsity", default=d.layer_sparsity, metavar="SPEC",
                     help="per-layer sparsity targets, one comma-separated entry per conv/fc layer: a fraction "
                     "or '*'; the '*' layers share the sparsity that makes the overall --target-sparsity "
-                    "(e.g. '0,*,*,*,*,*' keeps layer 0 dense). Default: one target for all layers")
+                    "(e.g. '0,*,*,*,*,*': no prior on layer 0). Default: one target for all layers")
     ap.add_argument("--shift", type=int, default=d.shift, help="augmentation: random translation of each "
                     "training frame by up to this many pixels (0 = off)")
     ap.add_argument("--hflip", action="store_true", help="augmentation: mirror half the training frames "
