@@ -132,3 +132,21 @@ def test_per_layer_targets_spare_a_layer_the_prior():
     assert sp[0] < su[0] - 0.03, (su, sp)          # layer 0 keeps more weights (the data term alone prunes)
     assert sp[1] + sp[2] > su[1] + su[2], (su, sp)  # and the other layers carry the overall target
     assert per.net.overall_sparsity() > 0.7
+
+
+def test_checkpoint_with_one_controller_dict_still_loads(tmp_path):
+    """Checkpoints written before per-layer targets hold one controller state dict, not a list."""
+    x, y = _toy_data(64)
+    cfg = Config(model=NOTE, epochs_float=0, epochs_joint=1, batch=16, seed=0)
+    data = Data(x, y, x[:16], y[:16], 0, 4)
+    t = Trainer(cfg, data, str(tmp_path), progress=False, log=lambda *a: None)
+    t.enter_joint()
+    t.make_optimizer()
+    t.groups[0].controller.strength = 0.123
+    st = t.state()
+    assert st["controller"] == [{"strength": 0.123}]
+    st["controller"] = st["controller"][0]                 # the old format
+    torch.save(st, tmp_path / "old.pt")
+    u = Trainer(cfg, data, str(tmp_path), progress=False, log=lambda *a: None)
+    u.load(str(tmp_path / "old.pt"))
+    assert u.strengths() == 0.123
