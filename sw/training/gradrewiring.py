@@ -13,7 +13,7 @@ target (the paper gives no hyperparameters; see docs/training.md).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
@@ -127,7 +127,7 @@ class PriorGroup:
     mu: float
     controller: SparsityController
     layers: list[int]
-    sizes: list[int] = field(default_factory=list)
+    sizes: list[int]
 
     def sparsity(self, per_layer: Sequence[float]) -> float:
         return sum(per_layer[i] * n for i, n in zip(self.layers, self.sizes)) / sum(self.sizes)

@@ -106,7 +106,7 @@ def parse_args(argv=None):
         ap.error("--target-sparsity must be in [0, 1)")
     if cfg.layer_sparsity:
         try:
-            layer_targets(cfg.layer_sparsity, [l.co * l.ci * l.kh * l.kw for l in layers], cfg.target_sparsity)
+            layer_targets(cfg.layer_sparsity, [l.co * l.fan_in for l in layers], cfg.target_sparsity)
         except ValueError as e:
             ap.error(f"--layer-sparsity: {e}")
     name = a.model.lower() if a.model.lower() in PRESETS else "custom"
@@ -199,8 +199,7 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
     layer_sp = [l.sparsity for l in model.layers]
     nominal = net.weight_sparsity()
     total_w = sum(s.co * s.fan_in for s in net.shapes)
-    groups = trainer.groups
-    targets = groups if len(groups) == len(net.shapes) else groups * len(net.shapes)   # uniform: one group
+    target = {i: g.controller.target for g in trainer.groups for i in g.layers}
     nnz = sum(l.nnz for l in model.layers)
     wall = time.time() - t_start
     rep = {
@@ -224,9 +223,9 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
         "weight_sparsity": 1 - nnz / total_w, "weight_sparsity_deployed_shapes": 1 - nnz / sum(l.weights.size for l in model.layers),
         "layers": [{"layer": n, "nominal_co": s.co, "deployed_co": l.shape.co, "deployed_ci": l.shape.ci,
                     "weights_nominal": s.co * s.fan_in, "nonzeros": l.nnz,
-                    "weight_sparsity": 1 - l.nnz / (s.co * s.fan_in), "target_sparsity": g.controller.target,
+                    "weight_sparsity": 1 - l.nnz / (s.co * s.fan_in), "target_sparsity": target[i],
                     "spike_density": None if s.readout else d}
-                   for n, s, l, d, g in zip(names, net.shapes, model.layers, dens + [None], targets)],
+                   for i, (n, s, l, d) in enumerate(zip(names, net.shapes, model.layers, dens + [None]))],
         "nonzeros": nnz, "artifact_bytes": nbytes,
         "widths": [l.widths.as_tuple() for l in model.layers],
         "export_check": {"frames": int(len(data.x_test)), "mismatches": 0},

@@ -241,9 +241,10 @@ class Trainer:
             dist.all_reduce(stats)
         tot_loss, tot_ok, tot_n = stats.tolist()
         test_acc, density = evaluate(net, data.x_test, data.y_test)
+        per_layer = net.weight_sparsity()
         rec = {"phase": self.phase, "epoch": self.epoch + 1, "train_loss": tot_loss / tot_n,
-               "train_acc": tot_ok / tot_n, "test_acc": test_acc, "sparsity": net.overall_sparsity(),
-               "layer_sparsity": net.weight_sparsity(), "spike_density": density,
+               "train_acc": tot_ok / tot_n, "test_acc": test_acc, "sparsity": net.overall_sparsity(per_layer),
+               "layer_sparsity": per_layer, "spike_density": density,
                "prior_strength": self.strengths(),
                "seconds": time.time() - t0}
         self.history.append(rec)
