@@ -1,7 +1,7 @@
 """FireFly-S training: spikingjelly SNN, Grad R pruning + LSQ 4-bit quantization, bit-exact export.
 
     python sw/training/run.py                      # reproduces artifacts/mnist-scnn5 (the demo model)
-    python sw/training/run.py --dataset fashion-mnist --batch 64 --epochs-joint 16 --target-sparsity 0.905 --layer-sparsity '0,0.5,0.8,*,*,0.8'
+    python sw/training/run.py --dataset fashion-mnist --batch 64 --timesteps 6 --epochs-joint 20 --target-sparsity 0.905 --layer-sparsity '0,0.5,0.75,*,*,0.7'
                                                    # = artifacts/fashion-mnist-scnn5
     python sw/training/run.py --quick --dataset cifar10 --model scnn9 --out /tmp/q
     torchrun --nproc_per_node 2 sw/training/run.py ...   # DDP (gloo on CPU)
