@@ -36,11 +36,35 @@ uint32_t accel_result_words(void) { return SNN_ACCEL_RESULT_WORDS; }
 
 static int waited_too_long(uint64_t t0, uint64_t limit) { return cpu_cycles() - t0 > limit; }
 
+/* CPU (sys clock) cycles that last at least `c` accelerator clock cycles. */
+static uint64_t accel_to_cpu(uint64_t c)
+{
+	return (c * CONFIG_CLOCK_FREQUENCY + SNN_ACCEL_CLK_FREQ - 1) / SNN_ACCEL_CLK_FREQ;
+}
+
+/* The accelerator's counters live in its own clock domain: latch copies them across (status bit
+ * COUNTERS_VALID says they arrived, a few cycles of each clock later). */
+static int latch_counters(void)
+{
+	snn_control_write(1 << CSR_SNN_CONTROL_LATCH_OFFSET);
+	uint64_t t0 = cpu_cycles(), limit = 1000 + accel_to_cpu(1000);
+	while (!STATUS(COUNTERS_VALID))
+		if (waited_too_long(t0, limit))
+			return -1;
+	return 0;
+}
+
+uint32_t accel_clk_freq(void) { return SNN_ACCEL_CLK_FREQ; }
+
 void accel_reset(void)
 {
 	snn_load_enable_write(0);
 	snn_run_enable_write(0);
 	snn_control_write(1 << CSR_SNN_CONTROL_RESET_OFFSET);
+	/* the reset crosses into the accelerator clock domain and back (a few cycles of each clock) */
+	uint64_t t0 = cpu_cycles(), limit = 1000 + accel_to_cpu(1000);
+	while (STATUS(RESETTING) && !waited_too_long(t0, limit))
+		;
 	snn_ev_pending_write(snn_ev_pending_read());
 }
 
@@ -55,7 +79,7 @@ int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen)
 	snn_load_base_write((uint32_t)(uintptr_t)words);
 	snn_load_words_write(n);
 	snn_load_enable_write(1);
-	uint64_t t0 = cpu_cycles(), limit = 64ull * n + 4 * CONFIG_CLOCK_FREQUENCY;
+	uint64_t t0 = cpu_cycles(), limit = 64ull * n + accel_to_cpu(64ull * n) + 4ull * CONFIG_CLOCK_FREQUENCY;
 	while (!STATUS(LOAD_DMA_DONE) || (!STATUS(LOAD_DONE) && !STATUS(LOAD_ERROR)))
 		if (waited_too_long(t0, limit)) {
 			snprintf(err, errlen, "accelerator load timed out after %u words (DMA %s)", (unsigned)n,
@@ -82,7 +106,7 @@ int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *c
 	snn_results_base_write((uint32_t)(uintptr_t)results);
 	snn_count_write(count);
 	snn_run_enable_write(1);
-	uint64_t t0 = cpu_cycles(), limit = (uint64_t)count * 4000000u + 2 * CONFIG_CLOCK_FREQUENCY;
+	uint64_t t0 = cpu_cycles(), limit = accel_to_cpu((uint64_t)count * 4000000u) + 2ull * CONFIG_CLOCK_FREQUENCY;
 	while (!STATUS(RUN_DONE))
 		if (waited_too_long(t0, limit)) {
 			snprintf(err, errlen, "accelerator timed out on a batch of %u frames (frames DMA %s, core %s)",
@@ -91,8 +115,13 @@ int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *c
 			accel_reset();
 			return -1;
 		}
-	*cycles = snn_run_cycles_read();
 	snn_run_enable_write(0);
+	if (latch_counters()) {
+		snprintf(err, errlen, "accelerator counters did not cross into the CPU clock domain (latch timed out)");
+		accel_reset();
+		return -1;
+	}
+	*cycles = snn_run_cycles_read();
 	snn_ev_pending_write(snn_ev_pending_read());
 	flush_cpu_dcache();
 	return 0;
@@ -103,20 +132,24 @@ void accel_clear_counters(void)
 	snn_control_write(1 << CSR_SNN_CONTROL_CLEAR_OFFSET);
 }
 
-uint64_t accel_cycles(void)
+int accel_cycles(uint64_t *cycles)
 {
-	snn_control_write(1 << CSR_SNN_CONTROL_LATCH_OFFSET);
-	return snn_cycles_read();
+	if (latch_counters())
+		return -1;
+	*cycles = snn_cycles_read();
+	return 0;
 }
 
-void accel_layer_counters(uint32_t layer, uint32_t out[ACCEL_COUNTERS])
+int accel_layer_counters(uint32_t layer, uint32_t out[ACCEL_COUNTERS])
 {
-	snn_layer_sel_write(layer);
-	snn_layer_sel_read();          /* let the selected counters settle into the status registers */
+	snn_layer_sel_write(layer);    /* the next latch copies this layer's counters */
+	if (latch_counters())
+		return -1;
 	out[0] = snn_layer_busy_read();
 	out[1] = snn_layer_stall_read();
 	out[2] = snn_layer_pairs_read();
 	out[3] = snn_layer_empty_read();
+	return 0;
 }
 
 #else   /* a SoC without the accelerator: every call reports it */
@@ -140,12 +173,18 @@ int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *c
 	return -1;
 }
 void accel_clear_counters(void) {}
-uint64_t accel_cycles(void) { return 0; }
-void accel_layer_counters(uint32_t layer, uint32_t out[ACCEL_COUNTERS])
+uint32_t accel_clk_freq(void) { return 0; }
+int accel_cycles(uint64_t *cycles)
+{
+	*cycles = 0;
+	return -1;
+}
+int accel_layer_counters(uint32_t layer, uint32_t out[ACCEL_COUNTERS])
 {
 	(void)layer;
 	for (int i = 0; i < ACCEL_COUNTERS; i++)
 		out[i] = 0;
+	return -1;
 }
 
 #endif

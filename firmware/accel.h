@@ -19,12 +19,16 @@ void accel_reset(void);
 int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen);
 
 /* Run `count` frames at `frames` and write count * result_words words at `results`.
- * *cycles = the hardware's batch cycles (frames DMA start to last result in memory). */
+ * *cycles = the hardware's batch cycles (frames DMA start to last result in memory), counted at the
+ * accelerator's own clock (accel_clk_freq()), not the CPU's. */
 int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *cycles, char *err, unsigned errlen);
 
 void accel_clear_counters(void);
-uint64_t accel_cycles(void);
-void accel_layer_counters(uint32_t layer, uint32_t out[ACCEL_COUNTERS]);
+/* Counters of the accelerator's clock domain, latched across; 0, or -1 if the latch timed out. */
+int accel_cycles(uint64_t *cycles);
+int accel_layer_counters(uint32_t layer, uint32_t out[ACCEL_COUNTERS]);
+/* The accelerator clock in Hz (soc.h SNN_ACCEL_CLK_FREQ); 0 without an accelerator. */
+uint32_t accel_clk_freq(void);
 int accel_loaded(void);
 
 /* The CPU's cycle counter (timer0 uptime). */

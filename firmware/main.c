@@ -126,6 +126,8 @@ static int cmd_info(int argc, char **argv)
 	if (!hw) {
 		printf("accelerator: none\n");
 	} else {
+		printf("accelerator: clock %lu Hz (its own clock domain; cycle counts are in it)\n",
+		       (unsigned long)accel_clk_freq());
 		printf("accelerator: %lu layers, T=%lu, in_bits=%lu, in_kind=%lu, signature 0x%08lx, frame %lu words, "
 		       "result %lu words, load image %lu words\n", (unsigned long)hw->n_layers,
 		       (unsigned long)hw->timesteps, (unsigned long)hw->in_bits, (unsigned long)hw->in_kind,
@@ -224,9 +226,11 @@ static int cmd_run(int argc, char **argv)
 	printf("pred");
 	for (uint32_t i = 0; i < n; i++)
 		printf(" %u", cls[i]);
+	/* cycles of the accelerator's clock (SNN_ACCEL_CLK_FREQ), so FPS is at that clock */
 	printf("\ncycles ");
 	print_u64(cycles);
-	printf(" per_frame %lu\n", (unsigned long)(cycles / n));
+	printf(" per_frame %lu accel_clk_hz %lu fps %lu\n", (unsigned long)(cycles / n), (unsigned long)accel_clk_freq(),
+	       (unsigned long)(cycles ? (uint64_t)accel_clk_freq() * n / cycles : 0));
 	return 0;
 }
 
@@ -236,12 +240,16 @@ static int cmd_stats(int argc, char **argv)
 	const snn_hw_t *hw = accel_hw();
 	if (!hw)
 		return fail("this SoC has no accelerator");
+	uint64_t cycles;
+	if (accel_cycles(&cycles))
+		return fail("accelerator counters did not cross into the CPU clock domain (latch timed out)");
 	printf("core cycles ");
-	print_u64(accel_cycles());
-	printf(" (since the last batch start)\n");
+	print_u64(cycles);
+	printf(" (accelerator clock, since the last batch start)\n");
 	for (uint32_t i = 0; i < hw->n_layers; i++) {
 		uint32_t c[ACCEL_COUNTERS];
-		accel_layer_counters(i, c);
+		if (accel_layer_counters(i, c))
+			return fail("accelerator counters did not cross into the CPU clock domain (latch timed out)");
 		printf("layer %lu busy %lu stall %lu pairs %lu empty %lu\n", (unsigned long)i, (unsigned long)c[0],
 		       (unsigned long)c[1], (unsigned long)c[2], (unsigned long)c[3]);
 	}
@@ -312,7 +320,9 @@ static int cmd_bench(int argc, char **argv)
 		hw /= n;
 		printf(" accel_cycles_per_frame ");
 		print_u64(hw);
-		printf(" speedup %lu", (unsigned long)(hw ? cpu / hw : 0));
+		/* in time: CPU cycles at the CPU clock vs accelerator cycles at the accelerator clock */
+		uint64_t den = hw * (uint64_t)CONFIG_CLOCK_FREQUENCY;
+		printf(" speedup %lu", (unsigned long)(den ? cpu * accel_clk_freq() / den : 0));
 	}
 	printf("\n");
 	return 0;

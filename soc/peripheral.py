@@ -1,11 +1,14 @@
 """The SNN accelerator as a LiteX peripheral: CSRs, three Wishbone DMA masters and an IRQ.
 
-    add_snn_accel(soc, AccelConfig.from_model(model, parallelism), name="snn")
+    add_snn_accel(soc, AccelConfig.from_model(model, parallelism), name="snn", accel_clk_freq=100e6)
 
 Data paths (every word is the CPU's 32-bit little-endian view of memory):
     load_base  .. +load_words   --WishboneDMAReader-->  core.load     (`first` on word 0)
     frames_base.. +count frames --WishboneDMAReader-->  core.frames   (`last` on each frame's last word)
     core.results                --WishboneDMAWriter-->  results_base .. +count * RESULT_WORDS words
+
+The DMAs and CSRs run in `sys`, the core in its own clock domain `accel`; soc.accel_cdc.AccelCDC
+carries the streams (AsyncFIFOs) and the control/status bits (synchronizers) between the two.
 
 A DMA starts when its enable goes 0 -> 1 and stays done until enable is cleared (LiteX DMA style).
 The IRQ (EventManager) fires when a load image has been consumed and when a batch's results are all
@@ -22,13 +25,13 @@ from litex.soc.interconnect import wishbone
 from litex.soc.interconnect.csr import CSRField, CSRStatus, CSRStorage
 from litex.soc.interconnect.csr_eventmanager import EventManager, EventSourcePulse
 
-LAYER_COUNTERS = ("busy", "stall", "pairs", "empty")
+from soc.accel_cdc import LAYER_COUNTERS, AccelCDC
 
 
 class SNNAccel(LiteXModule):
-    """CSR/DMA/IRQ shell around an AccelCore (soc/accel/core.py).
+    """CSR/DMA/IRQ shell around an AccelCore (soc/accel/core.py), which runs in clock domain `accel`.
 
-    Ports: load_bus, frames_bus, results_bus (wishbone.Interface, masters, word addressing).
+    Ports: load_bus, frames_bus, results_bus (wishbone.Interface, masters, word addressing), in `sys`.
     """
     def __init__(self, core, load_bus, frames_bus, results_bus):
         cfg = core.config
@@ -46,8 +49,9 @@ class SNNAccel(LiteXModule):
                      "(the weights must be loaded again)."),
             CSRField("clear", size=1, pulse=True, description="Write ``1``: zero every performance counter "
                      "and ``run_cycles``."),
-            CSRField("latch", size=1, pulse=True, description="Write ``1``: copy the free-running ``cycles`` "
-                     "counter into the ``cycles`` register."),
+            CSRField("latch", size=1, pulse=True, description="Write ``1``: copy the core's counters (``cycles``, "
+                     "``run_cycles`` and the ``layer_sel`` layer's ``layer_*``, all counted in the accelerator "
+                     "clock domain) into their registers; ``status.counters_valid`` rises when they are there."),
         ])
         self._status = CSRStatus(description="Accelerator status.", fields=[
             CSRField("idle", size=1, description="No frame is in flight in any layer."),
@@ -57,7 +61,11 @@ class SNNAccel(LiteXModule):
             CSRField("run_done", size=1, description="The results DMA has written every result word of the "
                      "batch."),
             CSRField("frames_dma_done", size=1, description="The frames DMA has read every frame."),
-            CSRField("reserved", size=3, description="Reads 0."),
+            CSRField("counters_valid", size=1, description="The counter registers hold the snapshot of the "
+                     "last ``control.latch`` (cleared by ``latch`` and ``reset``)."),
+            CSRField("resetting", size=1, description="A ``control.reset`` is still crossing into the "
+                     "accelerator clock domain; DMAs and clock-crossing FIFOs are held."),
+            CSRField("reserved", size=1, description="Reads 0."),
             CSRField("load_error", size=8, description="0 = ok, else the core's refusal code for the load "
                      "image (docs/load-image.md: 1 magic, 2 signature, 3 layers, 4 topology, 5 widths, "
                      "6 end marker, 7 truncated)."),
@@ -75,12 +83,13 @@ class SNNAccel(LiteXModule):
         self._count = CSRStorage(16, description="Number of frames in the batch.")
         self._run_enable = CSRStorage(1, description="Write ``0`` then ``1`` to start a batch (frames and "
                                       "results DMAs together).")
-        self._run_cycles = CSRStatus(32, description="Cycles from the batch start to its last result word in "
-                                     "memory (zeroed by ``control.clear``).")
+        self._run_cycles = CSRStatus(32, description="Accelerator clock cycles from the batch start to its last "
+                                     "result word in memory, as of the last ``control.latch``.")
         # Counters ---------------------------------------------------------------------------------
-        self._cycles = CSRStatus(64, description="The core's cycle counter, as of the last ``control.latch``.")
-        self._layer_sel = CSRStorage(8, description=f"Layer (0..{n_layers - 1}) shown by the ``layer_*`` "
-                                     "counter registers.")
+        self._cycles = CSRStatus(64, description="Accelerator clock cycles since ``control.clear``, as of the "
+                                 "last ``control.latch``.")
+        self._layer_sel = CSRStorage(8, description=f"Layer (0..{n_layers - 1}) whose counters the next "
+                                     "``control.latch`` copies into the ``layer_*`` registers.")
         self._layer_busy = CSRStatus(32, description="Selected layer: cycles busy.")
         self._layer_stall = CSRStatus(32, description="Selected layer: cycles stalled by back-pressure.")
         self._layer_pairs = CSRStatus(32, description="Selected layer: matched (weight, spike) pairs.")
@@ -93,9 +102,9 @@ class SNNAccel(LiteXModule):
 
         # # #
 
-        reset = self._control.fields.reset
-        self.core = core = ResetInserter()(core)
-        self.comb += core.reset.eq(reset)
+        self.shell = shell = AccelCDC(core)
+        self.comb += shell.reset.eq(self._control.fields.reset)
+        reset = shell.resetting                  # level: held until the accel side is out of reset
         self.load_dma = load_dma = ResetInserter()(WishboneDMAReader(load_bus, endianness="big"))
         self.frames_dma = frames_dma = ResetInserter()(WishboneDMAReader(frames_bus, endianness="big"))
         self.results_dma = results_dma = ResetInserter()(WishboneDMAWriter(results_bus, endianness="big"))
@@ -115,50 +124,48 @@ class SNNAccel(LiteXModule):
             results_dma.length.eq((self._count.storage * cfg.result_words) << 2),
             results_dma.enable.eq(self._run_enable.storage),
         ]
-        # Streams: word counters mark load `first` and frame `last`.
+        # Streams: word counters mark load `first` and frame `last`; both cross with the data.
         load_word = Signal(32)
         frame_word = Signal(max=max(2, cfg.frame_words))
         self.comb += [
-            core.load.valid.eq(load_dma.source.valid), core.load.data.eq(load_dma.source.data),
-            core.load.first.eq(load_word == 0), load_dma.source.ready.eq(core.load.ready),
-            core.frames.valid.eq(frames_dma.source.valid), core.frames.data.eq(frames_dma.source.data),
-            core.frames.last.eq(frame_word == cfg.frame_words - 1),
-            frames_dma.source.ready.eq(core.frames.ready),
+            shell.load.valid.eq(load_dma.source.valid), shell.load.data.eq(load_dma.source.data),
+            shell.load.first.eq(load_word == 0), load_dma.source.ready.eq(shell.load.ready),
+            shell.frames.valid.eq(frames_dma.source.valid), shell.frames.data.eq(frames_dma.source.data),
+            shell.frames.last.eq(frame_word == cfg.frame_words - 1),
+            frames_dma.source.ready.eq(shell.frames.ready),
             # results: data only; the writer ends on its own length, not on each frame's `last`.
-            results_dma.sink.valid.eq(core.results.valid), results_dma.sink.data.eq(core.results.data),
-            core.results.ready.eq(results_dma.sink.ready),
+            results_dma.sink.valid.eq(shell.results.valid), results_dma.sink.data.eq(shell.results.data),
+            shell.results.ready.eq(results_dma.sink.ready),
         ]
         self.sync += [
             If(~self._load_enable.storage | reset, load_word.eq(0)
-               ).Elif(core.load.valid & core.load.ready, load_word.eq(load_word + 1)),
+               ).Elif(shell.load.valid & shell.load.ready, load_word.eq(load_word + 1)),
             If(~self._run_enable.storage | reset, frame_word.eq(0)
-               ).Elif(core.frames.valid & core.frames.ready,
+               ).Elif(shell.frames.valid & shell.frames.ready,
                       If(frame_word == cfg.frame_words - 1, frame_word.eq(0)).Else(frame_word.eq(frame_word + 1))),
         ]
         # `active`: a DMA is moving data or a frame is in flight (the sim's --trace window).
         self.active = Signal()
         self.comb += self.active.eq((self._load_enable.storage & ~load_dma.done) |
-                                    (self._run_enable.storage & ~results_dma.done) | ~core.idle)
-        # Status, cycles, counters.
-        run_cycles = Signal(32)
-        self.sync += If(self._control.fields.clear | reset, run_cycles.eq(0)
-                        ).Elif(self._run_enable.storage & ~results_dma.done, run_cycles.eq(run_cycles + 1))
+                                    (self._run_enable.storage & ~results_dma.done) | ~shell.idle)
+        # run_cycles counts accel cycles while `running` (a register: it crosses with a MultiReg).
+        self.sync += shell.running.eq(self._run_enable.storage & ~results_dma.done & ~reset)
         self.comb += [
-            core.clear_counters.eq(self._control.fields.clear | reset),
-            self._status.fields.idle.eq(core.idle),
-            self._status.fields.load_done.eq(core.load_done),
+            shell.clear.eq(self._control.fields.clear),
+            shell.latch.eq(self._control.fields.latch),
+            shell.layer_sel.eq(self._layer_sel.storage),
+            self._status.fields.idle.eq(shell.idle),
+            self._status.fields.load_done.eq(shell.load_done),
             self._status.fields.load_dma_done.eq(load_dma.done),
             self._status.fields.run_done.eq(results_dma.done),
             self._status.fields.frames_dma_done.eq(frames_dma.done),
-            self._status.fields.load_error.eq(core.load_error),
-            self._run_cycles.status.eq(run_cycles),
+            self._status.fields.counters_valid.eq(shell.counters_valid),
+            self._status.fields.resetting.eq(shell.resetting),
+            self._status.fields.load_error.eq(shell.load_error),
+            self._run_cycles.status.eq(shell.run_cycles),
+            self._cycles.status.eq(shell.cycles),
         ]
-        self.sync += If(self._control.fields.latch, self._cycles.status.eq(core.cycles))
-        for name in LAYER_COUNTERS:
-            group = getattr(core, name)
-            csr = getattr(self, f"_layer_{name}")
-            cases = [If(self._layer_sel.storage == i, csr.status.eq(sig)) for i, sig in enumerate(group)]
-            self.sync += cases
+        self.comb += [getattr(self, f"_layer_{n}").status.eq(getattr(shell, f"layer_{n}")) for n in LAYER_COUNTERS]
         # IRQ on the rising edges of the DMA done flags.
         load_done_d, run_done_d = Signal(), Signal()
         self.sync += load_done_d.eq(load_dma.done), run_done_d.eq(results_dma.done)
@@ -177,11 +184,18 @@ def layer_descriptors(cfg):
     return out
 
 
-def add_snn_accel(soc, core_config, name="snn"):
+def add_snn_accel(soc, core_config, name="snn", *, accel_clk_freq):
     """Attach an AccelCore generated from `core_config` (soc.accel.config.AccelConfig) to `soc`.
 
+    The caller provides two clock domains: `sys` (the SoC's: CSRs, DMAs) and `accel` (the core's),
+    each with its own clock and a reset synchronous to it (e.g. a PLL output with
+    `pll.create_clkout(ClockDomain("accel"), f)`, or a sim clocker), and `accel_clk_freq`, the
+    `accel` clock in Hz. The two may be unrelated: every crossing is synchronized (soc.accel_cdc); on
+    an FPGA, declare the sys <-> accel paths false (platform.add_false_path_constraints).
+
     Adds `soc.<name>` (CSRs + EventManager IRQ), three Wishbone DMA masters on soc.dma_bus (or
-    soc.bus), and the constants <NAME>_ACCEL_* (config.constants()) and <NAME>_L<i>_DESC<j>.
+    soc.bus), and the constants <NAME>_ACCEL_* (config.constants()), <NAME>_L<i>_DESC<j> and
+    <NAME>_ACCEL_CLK_FREQ (Hz).
     """
     from soc.accel.core import AccelCore
     soc.check_if_exists(name)
@@ -200,4 +214,5 @@ def add_snn_accel(soc, core_config, name="snn"):
     prefix = name.upper()
     for key, value in {**core_config.constants(), **layer_descriptors(core_config)}.items():
         soc.add_constant(f"{prefix}_{key}", value)
+    soc.add_constant(f"{prefix}_ACCEL_CLK_FREQ", int(accel_clk_freq))
     return periph

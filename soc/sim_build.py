@@ -1,11 +1,12 @@
-"""Cached litex_sim builds of soc/targets/sim.py, RAM images, and running the simulation.
+"""Cached litex_sim builds of soc.sim_soc.SimSoC, RAM images, and running the simulation.
 
     b = build(cfg)                       # Verilator model + BIOS + firmware, cached by input hash
     with Simulation(b, regions) as sim:  # regions: [(address, bytes)], preloaded into main RAM
         sim.console.command("info")
 
-The hash covers every Python source the SoC is generated from (soc/, soc/accel/, soc/targets/sim.py),
-the accelerator config, the trace option and the LiteX version. Main RAM is initialized with
+The hash covers every Python source the SoC is generated from (soc/*.py that build hardware, soc/accel/),
+the accelerator config, the simulated clocks (soc.sim_soc.clocking()), the trace option and the LiteX
+version. Main RAM is initialized with
 $readmemh from a file that Verilator reads when the simulation starts; each run writes its own copy
 in a private run directory, so firmware, model and frames change without a rebuild.
 """
@@ -50,7 +51,7 @@ NOT_HARDWARE = {"balance.py", "rtlsim.py", "simutil.py", "loadimage.py"}
 
 def _sources(with_accel: bool):
     """The Python files the simulated hardware is generated from."""
-    files = [ROOT / "soc" / "__init__.py", ROOT / "soc" / "peripheral.py", ROOT / "soc" / "targets" / "sim.py"]
+    files = [ROOT / "soc" / name for name in ("__init__.py", "peripheral.py", "accel_cdc.py", "sim_soc.py")]
     accel = [f for f in sorted((ROOT / "soc" / "accel").glob("*.py")) if f.name not in NOT_HARDWARE]
     return files + (accel if with_accel else [])
 
@@ -61,9 +62,10 @@ def build_key(cfg, trace: bool) -> str:
     for f in _sources(cfg is not None):
         h.update(str(f.relative_to(ROOT)).encode())
         h.update(f.read_bytes())
+    from soc.sim_soc import MAIN_RAM_SIZE, clocking
     desc = "none" if cfg is None else f"{cfg.describe()};fifo{cfg.fifo_depth};det{cfg.det_fifo_depth}"
-    from soc.targets.sim import MAIN_RAM_SIZE
-    h.update(f"{desc};trace={trace};litex={getattr(litex, '__version__', '2024.12')};ram={MAIN_RAM_SIZE}".encode())
+    h.update(f"{desc};trace={trace};litex={getattr(litex, '__version__', '2024.12')};ram={MAIN_RAM_SIZE};"
+             f"{clocking()}".encode())
     return h.hexdigest()[:16]
 
 
@@ -96,16 +98,12 @@ class _Quiet:
 
 def _generate(cfg, out: Path, trace: bool, jobs: int, log):
     """Generate the SoC (Verilog, BIOS, headers) and compile the Verilator model in out/."""
-    from litex.build.sim.config import SimConfig
     from litex.soc.integration.builder import Builder
-    from soc.targets.sim import SYS_CLK_FREQ, SimSoC
+    from soc.sim_soc import SimSoC, sim_config
 
     soc = SimSoC(accel_config=cfg, trace=trace)
-    sim_config = SimConfig()
-    sim_config.add_clocker("sys_clk", freq_hz=SYS_CLK_FREQ)
-    sim_config.add_module("serial2console", "serial")
     builder = Builder(soc, output_dir=str(out), csr_json=str(out / "csr.json"), generate_doc=False)
-    builder.build(sim_config=sim_config, run=False, jobs=jobs, threads=1, opt_level="O3", trace=trace,
+    builder.build(sim_config=sim_config(), run=False, jobs=jobs, threads=1, opt_level="O3", trace=trace,
                   trace_fst=trace, interactive=False)
     gw = out / "gateware"
     log(f"[sim] compiling the Verilator model in {gw} (a few minutes on 2 cores)")
@@ -228,14 +226,8 @@ class Simulation:
             raise
 
     def _write_config(self, console: bool):
-        from litex.build.sim.config import SimConfig
-        from soc.targets.sim import SYS_CLK_FREQ
-        cfg = SimConfig()
-        cfg.add_clocker("sys_clk", freq_hz=SYS_CLK_FREQ)
-        if console:
-            cfg.add_module("serial2console", "serial")
-        else:
-            cfg.add_module("serial2tcp", "serial", args={"port": self.port})
+        from soc.sim_soc import sim_config
+        cfg = sim_config() if console else sim_config("serial2tcp", {"port": self.port})
         (self.run_dir / "sim_config.js").write_text(cfg.get_json())
 
     def alive(self):

@@ -3,7 +3,7 @@ generates, DMA masters and IRQ are attached, hardware parameters reach soc.h as 
 import pytest
 
 from soc.accel_options import accel_config
-from soc.targets.sim import SimSoC
+from soc.sim_soc import SimSoC
 from sw.random_model import make
 
 TOPO = "1x8x8-4c3p1-mp2-6c3p1-3fc"
