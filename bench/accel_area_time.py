@@ -53,7 +53,7 @@ def main():
         print(f"area-time {at:.3g} with logic LUTs, {res['area_time_with_lutram']:.3g} with LUTRAM too, "
               f"{res['area_time_lc']:.3g} with LCs (FireFly-S {PAPER_AREA_TIME:.3g}, target <= 0.5e9: "
               f"{'PASS' if at <= 0.5e9 else 'FAIL'})")
-        luts, brams = PARTS[args.part]
+        luts, brams, _ = PARTS[args.part]
         print(f"{args.part} with the rest of the SoC (~{SOC_LUTS} LUT, ~{SOC_BRAMS} RAMB36): "
               f"{s['lut_all'] + SOC_LUTS} / {luts} LUT, {s['bram36_equiv'] + SOC_BRAMS:g} / {brams:g} RAMB36")
     if args.json:

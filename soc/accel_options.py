@@ -32,11 +32,10 @@ def parse_parallelism(text: str):
 
 
 def accel_config(model, parallelism=None, fifo_depth=None, part=None, dataset=None):
-    from soc.accel.balance import Budget
-    from soc.accel.config import AccelConfig
+    from soc.accel.balance import Budget, configure
     kw = {} if fifo_depth is None else {"fifo_depth": fifo_depth}
     budget = Budget.for_part(part) if part else None
-    return AccelConfig.from_model(model, parallelism, budget=budget, dataset=dataset, **kw)
+    return configure(model, parallelism, budget=budget, dataset=dataset, **kw)
 
 
 def accel_config_from_args(args, error, default_part=None, dataset=None):

@@ -48,7 +48,7 @@ class Trace:
     spikes: list = field(default_factory=list)
 
 
-def _im2col(x: np.ndarray, kh, kw, stride, pad, dtype) -> np.ndarray:
+def im2col(x: np.ndarray, kh, kw, stride, pad, dtype) -> np.ndarray:
     """x [B,H,W,C] -> [B,Ho,Wo,kh*kw*C] in the canonical kernel order (kh, kw outer, ci inner)."""
     if pad:
         x = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
@@ -95,7 +95,7 @@ def forward(model: Model, images: np.ndarray, stats=None, trace: Trace | None = 
         dtype = np.float32 if layer.widths.acc <= 24 else np.float64
         wmat = layer.flat.T.astype(dtype)                  # [K, co]
         tin = x.shape[0]
-        cols = _im2col(x.reshape(tin * n, *x.shape[2:]), s.kh, s.kw, s.stride, s.pad, dtype)
+        cols = im2col(x.reshape(tin * n, *x.shape[2:]), s.kh, s.kw, s.stride, s.pad, dtype)
         cur = _current(cols, wmat, layer.bias).reshape(tin, n, *cols.shape[1:3], s.co)
         if stats is not None:
             st = stats[i]

@@ -11,8 +11,11 @@ The cost model follows the micro-architecture (docs/accelerator.md). Per layer a
   neuron  = positions * G * T for a static first layer                             (T steps per current)
 and cycles_l = max(tokens, pairs_d, loader, neuron). Stages run concurrently, so cycles/frame =
 max_l cycles_l. The bound reported beside it is the issue's max_l work_l / PCo_l (work = golden matched
-pairs + bias operations). Resources come from a linear LUT/BRAM model fitted to yosys synth_xilinx runs.
+pairs + bias operations). Resources come from a linear LUT/BRAM model fitted to yosys synth_xilinx runs. The budget for a part
+is its LUTs x the fill the whole SoC may reach (PARTS: 85% on the A7-35T, 80% on the A7-100T, room for
+Vivado to route and close timing) minus what the SoC around the accelerator takes.
 
+    cfg = configure(model, parallelism=None, budget=Budget.for_part("a7-100"))   # AccelConfig
     python -m soc.accel.balance --model M.ffs [--dataset mnist] [--luts N --brams N]
 """
 from __future__ import annotations
@@ -34,29 +37,32 @@ PAIR_OVERLAP = 0.65         # fraction of a detector's pair cycles not hidden be
 # (parallelism 2x9,8x16,7x24,4x48,6x56,1x8: 8,838 units; 19,417 logic + 2,748 memory LUTs)
 LUT_SCALE = 2.5
 
-# Target parts: (LUTs, RAMB36) of the FPGA, and what the LiteX SoC around the accelerator takes there
-# (yosys, whole Arty SoC with DDR3, VexRiscv, UART, timer and the accelerator's CSR/DMA shell: 27,218
-# LUTs and 44.5 RAMB36 with that 22,165-LUT, 24-RAMB36 accelerator)
-PARTS = {"a7-35": (20_800, 50.0), "a7-100": (63_400, 135.0)}
-SOC_LUTS, SOC_BRAMS = 5_100, 20.5
+# Target parts: (LUTs, RAMB36, fill) of the FPGA. `fill` is the share of the part's LUTs and RAMB36 the
+# whole SoC may use, the margin left for place and route and timing closure (issue 12: <= 85% on the
+# A7-35T, <= 80% on the A7-100T).
+PARTS = {"a7-35": (20_800, 50.0, 0.85), "a7-100": (63_400, 135.0, 0.80)}
+# What the LiteX SoC around the accelerator takes (yosys, whole Arty SoC: DDR3, VexRiscv, UART, timer,
+# the accelerator's CSR/DMA/clock-crossing shell): 19,545 LUTs with a 12,800-LUT accelerator (A7-35T
+# build, README), so ~6,750; rounded up for the clock-domain-crossing FIFOs.
+SOC_LUTS, SOC_BRAMS = 7_000, 20.5
 # The part the simulation flows (litex_sim, rtlsim, synth, benches) size the accelerator for by default:
 # the Arty A7-100T. The A7-35T build (the API default) trades several times the cycles for the small part.
 SIM_PART = "a7-100"
-MARGIN = 0.90               # leave 10% of the part's LUTs/BRAMs for routing and timing closure
 
 
 @dataclass(frozen=True)
 class Budget:
-    """Accelerator share of the target FPGA in yosys LUT cells and RAMB36. Default: Arty A7-35T."""
-    luts: int = int(PARTS["a7-35"][0] * MARGIN) - SOC_LUTS
-    brams: float = PARTS["a7-35"][1] * MARGIN - SOC_BRAMS
+    """Accelerator share of the target FPGA in yosys LUT cells and RAMB36: the part x its fill, minus the
+    SoC. Default: Arty A7-35T."""
+    luts: int = int(PARTS["a7-35"][0] * PARTS["a7-35"][2]) - SOC_LUTS
+    brams: float = PARTS["a7-35"][1] * PARTS["a7-35"][2] - SOC_BRAMS
 
     @classmethod
     def for_part(cls, part: str) -> "Budget":
         if part not in PARTS:
             raise ValueError(f"unknown part {part!r}: one of {', '.join(PARTS)}")
-        luts, brams = PARTS[part]
-        return cls(int(luts * MARGIN) - SOC_LUTS, brams * MARGIN - SOC_BRAMS)
+        luts, brams, fill = PARTS[part]
+        return cls(int(luts * fill) - SOC_LUTS, brams * fill - SOC_BRAMS)
 
 
 @dataclass
@@ -86,7 +92,7 @@ def chunk_counts(x, layer, pci, static=False):
     chunks holding a spike, at least one (a static layer skips empty planes but the last)."""
     s = layer.shape
     P, n = x.shape[:2]
-    cols = golden._im2col(x.reshape(P * n, *x.shape[2:]).astype(np.uint8), s.kh, s.kw, s.stride, s.pad,
+    cols = golden.im2col(x.reshape(P * n, *x.shape[2:]).astype(np.uint8), s.kh, s.kw, s.stride, s.pad,
                           np.uint8)
     cols = cols.reshape(P, n, -1, cols.shape[-1])
     k = cols.shape[-1]
@@ -248,6 +254,14 @@ def balance(model, budget: Budget = Budget(), images=None, seed: int = 0, datase
     pred = predict(model, cfg, st)
     luts, brams = cost(cfg)
     return Balanced(list(cfg.parallelism), pred["cycles"], pred["bound"], pred["per_layer"], int(luts), brams)
+
+
+def configure(model, parallelism=None, budget: Budget | None = None, dataset: str | None = None, **kw) -> AccelConfig:
+    """AccelConfig for `model`: the given [(PCo, PCi)], or balance()'s choice under `budget` (None: the
+    Arty A7-35T default) calibrated on `dataset` (calibration_frames)."""
+    if parallelism is None:
+        parallelism = balance(model, budget or Budget(), dataset=dataset).parallelism
+    return AccelConfig.from_model(model, parallelism, **kw)
 
 
 def main(argv=None):

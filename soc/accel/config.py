@@ -1,6 +1,6 @@
 """Build-time parameters of the accelerator: one frozen `LayerConfig` per engine, one `AccelConfig` per core.
 
-    cfg = AccelConfig.from_model(model, [(pco, pci), ...])   # or AccelConfig.from_model(model) -> balance()
+    cfg = AccelConfig.from_model(model, [(pco, pci), ...])   # soc.accel.balance.configure() chooses them
     cfg.signature        # CRC32 of describe(): the load image must carry the same value
     cfg.constants()      # upper-case ints for soc.add_constant
 
@@ -222,13 +222,9 @@ class AccelConfig:
                 raise ConfigError(f"layer chain: {a.shape.out_shape} does not feed {b.shape.in_shape}")
 
     @classmethod
-    def from_model(cls, model, parallelism=None, budget=None, dataset=None, **kw) -> "AccelConfig":
-        """Hardware for `model`'s topology and widths. parallelism: [(PCo, PCi)] per layer, or None to
-        let soc.accel.balance choose under `budget` (a balance.Budget; None: the default, Arty A7-35T),
-        calibrated on `dataset` (balance.calibration_frames)."""
-        if parallelism is None:
-            from .balance import Budget, balance
-            parallelism = balance(model, budget or Budget(), dataset=dataset).parallelism
+    def from_model(cls, model, parallelism, **kw) -> "AccelConfig":
+        """Hardware for `model`'s topology and widths with parallelism [(PCo, PCi)] per layer
+        (soc.accel.balance.configure() lets balance() choose it)."""
         if len(parallelism) != len(model.layers):
             raise ConfigError(f"parallelism has {len(parallelism)} entries for {len(model.layers)} layers")
         layers = []

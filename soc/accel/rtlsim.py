@@ -29,7 +29,7 @@ from sw import golden
 from sw.artifact import ArtifactError, Model
 
 from . import loadimage
-from .balance import PARTS, SIM_PART, Budget
+from .balance import PARTS, SIM_PART, Budget, configure
 from .config import AccelConfig, ConfigError
 from .core import AccelCore
 
@@ -224,7 +224,7 @@ def main(argv=None):
         model = Model.load(args.model)
         par = parse_parallelism(args.parallelism) if args.parallelism else None
         # balanced on a few training frames of the same data set
-        cfg = AccelConfig.from_model(model, par, budget=Budget.for_part(args.part), dataset=args.dataset)
+        cfg = configure(model, par, budget=Budget.for_part(args.part), dataset=args.dataset)
     except (ArtifactError, ConfigError, ValueError) as e:
         ap.exit(1, f"error: {e}\n")
     ds = load(args.dataset, args.split, timesteps=model.timesteps)

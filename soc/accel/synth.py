@@ -23,7 +23,7 @@ from sw.artifact import ArtifactError, Model
 from .. import timing
 from ..synth_estimate import LUTRAM, SynthError, synth_xc7
 from ..synth_estimate import parse_stat as _parse_stat
-from .balance import PARTS, SIM_PART, Budget
+from .balance import PARTS, SIM_PART, Budget, configure
 from .config import AccelConfig, ConfigError
 from .core import AccelCore
 
@@ -88,8 +88,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     try:
         model = Model.load(args.model)
-        cfg = AccelConfig.from_model(model, parse_parallelism(args.parallelism) if args.parallelism else None,
-                                     budget=Budget.for_part(args.part))
+        cfg = configure(model, parse_parallelism(args.parallelism) if args.parallelism else None,
+                        budget=Budget.for_part(args.part))
     except (ArtifactError, ConfigError, ValueError) as e:
         ap.exit(1, f"error: {e}\n")
     try:
