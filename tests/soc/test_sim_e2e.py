@@ -2,9 +2,11 @@
 
 Asserts: help lists every command; a corrupted artifact in RAM is refused by `load` with its error
 line and the console keeps answering; bad commands get one error line; selftest passes; the
-accelerator's predictions agree 100% with the golden model. The Verilator build is cached
+accelerator's predictions agree 100% with the golden model; the accelerator runs on its own clock, at a
+different rate from the CPU's, so every run crosses clock domains. The Verilator build is cached
 (build/sim/<hash>), so only the first run pays for it.
 """
+import json
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +50,22 @@ def sim(model):
     regions.append((bad_addr, bytes(bad)))
     with sim_build.Simulation(b, regions) as s:
         yield dict(con=s.console, alive=s.alive, model_addr=model_addr, frames_addr=frames_addr,
-                   bad_addr=bad_addr, images=images, labels=labels)
+                   bad_addr=bad_addr, images=images, labels=labels, run_dir=s.run_dir, build=b)
+
+
+def test_two_clock_domains_at_different_rates(sim):
+    config = json.loads((sim["run_dir"] / "sim_config.js").read_text())
+    clockers = {}
+    for m in config:
+        if isinstance(m, dict) and m.get("module") == "clocker":
+            iface = m["interface"][0]
+            clockers[iface["name"] if isinstance(iface, dict) else iface] = m["args"]["freq_hz"]
+    assert set(clockers) == {"sys_clk", "accel_clk"}, clockers
+    assert clockers["accel_clk"] != clockers["sys_clk"], clockers
+    consts = json.loads(sim["build"].csr_json.read_text())["constants"]
+    assert consts["config_clock_frequency"] == clockers["sys_clk"]
+    assert consts["snn_accel_clk_freq"] == clockers["accel_clk"]
+    assert "accelerator: clock {} Hz".format(clockers["accel_clk"]) in " ".join(sim["con"].command("info"))
 
 
 def test_help_lists_every_command(sim):

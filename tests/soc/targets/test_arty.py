@@ -45,6 +45,26 @@ def test_generates_without_vivado(generated):
     assert "snn_ev_pending" in (generated / "software" / "include" / "generated" / "csr.h").read_text()
 
 
+def test_accel_clock_is_a_pll_output_asynchronous_to_sys(generated):
+    from soc import ACCEL_CLK_FREQ
+    import json
+    gw = generated / "gateware"
+    xdc = (gw / "digilent_arty.xdc").read_text()
+    groups = [l for l in xdc.splitlines() if l.startswith("set_clock_groups") and "accel_clk" in l]
+    assert len(groups) == 1 and "sys_clk" in groups[0] and "-asynchronous" in groups[0], groups
+    assert "always @(posedge accel_clk)" in (gw / "digilent_arty.v").read_text()
+    consts = json.loads((generated / "csr.json").read_text())["constants"]
+    assert consts["snn_accel_clk_freq"] == ACCEL_CLK_FREQ
+
+
+def test_cli_errors_name_the_program(capsys):
+    from soc.targets import arty
+    with pytest.raises(SystemExit):
+        arty.main(["--model", "x.ffs", "--accel-clk-freq", "0"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == "python soc/targets/arty.py: error: --accel-clk-freq 0: must be > 0 (Hz)", err
+
+
 def test_parse_stat_counts_luts_ffs_brams_dsps():
     text = """
    Number of cells:                100
