@@ -1,0 +1,179 @@
+"""Chunk scanner of one engine: window -> (group, plane) items -> one token per non-empty chunk.
+
+The orchestrator hands over a window register `win` (kernel order per plane, see Orchestrator) with
+`nz`, its non-empty-chunk vectors (bit q*KCH + j: chunk j of plane q has a spike), both registered at
+the swap. The scanner walks groups -> planes -> non-empty chunks and emits one token per chunk with a
+spike; a plane without any spike emits one empty token (the neuron must step). A static layer skips
+bit-planes without spikes, except the last one.
+
+Pipeline (one token per cycle in steady state):
+  P plane sequencer  one (group, plane) item per cycle from the window: the plane's data and its
+                     non-empty vector split into the lowest chunk (one-hot) and the rest (one-hot
+                     plane select, so the plane mux is an AND-OR). A static layer spends one set-up
+                     cycle per window on the plane-skip mask. The window is released when the
+                     window's last item is pushed (the item carries a copy of its plane).
+  Q item buffer      stream.Buffer (PipeValid + PipeReady): two items, registered ready.
+  C chunk extractor  current chunk `lsb` (one-hot) and the rest `nxt`; each token, lsb' = nxt & -nxt,
+                     nxt' = nxt & (nxt - 1); last = (nxt == 0) loads the next item.
+  T token buffer     stream.Buffer (PipeValid + PipeReady): spikes = AND-OR of the chunks by lsb,
+                     addr = g*KCH + j registered; its ready is registered.
+
+Ports:
+  win       lc.window*in_width     in   the window being scanned (stable while `valid`)
+  nz        planes*KCH             in   its non-empty-chunk vectors (stable while `valid`)
+  valid                            in   `win` holds a window not yet released
+  release                          out  strobe: the scanner has copied what it needs of `win`
+  source    token_layout(lc)       out  chunk tokens
+  busy                             out  items or tokens in flight
+"""
+from migen import Cat, If, Module, Signal
+
+from litex.soc.interconnect import stream
+
+from .config import LayerConfig, bits_for
+from .detector import token_layout
+
+
+def plane_vectors(lc: LayerConfig, win):
+    """Kernel-order spike vector (kh, kw, ci) of every plane, from the column-major window (slot
+    kx*kh + ky, pixel bit p*ci + c)."""
+    s, pixw = lc.shape, lc.in_width
+    slots = [win[(kx * s.kh + ky) * pixw:(kx * s.kh + ky + 1) * pixw] for ky in range(s.kh) for kx in range(s.kw)]
+    return [Cat(*[sl[q * s.ci:(q + 1) * s.ci] for sl in slots]) for q in range(lc.planes)]
+
+
+def nonempty_chunks(lc: LayerConfig, win):
+    """Cat over planes of the non-empty-chunk vector (bit q*KCH + j)."""
+    pci, kch = lc.pci, lc.chunks
+    return Cat(*[vec[j * pci:(j + 1) * pci] != 0 for vec in plane_vectors(lc, win) for j in range(kch)])
+
+
+def item_layout(lc: LayerConfig):
+    return [("data", lc.chunks * lc.pci),     # the plane's kernel-order spikes (zero-extended)
+            ("lsb", lc.chunks),               # its first non-empty chunk, one-hot (0: empty plane)
+            ("nxt", lc.chunks),               # its other non-empty chunks
+            ("group", lc.group_bits),
+            ("gbase", lc.chunk_bits),         # group * KCH
+            ("plane", lc.plane_bits),
+            ("upd", 1)]                       # the plane's last chunk closes a neuron update
+
+
+def lowest(v):
+    """One-hot lowest set bit, and the rest."""
+    return v & (~v + 1), v & (v - 1)
+
+
+class Scanner(Module):
+    def __init__(self, lc: LayerConfig):
+        P, G, kch, pci = lc.planes, lc.groups, lc.chunks, lc.pci
+        self.win = Signal(lc.window * lc.in_width)
+        self.nz = Signal(P * kch)
+        self.valid = Signal()
+        self.release = Signal()
+        self.source = stream.Endpoint(token_layout(lc))
+        self.busy = Signal()
+
+        # # #
+
+        # ---- P: plane sequencer
+        self.submodules.items = items = stream.Buffer(item_layout(lc), pipe_valid=True, pipe_ready=True)
+        poh = Signal(P, reset=1, name="scan_poh")          # current plane, one-hot
+        g = Signal(lc.group_bits, name="scan_g")
+        gbase = Signal(lc.chunk_bits, name="scan_gbase")
+        glast = Signal(reset=int(G == 1), name="scan_glast")
+        plast = Signal(name="scan_plast")                  # poh is the window's last plane of the group
+        ready = Signal(reset=int(not lc.static), name="scan_ready")   # set-up done for this window
+        push = Signal(name="scan_push")
+        vecs = plane_vectors(lc, self.win)
+        width = kch * pci
+        pdata = Signal(width, name="scan_pdata")
+        pnz = Signal(kch, name="scan_pnz")
+        self.comb += [
+            pdata.eq(_or([Cat(*[v[i] & poh[q] for i in range(len(v))]) for q, v in enumerate(vecs)])),
+            pnz.eq(_or([self.nz[q * kch:(q + 1) * kch] & Cat(*[poh[q]] * kch) for q in range(P)])),
+        ]
+        first, rest = lowest(pnz)
+        pbin = Signal(lc.plane_bits, name="scan_p")
+        self.comb += pbin.eq(onehot_index(poh))
+        self.comb += [
+            push.eq(self.valid & ready & items.sink.ready),
+            items.sink.valid.eq(self.valid & ready),
+            items.sink.data.eq(pdata), items.sink.lsb.eq(first), items.sink.nxt.eq(rest),
+            items.sink.group.eq(g), items.sink.gbase.eq(gbase), items.sink.plane.eq(pbin),
+            items.sink.upd.eq(poh[P - 1] if lc.static else 1),
+            self.release.eq(push & plast & glast),
+        ]
+        next_group = [If(glast, g.eq(0), gbase.eq(0), glast.eq(int(G == 1))
+                         ).Else(g.eq(g + 1), gbase.eq(gbase + kch), glast.eq(g == G - 2))]
+        if lc.static:
+            # bit-planes without a spike are skipped (the last plane always runs: it closes the update)
+            prem = Signal(P, name="scan_prem")             # planes left in this group, poh included
+            prem0, poh0 = Signal(P, name="scan_prem0"), Signal(P, name="scan_poh0")
+            plast0 = Signal(name="scan_plast0")
+            nzp = Cat(*[self.nz[q * kch:(q + 1) * kch] != 0 for q in range(P - 1)], 1)
+            after = Signal(P, name="scan_after")         # prem without poh
+            nfirst = Signal(P, name="scan_nfirst")
+            self.comb += [after.eq(prem & ~poh), nfirst.eq(lowest(after)[0])]
+            f0, r0 = lowest(nzp)
+            self.sync += [
+                If(self.release, ready.eq(0)),
+                If(self.valid & ~ready,                    # set-up: the window's plane-skip mask
+                    ready.eq(1), prem0.eq(nzp), poh0.eq(f0), plast0.eq(r0 == 0),
+                    prem.eq(nzp), poh.eq(f0), plast.eq(r0 == 0)),
+                If(push,
+                    If(plast, prem.eq(prem0), poh.eq(poh0), plast.eq(plast0), *next_group
+                    ).Else(prem.eq(after), poh.eq(nfirst), plast.eq((after & ~nfirst) == 0))),
+            ]
+        else:
+            self.comb += plast.eq(poh[P - 1])
+            self.sync += If(push,
+                If(plast, poh.eq(1), *next_group).Else(poh.eq(Cat(0, poh[:-1]))))
+
+        # ---- C: chunk extractor
+        self.submodules.tokens = tokens = stream.Buffer(token_layout(lc), pipe_valid=True, pipe_ready=True)
+        c_valid = Signal(name="scan_c_valid")
+        c_lsb, c_nxt = Signal(kch, name="scan_c_lsb"), Signal(kch, name="scan_c_nxt")
+        c_data = Signal(width, name="scan_c_data")
+        c_group, c_gbase = Signal(lc.group_bits, name="scan_c_group"), Signal(lc.chunk_bits, name="scan_c_gbase")
+        c_plane, c_upd = Signal(lc.plane_bits, name="scan_c_plane"), Signal(name="scan_c_upd")
+        c_last, c_take = Signal(name="scan_c_last"), Signal(name="scan_c_take")
+        nl, nn = lowest(c_nxt)
+        j = Signal(bits_for(kch - 1), name="scan_j")
+        self.comb += [
+            c_last.eq(c_nxt == 0),
+            c_take.eq(c_valid & tokens.sink.ready),
+            items.source.ready.eq(~c_valid | (c_last & tokens.sink.ready)),
+            j.eq(onehot_index(c_lsb)),
+            tokens.sink.valid.eq(c_valid),
+            tokens.sink.spikes.eq(_or([c_data[i * pci:(i + 1) * pci] & Cat(*[c_lsb[i]] * pci) for i in range(kch)])),
+            tokens.sink.addr.eq(c_gbase + j),
+            tokens.sink.group.eq(c_group),
+            tokens.sink.plane.eq(c_plane),
+            tokens.sink.upd.eq(c_last & c_upd),
+        ]
+        src = items.source
+        self.sync += [
+            If(c_take & c_last, c_valid.eq(0)),
+            If(c_take & ~c_last, c_lsb.eq(nl), c_nxt.eq(nn)),
+            If(src.valid & src.ready,
+                c_valid.eq(1), c_lsb.eq(src.lsb), c_nxt.eq(src.nxt), c_data.eq(src.data),
+                c_group.eq(src.group), c_gbase.eq(src.gbase), c_plane.eq(src.plane), c_upd.eq(src.upd)),
+        ]
+        self.comb += [
+            tokens.source.connect(self.source),
+            self.busy.eq(self.valid | items.source.valid | c_valid | tokens.source.valid),
+        ]
+        assert lc.fan_in <= width
+
+
+def onehot_index(oh):
+    """Binary index of a one-hot vector (0 for zero): an OR per index bit."""
+    n = max(1, bits_for(len(oh) - 1))
+    return Cat(*[_or([oh[i] for i in range(len(oh)) if i >> b & 1] or [0]) for b in range(n)])
+
+
+def _or(terms):
+    out = terms[0]
+    for t in terms[1:]:
+        out = out | t
+    return out
