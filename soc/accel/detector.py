@@ -1,27 +1,37 @@
-"""Dual-side sparsity detector: one output channel in flight, >= 1 matched pair per cycle.
+"""Dual-side sparsity detector: one output channel in flight, one matched pair per cycle.
 
-A 4-stage pipeline, each stage a register with valid/ready:
-  A fetch:    read the chunk record (PCi mask bits + base offset) and the channel's bias/threshold.
-  B extract:  x = spikes AND mask; each cycle take the lowest set bit y = x & -x, x &= x - 1; the weight
-              address is base + popcount(mask & (y - 1)) into the packed non-zero values (y - 1 is
-              computed as (x - 1) & ~x, so one subtractor serves both). A chunk whose
-              AND is zero and that does not close a neuron update leaves stage A without entering B,
-              so it overlaps with the extraction of an earlier chunk.
-  C value:    read the packed 4-bit weight (8 per memory word).
-  D accumulate: I += w << plane (plane = bit-plane of a static first layer, else 0); on `upd`, emit
-              I + bias with the threshold and clear I.
+Three parts, each a chain of registers (the stage counts are parameters):
+  front (stalls as a whole on `ce`, so its block RAM read and output register share one enable):
+    F1 fetch:   the chunk record address goes to the chunk memory; the token is registered.
+    F2 record:  the memory's output register holds the record (PCi mask bits + base offset).
+    F3 match:   x = spikes AND mask, the mask, x != 0, and per-3-bit counts of x.
+    F4..        `count_stages` stages sum the counts into n = popcount(x) (the chunk's pair count).
+  extract (the only loop): from the last front stage, a chunk with x = 0 that does not close a neuron
+    update is dropped (it never waits for an earlier chunk's extraction); others load B. B emits one
+    pair per cycle, lowest set bit first: P = prefix-OR of x, x <= x AND (P << 1); the mask bits below
+    the pair are mask AND NOT P. A down-counter from n marks the chunk's last pair.
+  back (free-running; a neuron update leaves B only while the current FIFO has a free slot, counting
+    updates in flight, so nothing behind B ever stalls):
+    E1          the below-mask is registered.
+    E2..        `offset_stages` stages: offset = popcount(below), registered.
+    E+1 address: pair address = base + offset.
+    V1..V3      the packed 4-bit weight word: address, block RAM read, its output register.
+    D1 select:  the weight nibble, shifted by the bit-plane of a static first layer.
+    D2 accumulate: I += w; on the update's last pair total = I + w, I = 0.
+    D3 bias:    current = total + bias (the param memory is read from V3's group) -> current FIFO.
 
 Ports:
   sink    token_layout(lc)        in   chunk tokens from the orchestrator
-  source  current_layout(lc)      out  one input current per neuron update
+  source  current_layout(lc)      out  one input current per neuron update (from the current FIFO)
   chunk_wr, val_wr, param_wr           memory write ports, driven by the core's loader
-  pair, empty                     out  strobes: a matched pair was extracted / a chunk had no match
-  busy                            out  any stage holds work
+  pair, empty                     out  registered strobes: a matched pair was extracted / a chunk had
+                                       no match (one cycle late)
+  busy                            out  registered: any stage holds work (one cycle late)
 """
 from functools import reduce
 from operator import or_
 
-from migen import Array, If, Memory, Module, Signal
+from migen import Array, Cat, If, Memory, Module, Signal
 
 from litex.soc.interconnect import stream
 
@@ -49,29 +59,65 @@ def param_record_width(lc: LayerConfig) -> int:
     return lc.widths.bias + lc.widths.vth
 
 
-def popcount(module, bits, n):
-    """Population count of an n-bit value as a SWAR adder tree (a handful of wide operations, which
-    also keeps the Verilator model fast): 2-bit, 4-bit, then byte fields, then the bytes summed."""
-    w = max(8, -(-n // 8) * 8)
-    cur = Signal(w)
-    module.comb += cur.eq(bits)
-    for mask, sh in ((0x55, 1), (0x33, 2), (0x0F, 4)):
-        m = int.from_bytes(bytes([mask]) * (w // 8), "little")
-        nxt = Signal(w)
-        module.comb += nxt.eq((cur & m) + ((cur >> sh) & m))
-        cur = nxt
-    sh = 8
-    while sh < w:
-        nxt = Signal(w)
-        module.comb += nxt.eq(cur + (cur >> sh))
-        cur, sh = nxt, 2 * sh
-    out = Signal(bits_for(n))
-    module.comb += out.eq(cur[:8])
-    return out
+def _reg(module, value, name, ce=None, reset=0):
+    """A register of value (same shape), loaded every cycle or when `ce`."""
+    r = Signal.like(value, name=name, reset=reset)
+    module.sync += r.eq(value) if ce is None else If(ce, r.eq(value))
+    return r
+
+
+def delay(module, value, n, name, ce=None, taps=None):
+    """value delayed by n registers (enabled by ce); each register is appended to `taps`."""
+    for i in range(n):
+        value = _reg(module, value, f"{name}_d{i + 1}", ce)
+        if taps is not None:
+            taps.append(value)
+    return value
+
+
+def count_stages_needed(n: int, group: int, per_stage: int) -> int:
+    levels = 1 + max(0, (-(-n // group) - 1).bit_length())
+    return -(-levels // per_stage)
+
+
+def popcount(module, bits, n, name, group=6, per_stage=2, ce=None):
+    """Pipelined population count of an n-bit value: a table per `group` bits, then a tree of adds,
+    with a register after every `per_stage` levels (and at the end). Returns (count, stages)."""
+    groups = [bits[i:min(i + group, n)] for i in range(0, n, group)]
+    table = lambda k: Array([bin(v).count("1") for v in range(1 << k)])  # noqa: E731
+    level = []
+    for i, g in enumerate(groups):
+        s = Signal(bits_for(len(g)), name=f"{name}_g{i}")
+        module.comb += s.eq(table(len(g))[g])
+        level.append(s)
+    stages, depth = 0, 1
+    while True:
+        if depth % per_stage == 0 or len(level) == 1:
+            level = [_reg(module, s, f"{name}_s{stages}_{i}", ce) for i, s in enumerate(level)]
+            stages += 1
+        if len(level) == 1:
+            return level[0], stages
+        nxt = []
+        for i in range(0, len(level), 2):
+            pair = level[i:i + 2]
+            s = Signal(max(len(x) for x in pair) + 1, name=f"{name}_l{depth}_{i // 2}")
+            module.comb += s.eq(pair[0] + pair[1] if len(pair) == 2 else pair[0])
+            nxt.append(s)
+        level, depth = nxt, depth + 1
+
+
+def prefix_or(module, x, n, name):
+    """P[i] = x[0] | ... | x[i] (log-depth, whole-word shifts)."""
+    p, sh = x, 1
+    while sh < n:
+        q = Signal(n, name=f"{name}_{sh}")
+        module.comb += q.eq(p | (p << sh))
+        p, sh = q, 2 * sh
+    return p
 
 
 class Detector(Module):
-    def __init__(self, lc: LayerConfig):
+    def __init__(self, lc: LayerConfig, count_per_stage: int = 3, offset_per_stage: int = 2, out_depth: int = 8):
         self.sink = sink = stream.Endpoint(token_layout(lc))
         self.source = source = stream.Endpoint(current_layout(lc))
         self.pair = Signal()
@@ -87,90 +133,124 @@ class Detector(Module):
         self.val_wr = val_mem.get_port(write_capable=True)
         self.param_wr = param_mem.get_port(write_capable=True)
         chunk_rd = chunk_mem.get_port(has_re=True)
-        val_rd = val_mem.get_port(has_re=True)
-        param_rd = param_mem.get_port(has_re=True)
+        val_rd = val_mem.get_port()
+        param_rd = param_mem.get_port()
         self.specials += self.chunk_wr, self.val_wr, self.param_wr, chunk_rd, val_rd, param_rd
 
         # # #
 
-        # ---- A: fetch the chunk record and the channel parameters
-        a_valid, a_consume = Signal(), Signal()
-        a_spikes, a_plane, a_upd = Signal(pci), Signal(lc.plane_bits), Signal()
-        a_mask, a_base = Signal(pci), Signal(bw)
-        a_bias, a_vth = Signal((wd.bias, True)), Signal((wd.vth, True))
-        a_x = Signal(pci)
-        self.comb += [
-            sink.ready.eq(~a_valid | a_consume),
-            chunk_rd.adr.eq(sink.addr), chunk_rd.re.eq(sink.ready),
-            param_rd.adr.eq(sink.group), param_rd.re.eq(sink.ready),
-            a_mask.eq(chunk_rd.dat_r[:pci]), a_base.eq(chunk_rd.dat_r[pci:]),
-            a_bias.eq(param_rd.dat_r[:wd.bias]), a_vth.eq(param_rd.dat_r[wd.bias:]),
-            a_x.eq(a_spikes & a_mask),
-        ]
-        self.sync += If(sink.ready,
-            a_valid.eq(sink.valid), a_spikes.eq(sink.spikes), a_plane.eq(sink.plane), a_upd.eq(sink.upd))
+        valids = []
 
-        # ---- B: extract matched pairs, lowest set bit first
-        b_busy, b_x, b_mask, b_base = Signal(), Signal(pci), Signal(pci), Signal(bw)
-        b_plane, b_upd = Signal(lc.plane_bits), Signal()
-        b_bias, b_vth = Signal((wd.bias, True)), Signal((wd.vth, True))
-        b_emit, b_out_ready, b_free = Signal(), Signal(), Signal()
-        xm1, x_next = Signal(pci), Signal(pci)
-        below = Signal(pci)
-        offset = Signal(bits_for(pci))
-        pair_adr = Signal(bw + 1)
-        a_skip = Signal()
+        # ---- front: F1 fetch, F2 record, F3 match, count stages; all enabled by ce
+        ce = Signal()
+        self.comb += [sink.ready.eq(ce), chunk_rd.adr.eq(sink.addr), chunk_rd.re.eq(ce)]
+        tok = Cat(sink.spikes, sink.plane, sink.upd, sink.group)
+        f1_valid = _reg(self, sink.valid, "f1_valid", ce)
+        f1_tok = _reg(self, tok, "f1_tok", ce)
+        f2_valid = _reg(self, f1_valid, "f2_valid", ce)
+        f2_tok = _reg(self, f1_tok, "f2_tok", ce)
+        f2_rec = _reg(self, chunk_rd.dat_r, "f2_rec", ce)            # the block RAM's output register
+        f2_x = Signal(pci, name="f2_x")
+        self.comb += f2_x.eq(f2_tok[:pci] & f2_rec[:pci])
+        f3_valid = _reg(self, f2_valid, "f3_valid", ce)
+        f3_nz = _reg(self, f2_x != 0, "f3_nz", ce)
+        n, cstages = popcount(self, f2_x, pci, "npairs", group=3, per_stage=count_per_stage, ce=ce)
+        # fields beside the count: x, mask, base, plane, upd, group
+        fields = Cat(f2_x, f2_rec, f2_tok[pci:])
+        fl = delay(self, fields, cstages, "front", ce)
+        valids += [f1_valid, f2_valid]
+        fl_valid = delay(self, f2_valid, cstages, "front_valid", ce, valids)
+        fl_nz = delay(self, f3_nz, cstages - 1, "front_nz", ce)
+        fl_x, fl_mask = fl[:pci], fl[pci:2 * pci]
+        o = 2 * pci
+        fl_base = fl[o:o + bw]
+        o += bw
+        fl_plane, fl_upd, fl_group = fl[o:o + lc.plane_bits], fl[o + lc.plane_bits], fl[o + lc.plane_bits + 1:]
+        fl_skip = Signal(name="fl_skip")
+        self.comb += fl_skip.eq(~fl_nz & ~fl_upd)
+
+        # ---- B: extract one pair per cycle
+        b_busy, b_last, b_nz, b_upd = (Signal(name=f"b_{k}") for k in ("busy", "last", "nz", "upd"))
+        b_x, b_mask = Signal(pci, name="b_x"), Signal(pci, name="b_mask")
+        b_base, b_plane = Signal(bw, name="b_base"), Signal(lc.plane_bits, name="b_plane")
+        b_group = Signal(lc.group_bits, name="b_group")
+        b_left = Signal(bits_for(pci), name="b_left")
+        b_step, b_free, b_load = Signal(name="b_step"), Signal(name="b_free"), Signal(name="b_load")
+        credit_ok = Signal(name="credit_ok", reset=1)                          # registered: outstanding < out_depth
+        p = prefix_or(self, b_x, pci, "b_prefix")
         self.comb += [
-            xm1.eq(b_x - 1),                      # lowest set bit cleared, the zeros below it set
-            x_next.eq(b_x & xm1),
-            below.eq(b_mask & xm1 & ~b_x),        # mask bits below the extracted one (y - 1 = xm1 & ~x)
-            offset.eq(popcount(self, below, pci)),
-            pair_adr.eq(b_base + offset),
-            b_emit.eq(b_busy & ((b_x != 0) | b_upd)),
-            b_free.eq(~b_busy | (b_emit & b_out_ready & (x_next == 0))),
-            a_skip.eq((a_x == 0) & ~a_upd),
-            a_consume.eq(a_valid & (a_skip | b_free)),
-            self.empty.eq(a_consume & (a_x == 0)),
+            b_step.eq(b_busy & (~(b_last & b_upd) | credit_ok)),
+            b_free.eq(~b_busy | (b_step & b_last)),
+            ce.eq(~fl_valid | fl_skip | b_free),
+            b_load.eq(fl_valid & ~fl_skip & b_free),
         ]
         self.sync += [
-            If(b_emit & b_out_ready, b_x.eq(x_next)),
+            If(b_step, b_x.eq(b_x & (p << 1)), b_left.eq(b_left - 1), b_last.eq(b_left == 2), b_nz.eq(~b_last)),
             If(b_free, b_busy.eq(0)),
-            If(a_consume & ~a_skip,
-                b_busy.eq(1), b_x.eq(a_x), b_mask.eq(a_mask), b_base.eq(a_base), b_plane.eq(a_plane),
-                b_upd.eq(a_upd), b_bias.eq(a_bias), b_vth.eq(a_vth)),
+            If(b_load,
+                b_busy.eq(1), b_x.eq(fl_x), b_mask.eq(fl_mask), b_base.eq(fl_base), b_plane.eq(fl_plane),
+                b_upd.eq(fl_upd), b_group.eq(fl_group), b_left.eq(n), b_last.eq(n <= 1), b_nz.eq(fl_nz)),
+            self.empty.eq(ce & fl_valid & ~fl_nz),
         ]
+        valids.append(b_busy)
 
-        # ---- C: read the packed weight
-        c_valid, c_pair, c_last, c_consume = Signal(), Signal(), Signal(), Signal()
-        c_nib, c_plane = Signal(3), Signal(lc.plane_bits)
-        c_bias, c_vth = Signal((wd.bias, True)), Signal((wd.vth, True))
-        w = Signal((4, True))
-        self.comb += [
-            b_out_ready.eq(~c_valid | c_consume),
-            val_rd.adr.eq(pair_adr[3:]), val_rd.re.eq(b_out_ready),
-            w.eq(Array([val_rd.dat_r[4 * i:4 * i + 4] for i in range(VAL_PER_WORD)])[c_nib]),
-        ]
-        self.sync += If(b_out_ready,
-            c_valid.eq(b_emit), c_pair.eq(b_x != 0), c_last.eq(b_upd & (x_next == 0)),
-            c_nib.eq(pair_adr[:3]), c_plane.eq(b_plane), c_bias.eq(b_bias), c_vth.eq(b_vth))
+        # ---- back: E1 below-mask, offset count, address
+        e_valid = _reg(self, b_step, "e1_valid")
+        e_below = _reg(self, b_mask & ~p, "e1_below")
+        e_tok = _reg(self, Cat(b_nz, b_last & b_upd, b_base, b_plane, b_group), "e1_tok")
+        self.sync += self.pair.eq(b_step & b_nz)
+        offset, ostages = popcount(self, e_below, pci, "offset", group=6, per_stage=offset_per_stage)
+        a_valid = delay(self, e_valid, ostages, "offset_valid", taps=valids)
+        a_tok = delay(self, e_tok, ostages, "offset_tok")
+        adr = _reg(self, a_tok[2:2 + bw] + offset, "pair_adr")
+        v1_valid = _reg(self, a_valid, "v1_valid")
+        v1_tok = _reg(self, Cat(a_tok[:2], a_tok[2 + bw:]), "v1_tok")       # pair, last, plane, group
+        self.comb += val_rd.adr.eq(adr[3:])
+        v2_valid = _reg(self, v1_valid, "v2_valid")
+        v2_tok = _reg(self, Cat(v1_tok, adr[:3]), "v2_tok")
+        v3_valid = _reg(self, v2_valid, "v3_valid")
+        v3_tok = _reg(self, v2_tok, "v3_tok")
+        v3_word = _reg(self, val_rd.dat_r, "v3_word")                        # the block RAM's output register
+        valids += [e_valid, v1_valid, v2_valid, v3_valid]
         assert VAL_PER_WORD == 8
+        v3_pair, v3_last = v3_tok[0], v3_tok[1]
+        v3_plane, v3_group = v3_tok[2:2 + lc.plane_bits], v3_tok[2 + lc.plane_bits:2 + lc.plane_bits + lc.group_bits]
+        v3_nib = v3_tok[-3:]
 
-        # ---- D: accumulate, add the bias once per update
-        acc = Signal((wd.acc, True))
-        term = Signal((wd.acc + 8, True))
-        total = Signal((wd.acc + 1, True))
+        # ---- D1 select, D2 accumulate, D3 bias
+        w = Signal((4, True), name="weight")
+        term = Signal((wd.acc, True), name="term")
         self.comb += [
-            If(c_pair, term.eq(w << c_plane) if lc.static else term.eq(w)),
-            total.eq(acc + term),
-            c_consume.eq(c_valid & (~c_last | ~source.valid | source.ready)),
-            self.pair.eq(c_consume & c_pair),
+            w.eq(Array([v3_word[4 * i:4 * i + 4] for i in range(VAL_PER_WORD)])[v3_nib]),
+            If(v3_pair, term.eq(w << v3_plane) if lc.static else term.eq(w)),
         ]
+        d1_valid = _reg(self, v3_valid, "d1_valid")
+        d1_last = _reg(self, v3_last, "d1_last")
+        d1_term = _reg(self, term, "d1_term")
+        self.comb += param_rd.adr.eq(v3_group)
+        acc = Signal((wd.acc, True), name="acc")
+        d2_valid, d2_total = Signal(name="d2_valid"), Signal((wd.acc, True), name="d2_total")
         self.sync += [
-            If(source.ready, source.valid.eq(0)),
-            If(c_consume,
-                If(c_last,
-                    acc.eq(0), source.valid.eq(1),
-                    source.current.eq(total + c_bias), source.vth.eq(c_vth),
-                ).Else(acc.eq(total))),
+            d2_valid.eq(d1_valid & d1_last),
+            If(d1_valid, If(d1_last, acc.eq(0), d2_total.eq(acc + d1_term)).Else(acc.eq(acc + d1_term))),
         ]
-        self.comb += self.busy.eq(reduce(or_, [a_valid, b_busy, c_valid, source.valid]))
+        d2_param = _reg(self, param_rd.dat_r, "d2_param")                  # the block RAM's output register
+        bias, vth = Signal((wd.bias, True), name="bias"), Signal((wd.vth, True), name="vth")
+        self.comb += bias.eq(d2_param[:wd.bias]), vth.eq(d2_param[wd.bias:])
+        d3_valid = _reg(self, d2_valid, "d3_valid")
+        d3_current = _reg(self, d2_total + bias, "d3_current")
+        d3_vth = _reg(self, vth, "d3_vth")
+        self.submodules.out_fifo = fifo = stream.SyncFIFO(current_layout(lc), out_depth, buffered=True)
+        self.comb += [fifo.sink.valid.eq(d3_valid), fifo.sink.current.eq(d3_current), fifo.sink.vth.eq(d3_vth),
+                      fifo.source.connect(source)]
+        valids += [d1_valid, d2_valid, d3_valid]
+
+        # ---- credits: neuron updates between B and the current FIFO's output
+        outstanding = Signal(bits_for(out_depth), name="outstanding")
+        up, down = Signal(), Signal()
+        self.comb += [up.eq(b_step & b_last & b_upd), down.eq(source.valid & source.ready)]
+        self.sync += [
+            If(up & ~down, outstanding.eq(outstanding + 1), credit_ok.eq(outstanding != out_depth - 1)
+            ).Elif(down & ~up, outstanding.eq(outstanding - 1), credit_ok.eq(1)),
+        ]
+        self.sync += self.busy.eq(reduce(or_, valids) | (outstanding != 0))

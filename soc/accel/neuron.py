@@ -7,9 +7,15 @@ Each input current drives `steps` time steps: 1 for a spiking input (one current
 static first layer (its current is computed once and reused for every t). After T steps the unit emits
 the T spike bits (bit t) or the readout accumulator, and V restarts at 0 for the next channel.
 
+Two stages:
+  H hold:  the accepted current I and K = I - ((Vth + 1) << leak), held for its `steps` steps;
+  S step:  V + I and V + K from registers side by side: s = (V + K >= 0) (the sign bit; the same as
+           H > Vth), H from V + I, and the registered V, spike bits and output.
+
 Ports:
   sink    current_layout(lc)             in
   source  [("spikes", T)] or [("value", (mem, signed))]   out
+  busy                                   out  any current held or steps under way
 """
 from migen import Cat, If, Module, Signal
 
@@ -38,48 +44,54 @@ class Neuron(Module):
         self.busy = Signal()
         T, wd = lc.timesteps, lc.widths
         steps = T if lc.static else 1
+        leak = lc.shape.leak and not lc.shape.readout
 
         # # #
 
-        v = Signal((wd.mem, True))
-        cur = Signal((wd.acc, True))
-        vth = Signal((wd.vth, True))
-        left = Signal(bits_for(steps))           # steps still to run on the held current
-        t = Signal(bits_for(T))
-        bits = Signal(T)
-        active = Signal()
-        i_use = Signal((wd.acc, True))
-        vth_use = Signal((wd.vth, True))
-        step, final = Signal(), Signal()
-        total = Signal((wd.mem + 1, True))
-        h = Signal((wd.mem, True))
-        fire = Signal()
+        # ---- H: hold the current and its threshold offset
+        kw = max(wd.acc, wd.vth + 2) + 2
+        h_valid, h_last = Signal(name="h_valid"), Signal(name="h_last")   # h_last: the held current's final step
+        h_cur, h_k = Signal((wd.acc, True), name="h_cur"), Signal((kw, True), name="h_k")
+        h_left = Signal(bits_for(steps), name="h_left")
+        k_in = Signal((kw, True), name="k_in")
+        step, load = Signal(name="step"), Signal(name="load")
+        final = Signal(name="final", reset=int(T == 1))                    # this step is step T-1
         self.comb += [
-            active.eq(left != 0),
-            If(active, i_use.eq(cur), vth_use.eq(vth)).Else(i_use.eq(sink.current), vth_use.eq(sink.vth)),
-            final.eq(t == T - 1),
-            step.eq((active | sink.valid) & (~final | ~source.valid | source.ready)),
-            sink.ready.eq(~active & step),
-            total.eq(v + i_use),
-            self.busy.eq(active | (t != 0) | source.valid),
+            k_in.eq(sink.current - ((sink.vth + 1) << int(leak))),
+            step.eq(h_valid & (~final | ~source.valid | source.ready)),
+            sink.ready.eq(~h_valid | (step & h_last)),
+            load.eq(sink.valid & sink.ready),
         ]
-        if lc.shape.readout:
-            self.comb += h.eq(total)
-        elif lc.shape.leak:
-            self.comb += h.eq(total[1:])             # arithmetic shift: V + I fits mem bits
-        else:
-            self.comb += h.eq(total)
+        self.sync += [
+            If(step, h_left.eq(h_left - 1), h_last.eq(h_left == 2), If(h_last, h_valid.eq(0))),
+            If(load, h_valid.eq(1), h_cur.eq(sink.current), h_k.eq(k_in), h_left.eq(steps),
+               h_last.eq(steps == 1)),
+        ]
+
+        # ---- S: step
+        v = Signal((wd.mem, True), name="v")
+        t = Signal(bits_for(T), name="t")
+        bits = Signal(T, name="bits")
+        total = Signal((wd.mem + 1, True), name="total")
+        over = Signal((max(wd.mem, kw) + 1, True), name="over")
+        h = Signal((wd.mem, True), name="h")
+        fire = Signal(name="fire")
+        self.comb += [
+            total.eq(v + h_cur),
+            over.eq(v + h_k),
+            h.eq(total[1:] if leak else total),            # arithmetic shift: V + I fits mem bits
+            self.busy.eq(h_valid | (t != 0) | source.valid),
+        ]
         if not lc.shape.readout:
-            self.comb += fire.eq(h > vth_use)
+            self.comb += fire.eq(~over[-1])
         self.sync += [
             If(source.ready, source.valid.eq(0)),
             If(step,
-                If(active, left.eq(left - 1)).Else(left.eq(steps - 1), cur.eq(sink.current), vth.eq(sink.vth)),
                 If(fire, v.eq(0)).Else(v.eq(h)),
                 bits.eq(Cat(bits[1:], fire)) if T > 1 else bits.eq(fire),
-                t.eq(t + 1),
+                t.eq(t + 1), final.eq(t == T - 2),
                 If(final,
-                    t.eq(0), v.eq(0), source.valid.eq(1),
+                    t.eq(0), v.eq(0), source.valid.eq(1), final.eq(T == 1),
                     source.value.eq(h) if lc.shape.readout else
                     source.spikes.eq(Cat(bits[1:], fire) if T > 1 else fire)),
             ),

@@ -1,7 +1,8 @@
 """OR max-pooling 2x2, stride 2, of binary spike pixels (per time step: a bitwise OR of the words).
 
 Pixels of a conv_h x conv_w map arrive in raster order. A pixel in an odd last row or column (floor
-semantics) is dropped. The OR of a horizontal pair is kept in a row buffer (conv_w/2 words) on even
+semantics) is dropped. One stage: the pixel position (x, y) and its flags (inside the pooled area, odd
+column, odd row) are registers, so `sink.ready` is one gate of `source.ready`. The OR of a horizontal pair is kept in a row buffer (conv_w/2 words) on even
 rows and completed on odd rows, which emit one pooled pixel per pair.
 
 Ports:
@@ -30,25 +31,33 @@ class Pool(Module):
 
         # # #
 
-        x, y = Signal(bits_for(conv_w)), Signal(bits_for(conv_h))
-        hold = Signal(width)
+        x, y = Signal(bits_for(conv_w), name="x"), Signal(bits_for(conv_h), name="y")
+        hold = Signal(width, name="hold")
         rowbuf = Memory(width, max(2, pw))
         wp = rowbuf.get_port(write_capable=True, async_read=True)
         self.specials += rowbuf, wp
-        keep, odd_x, odd_y = Signal(), Signal(), Signal()
-        pair = Signal(width)
+        # registered flags of the current (x, y): inside the pooled area, odd column, odd row
+        keep_x, keep_y = Signal(name="keep_x", reset=int(pw > 0)), Signal(name="keep_y", reset=int(ph > 0))
+        odd_x, odd_y = Signal(name="odd_x"), Signal(name="odd_y")
+        keep, emit, take = Signal(name="keep"), Signal(name="emit"), Signal(name="take")
+        end_x, end_y = Signal(name="end_x"), Signal(name="end_y")
+        pair = Signal(width, name="pair")
         self.comb += [
-            keep.eq((x < 2 * pw) & (y < 2 * ph)),
-            odd_x.eq(x[0]), odd_y.eq(y[0]),
+            keep.eq(keep_x & keep_y),
+            emit.eq(keep & odd_x & odd_y),
             pair.eq(hold | sink.data),
             wp.adr.eq(x[1:]), wp.dat_w.eq(pair),
             wp.we.eq(sink.valid & keep & odd_x & ~odd_y),
             source.data.eq(wp.dat_r | pair),
-            source.valid.eq(sink.valid & keep & odd_x & odd_y),
-            sink.ready.eq(~(keep & odd_x & odd_y) | source.ready),
+            source.valid.eq(sink.valid & emit),
+            sink.ready.eq(~emit | source.ready),
+            take.eq(sink.valid & sink.ready),
+            end_x.eq(x == conv_w - 1), end_y.eq(y == conv_h - 1),
         ]
-        self.sync += If(sink.valid & sink.ready,
+        self.sync += If(take,
             If(~odd_x, hold.eq(sink.data)),
-            If(x == conv_w - 1,
-                x.eq(0), If(y == conv_h - 1, y.eq(0)).Else(y.eq(y + 1))
-            ).Else(x.eq(x + 1)))
+            If(end_x,
+                x.eq(0), odd_x.eq(0), keep_x.eq(int(pw > 0)),
+                If(end_y, y.eq(0), odd_y.eq(0), keep_y.eq(int(ph > 0))
+                ).Else(y.eq(y + 1), odd_y.eq(~odd_y), keep_y.eq(y < 2 * ph - 1))
+            ).Else(x.eq(x + 1), odd_x.eq(~odd_x), keep_x.eq(x < 2 * pw - 1)))
