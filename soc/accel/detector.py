@@ -1,24 +1,27 @@
 """Dual-side sparsity detector: one output channel in flight, one matched pair per cycle.
 
-Three parts, each a chain of registers (the stage counts are parameters):
+Three parts, each a chain of registers (stage counts follow from the parameters below):
   front (stalls as a whole on `ce`, so its block RAM read and output register share one enable):
     F1 fetch:   the chunk record address goes to the chunk memory; the token is registered.
     F2 record:  the memory's output register holds the record (PCi mask bits + base offset).
-    F3 match:   x = spikes AND mask, the mask, x != 0, and per-3-bit counts of x.
-    F4..        `count_stages` stages sum the counts into n = popcount(x) (the chunk's pair count).
+    F3..        x = spikes AND mask, x != 0, and n = popcount(x) (the chunk's pair count): a 3-bit table,
+                then an adder tree with a register every `count_per_stage` levels; x, mask, base travel
+                beside it.
   extract (the only loop): from the last front stage, a chunk with x = 0 that does not close a neuron
     update is dropped (it never waits for an earlier chunk's extraction); others load B. B emits one
-    pair per cycle, lowest set bit first: P = prefix-OR of x, x <= x AND (P << 1); the mask bits below
-    the pair are mask AND NOT P. A down-counter from n marks the chunk's last pair.
+    pair per cycle, lowest set bit first: x <= x AND (x - 1) (one carry chain); the mask bits below the
+    pair are mask AND (x - 1) AND NOT x. A down-counter from n marks the chunk's last pair.
   back (free-running; a neuron update leaves B only while the current FIFO has a free slot, counting
     updates in flight, so nothing behind B ever stalls):
     E1          the below-mask is registered.
-    E2..        `offset_stages` stages: offset = popcount(below), registered.
+    E2..        offset = popcount(below): a 6-bit table, then adds, a register every `offset_per_stage`
+                levels.
     E+1 address: pair address = base + offset.
     V1..V3      the packed 4-bit weight word: address, block RAM read, its output register.
-    D1 select:  the weight nibble, shifted by the bit-plane of a static first layer.
+    D0 select:  the weight nibble (0 for an update without a pair).
+    D1 shift:   by the bit-plane of a static first layer.
     D2 accumulate: I += w; on the update's last pair total = I + w, I = 0.
-    D3 bias:    current = total + bias (the param memory is read from V3's group) -> current FIFO.
+    D3 bias:    current = total + bias (the param memory is read from D0's group) -> current FIFO.
 
 Ports:
   sink    token_layout(lc)        in   chunk tokens from the orchestrator
@@ -27,11 +30,15 @@ Ports:
   pair, empty                     out  registered strobes: a matched pair was extracted / a chunk had
                                        no match (one cycle late)
   busy                            out  registered: any stage holds work (one cycle late)
+
+Parameters: count_per_stage, offset_per_stage (logic levels per stage of the two population counts),
+out_depth (current FIFO slots: updates in flight behind B, so >= the back pipeline's depth for one
+update per cycle).
 """
 from functools import reduce
 from operator import or_
 
-from migen import Array, Cat, If, Memory, Module, Signal
+from migen import Array, Cat, If, Memory, Module, Mux, Signal
 
 from litex.soc.interconnect import stream
 
@@ -106,16 +113,6 @@ def popcount(module, bits, n, name, group=6, per_stage=2, ce=None):
         level, depth = nxt, depth + 1
 
 
-def prefix_or(module, x, n, name):
-    """P[i] = x[0] | ... | x[i] (log-depth, whole-word shifts)."""
-    p, sh = x, 1
-    while sh < n:
-        q = Signal(n, name=f"{name}_{sh}")
-        module.comb += q.eq(p | (p << sh))
-        p, sh = q, 2 * sh
-    return p
-
-
 class Detector(Module):
     def __init__(self, lc: LayerConfig, count_per_stage: int = 3, offset_per_stage: int = 2, out_depth: int = 8):
         self.sink = sink = stream.Endpoint(token_layout(lc))
@@ -177,7 +174,8 @@ class Detector(Module):
         b_left = Signal(bits_for(pci), name="b_left")
         b_step, b_free, b_load = Signal(name="b_step"), Signal(name="b_free"), Signal(name="b_load")
         credit_ok = Signal(name="credit_ok", reset=1)                          # registered: outstanding < out_depth
-        p = prefix_or(self, b_x, pci, "b_prefix")
+        xm1 = Signal(pci, name="b_xm1")             # x - 1: the lowest set bit cleared, the zeros below it set
+        self.comb += xm1.eq(b_x - 1)
         self.comb += [
             b_step.eq(b_busy & (~(b_last & b_upd) | credit_ok)),
             b_free.eq(~b_busy | (b_step & b_last)),
@@ -185,7 +183,7 @@ class Detector(Module):
             b_load.eq(fl_valid & ~fl_skip & b_free),
         ]
         self.sync += [
-            If(b_step, b_x.eq(b_x & (p << 1)), b_left.eq(b_left - 1), b_last.eq(b_left == 2), b_nz.eq(~b_last)),
+            If(b_step, b_x.eq(b_x & xm1), b_left.eq(b_left - 1), b_last.eq(b_left == 2), b_nz.eq(~b_last)),
             If(b_free, b_busy.eq(0)),
             If(b_load,
                 b_busy.eq(1), b_x.eq(fl_x), b_mask.eq(fl_mask), b_base.eq(fl_base), b_plane.eq(fl_plane),
@@ -196,7 +194,7 @@ class Detector(Module):
 
         # ---- back: E1 below-mask, offset count, address
         e_valid = _reg(self, b_step, "e1_valid")
-        e_below = _reg(self, b_mask & ~p, "e1_below")
+        e_below = _reg(self, b_mask & xm1 & ~b_x, "e1_below")
         e_tok = _reg(self, Cat(b_nz, b_last & b_upd, b_base, b_plane, b_group), "e1_tok")
         self.sync += self.pair.eq(b_step & b_nz)
         offset, ostages = popcount(self, e_below, pci, "offset", group=6, per_stage=offset_per_stage)
@@ -222,12 +220,17 @@ class Detector(Module):
         term = Signal((wd.acc, True), name="term")
         self.comb += [
             w.eq(Array([v3_word[4 * i:4 * i + 4] for i in range(VAL_PER_WORD)])[v3_nib]),
-            If(v3_pair, term.eq(w << v3_plane) if lc.static else term.eq(w)),
         ]
-        d1_valid = _reg(self, v3_valid, "d1_valid")
-        d1_last = _reg(self, v3_last, "d1_last")
+        v0_valid = _reg(self, v3_valid, "d0_valid")
+        v0_last = _reg(self, v3_last, "d0_last")
+        v0_w = _reg(self, Mux(v3_pair, w, 0), "d0_weight")
+        v0_plane = _reg(self, v3_plane, "d0_plane")
+        self.comb += term.eq(v0_w << v0_plane) if lc.static else term.eq(v0_w)
+        d1_valid = _reg(self, v0_valid, "d1_valid")
+        d1_last = _reg(self, v0_last, "d1_last")
         d1_term = _reg(self, term, "d1_term")
-        self.comb += param_rd.adr.eq(v3_group)
+        v3_group_d = _reg(self, v3_group, "d0_group")
+        self.comb += param_rd.adr.eq(v3_group_d)
         acc = Signal((wd.acc, True), name="acc")
         d2_valid, d2_total = Signal(name="d2_valid"), Signal((wd.acc, True), name="d2_total")
         self.sync += [
@@ -243,7 +246,7 @@ class Detector(Module):
         self.submodules.out_fifo = fifo = stream.SyncFIFO(current_layout(lc), out_depth, buffered=True)
         self.comb += [fifo.sink.valid.eq(d3_valid), fifo.sink.current.eq(d3_current), fifo.sink.vth.eq(d3_vth),
                       fifo.source.connect(source)]
-        valids += [d1_valid, d2_valid, d3_valid]
+        valids += [v0_valid, d1_valid, d2_valid, d3_valid]
 
         # ---- credits: neuron updates between B and the current FIFO's output
         outstanding = Signal(bits_for(out_depth), name="outstanding")

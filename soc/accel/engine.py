@@ -1,5 +1,9 @@
 """One layer engine: orchestrator -> PCo x (token FIFO -> detector -> neuron) -> pack -> [pool].
 
+Timing: the broadcast waits on a registered "every FIFO has room"; each neuron output passes a
+registered-ready and a registered-valid stage before the join; the packed word passes a registered-ready
+stage before and after the pool; the counters add registered, pipelined population counts.
+
 The orchestrator's chunk tokens are broadcast to PCo detectors through small FIFOs, so a detector
 that meets several matched pairs in a chunk does not stall the others at once. Detector d serves
 output channels g*PCo + d. The neuron results of a group are joined; a spiking layer packs the groups
@@ -11,8 +15,9 @@ Ports:
   source  [("data", T*co)] or readout groups    out  output pixels (pooled) / [("data", PCo*mem)]
   dets    list of Detector                           memory write ports for the loader
   clear                                          in   zero the counters
-  busy, stall, pairs, empty                      out  32-bit performance counters
-  active                                         out  any work in flight (for the core's idle)
+  busy, stall, pairs, empty                      out  32-bit performance counters (a few cycles late)
+  active                                         out  any work in flight, or counter updates still on
+                                                      their way (for the core's idle)
 """
 from functools import reduce
 from operator import and_, or_
@@ -22,7 +27,7 @@ from migen import Cat, If, Module, Signal
 from litex.soc.interconnect import stream
 
 from .config import LayerConfig
-from .detector import Detector, token_layout
+from .detector import Detector, popcount, token_layout
 from .neuron import Neuron
 from .orchestrator import Orchestrator
 from .pool import Pool
@@ -32,10 +37,6 @@ def output_layout(lc: LayerConfig):
     if lc.shape.readout:
         return [("data", lc.pco * lc.widths.mem)]    # detector d's accumulator in bits [d*mem, (d+1)*mem)
     return [("data", lc.out_width)]                  # spike of channel c at step t in bit t*co + c
-
-
-def popcount(sigs):
-    return reduce(lambda a, b: a + b, sigs) if len(sigs) > 1 else sigs[0]
 
 
 class Engine(Module):
@@ -61,62 +62,101 @@ class Engine(Module):
             self.dets.append(det)
             fifos.append(fifo)
             neurons.append(neu)
-        all_ready = reduce(and_, [f.sink.ready for f in fifos])
-        self.comb += orch.source.ready.eq(all_ready)
+        # broadcast while every token FIFO has room: a registered AND of "level <= depth - 2" (one cycle
+        # old, and a FIFO gains at most one token per cycle, so the next token always fits)
+        all_room = Signal(name="all_room")
+        self.sync += all_room.eq(reduce(and_, [f.level <= det_fifo_depth - 2 for f in fifos]))
+        self.comb += orch.source.ready.eq(all_room)
         for f in fifos:
-            self.comb += [f.sink.valid.eq(orch.source.valid & all_ready),
+            self.comb += [f.sink.valid.eq(orch.source.valid & all_room),
                           f.sink.payload.eq(orch.source.payload)]
 
-        # ---- join the PCo neuron outputs of a group
-        joined_valid = reduce(and_, [n.source.valid for n in neurons])
-        joined_ready = Signal()
-        self.comb += [n.source.ready.eq(joined_valid & joined_ready) for n in neurons]
+        # ---- join the PCo neuron outputs of a group; each neuron output goes through a registered-ready
+        # then a registered-valid stage, so the join's AND and the neurons' steps are one register apart
+        outs, held = [], []              # held: registered valids of the buffers (work in flight)
+        for d, n in enumerate(neurons):
+            pr, pv = stream.PipeReady(n.source.description), stream.PipeValid(n.source.description)
+            setattr(self.submodules, f"nready{d}", pr)
+            setattr(self.submodules, f"nvalid{d}", pv)
+            self.comb += n.source.connect(pr.sink), pr.source.connect(pv.sink)
+            outs.append(pv.source)
+            held += [~pr.sink.ready, pv.source.valid]
+        joined_valid = Signal(name="joined_valid")
+        joined_ready = Signal(name="joined_ready")
+        self.comb += joined_valid.eq(reduce(and_, [o.valid for o in outs]))
+        self.comb += [o.ready.eq(joined_valid & joined_ready) for o in outs]
         if s.readout:
             self.comb += [source.valid.eq(joined_valid), joined_ready.eq(source.ready),
-                          source.data.eq(Cat(*[n.source.value for n in neurons]))]
+                          source.data.eq(Cat(*[o.value for o in outs]))]
             out = source
         else:
-            out = self._pack(lc, neurons, joined_valid, joined_ready)
+            packed = self._pack(lc, outs, joined_valid, joined_ready)
+            self.submodules.pack_ready = pr = stream.PipeReady(packed.description)
+            self.comb += packed.connect(pr.sink)
+            held += [packed.valid, ~pr.sink.ready]
+            out = pr.source
             if s.pool:
                 self.submodules.pool = pool = Pool(lc.out_width, s.conv_h, s.conv_w)
-                self.comb += out.connect(pool.sink), pool.source.connect(source)
+                self.submodules.pool_ready = ppr = stream.PipeReady(packed.description)
+                self.comb += out.connect(pool.sink), pool.source.connect(ppr.sink), ppr.source.connect(source)
+                held.append(~ppr.sink.ready)
             else:
                 self.comb += out.connect(source)
 
-        # ---- performance counters
-        busy = Signal()                  # scanning or computing (the busy counter)
-        self.active = Signal()           # any work in flight (the core's idle)
-        self.comb += [
-            busy.eq(reduce(or_, [orch.busy] + [f.source.valid for f in fifos] + [d.busy for d in self.dets]
-                           + [n.busy for n in neurons])),
-            self.active.eq(busy | orch.active | source.valid),
-        ]
+        # ---- performance counters and activity, pipelined: each input is a register, then OR trees and
+        # population counts with a register per level; counters lag their events by a few cycles
+        busy = self._or_tree([orch.busy] + [f.source.valid for f in fifos] + [d.busy for d in self.dets]
+                             + [n.busy for n in neurons], "busy_any")
+        act = self._or_tree([busy, orch.active, source.valid] + held, "active_any")
+        hold = Signal(4, name="active_hold")      # covers the counters' lag behind the last activity
+        self.active = Signal(name="active")       # any work in flight or counted late (the core's idle)
+        self.sync += hold.eq(Cat(act, hold[:-1]))
+        self.comb += self.active.eq(act | (hold != 0))
+        stall = Signal(name="stall_r")
+        self.sync += stall.eq(source.valid & ~source.ready)
+        pairs, _ = popcount(self, Cat(*[d.pair for d in self.dets]), pco, "pairs_sum")
+        empty, _ = popcount(self, Cat(*[d.empty for d in self.dets]), pco, "empty_sum")
         self.sync += If(self.clear, self.busy.eq(0), self.stall.eq(0), self.pairs.eq(0), self.empty.eq(0)
             ).Else(
                 If(busy, self.busy.eq(self.busy + 1)),
-                If(source.valid & ~source.ready, self.stall.eq(self.stall + 1)),
-                self.pairs.eq(self.pairs + popcount([d.pair for d in self.dets])),
-                self.empty.eq(self.empty + popcount([d.empty for d in self.dets])))
+                If(stall, self.stall.eq(self.stall + 1)),
+                self.pairs.eq(self.pairs + pairs),
+                self.empty.eq(self.empty + empty))
 
-    def _pack(self, lc, neurons, joined_valid, joined_ready):
+    def _or_tree(self, sigs, name):
+        """OR of `sigs`, a register after every 6-input level (latency ceil(log6 n), at least 1)."""
+        level, i = sigs, 0
+        while True:
+            nxt = []
+            for j in range(0, len(level), 6):
+                r = Signal(name=f"{name}_{i}_{j // 6}")
+                self.sync += r.eq(reduce(or_, level[j:j + 6]))
+                nxt.append(r)
+            level, i = nxt, i + 1
+            if len(level) == 1:
+                return level[0]
+
+    def _pack(self, lc, outs, joined_valid, joined_ready):
         """Buffer & pack: groups -> one output pixel word, bit t*co + c."""
         T, G, pco, co = lc.timesteps, lc.groups, lc.pco, lc.shape.co
         out = stream.Endpoint([("data", lc.out_width)])
         gw = pco * T
-        live = Cat(*[n.source.spikes for n in neurons])           # bit d*T + t
-        work = Signal(max(1, (G - 1) * gw))
-        g = Signal(lc.group_bits)
+        live = Cat(*[o.spikes for o in outs])                     # bit d*T + t
+        work = Signal(max(1, (G - 1) * gw), name="pack_work")
+        g = Signal(lc.group_bits, name="pack_group")
+        g_last = Signal(name="pack_last", reset=int(G == 1))          # g == G - 1
         full = Cat(work[:(G - 1) * gw], live) if G > 1 else live   # bit g*pco*T + d*T + t
         mapped = Cat(*[full[(c // pco) * gw + (c % pco) * T + t] for t in range(T) for c in range(co)])
         take = Signal()
         self.comb += [
-            joined_ready.eq((g != G - 1) | ~out.valid | out.ready),
+            joined_ready.eq(~g_last | ~out.valid | out.ready),
             take.eq(joined_valid & joined_ready),
         ]
         self.sync += [
             If(out.ready, out.valid.eq(0)),
             If(take,
-                If(g == G - 1, g.eq(0), out.valid.eq(1), out.data.eq(mapped)).Else(g.eq(g + 1)),
+                If(g_last, g.eq(0), g_last.eq(G == 1), out.valid.eq(1), out.data.eq(mapped)
+                   ).Else(g.eq(g + 1), g_last.eq(g == G - 2)),
                 *[If(g == i, work[i * gw:(i + 1) * gw].eq(live)) for i in range(G - 1)]),
         ]
         return out

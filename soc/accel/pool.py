@@ -2,7 +2,7 @@
 
 Pixels of a conv_h x conv_w map arrive in raster order. A pixel in an odd last row or column (floor
 semantics) is dropped. One stage: the pixel position (x, y) and its flags (inside the pooled area, odd
-column, odd row) are registers, so `sink.ready` is one gate of `source.ready`. The OR of a horizontal pair is kept in a row buffer (conv_w/2 words) on even
+column, odd row, last column/row) are registers, so `sink.ready` is one gate of `source.ready`. The OR of a horizontal pair is kept in a row buffer (conv_w/2 words) on even
 rows and completed on odd rows, which emit one pooled pixel per pair.
 
 Ports:
@@ -40,7 +40,7 @@ class Pool(Module):
         keep_x, keep_y = Signal(name="keep_x", reset=int(pw > 0)), Signal(name="keep_y", reset=int(ph > 0))
         odd_x, odd_y = Signal(name="odd_x"), Signal(name="odd_y")
         keep, emit, take = Signal(name="keep"), Signal(name="emit"), Signal(name="take")
-        end_x, end_y = Signal(name="end_x"), Signal(name="end_y")
+        end_x, end_y = Signal(name="end_x", reset=int(conv_w == 1)), Signal(name="end_y", reset=int(conv_h == 1))
         pair = Signal(width, name="pair")
         self.comb += [
             keep.eq(keep_x & keep_y),
@@ -52,12 +52,11 @@ class Pool(Module):
             source.valid.eq(sink.valid & emit),
             sink.ready.eq(~emit | source.ready),
             take.eq(sink.valid & sink.ready),
-            end_x.eq(x == conv_w - 1), end_y.eq(y == conv_h - 1),
         ]
         self.sync += If(take,
             If(~odd_x, hold.eq(sink.data)),
             If(end_x,
-                x.eq(0), odd_x.eq(0), keep_x.eq(int(pw > 0)),
-                If(end_y, y.eq(0), odd_y.eq(0), keep_y.eq(int(ph > 0))
-                ).Else(y.eq(y + 1), odd_y.eq(~odd_y), keep_y.eq(y < 2 * ph - 1))
-            ).Else(x.eq(x + 1), odd_x.eq(~odd_x), keep_x.eq(x < 2 * pw - 1)))
+                x.eq(0), odd_x.eq(0), keep_x.eq(int(pw > 0)), end_x.eq(int(conv_w == 1)),
+                If(end_y, y.eq(0), odd_y.eq(0), keep_y.eq(int(ph > 0)), end_y.eq(int(conv_h == 1))
+                ).Else(y.eq(y + 1), odd_y.eq(~odd_y), keep_y.eq(y < 2 * ph - 1), end_y.eq(y == conv_h - 2))
+            ).Else(x.eq(x + 1), odd_x.eq(~odd_x), keep_x.eq(x < 2 * pw - 1), end_x.eq(x == conv_w - 2)))
