@@ -12,7 +12,7 @@ Ports (docs/accel-interface.md):
   idle, load_done        out     1
   load_error             out     8
   clear_counters         in      1
-  cycles                 out     64
+  cycles                 out     64      (two 32-bit halves; the low half's carry is registered)
   busy[l], stall[l], pairs[l], empty[l]   out 32 per layer
 """
 from functools import reduce
@@ -67,12 +67,20 @@ class AccelCore(Module):
             self.frames.ready.eq(unpacker.sink.ready & loader.done),
         ]
 
+        # frames in flight: the start/done strobes are registered first (and count as in flight there)
         inflight = Signal(bits_for(1 << 16))
-        self.sync += If(unpacker.start & ~collect.done, inflight.eq(inflight + 1)
-                        ).Elif(collect.done & ~unpacker.start, inflight.eq(inflight - 1))
-        self.comb += self.idle.eq((inflight == 0) & ~reduce(or_, [e.active for e in self.engines]
-                                                          + [f.source.valid for f in fifos]))
-        self.sync += If(self.clear_counters, self.cycles.eq(0)).Else(self.cycles.eq(self.cycles + 1))
+        start_r, done_r = Signal(), Signal()
+        self.sync += [
+            start_r.eq(unpacker.start), done_r.eq(collect.done),
+            If(start_r & ~done_r, inflight.eq(inflight + 1)).Elif(done_r & ~start_r, inflight.eq(inflight - 1)),
+        ]
+        self.comb += self.idle.eq((inflight == 0) & ~start_r & ~reduce(or_, [e.active for e in self.engines]
+                                                                        + [f.source.valid for f in fifos]))
+        # 64-bit cycle counter as two 32-bit halves: the low half's wrap is known a cycle ahead
+        lo, hi = self.cycles[:32], self.cycles[32:]
+        lo_wraps = Signal()                             # lo == 2**32 - 1
+        self.sync += If(self.clear_counters, self.cycles.eq(0), lo_wraps.eq(0)
+                        ).Else(lo.eq(lo + 1), lo_wraps.eq(lo == 2**32 - 2), If(lo_wraps, hi.eq(hi + 1)))
 
         self.busy = [e.busy for e in self.engines]
         self.stall = [e.stall for e in self.engines]

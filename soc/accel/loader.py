@@ -4,15 +4,27 @@ The image is a fixed sequence of sections, known at build time from the AccelCon
 (magic, signature, layer count), per layer the descriptor (shape words compared for equality, the
 widths word compared field by field as model <= hardware), then per detector its chunk records, packed
 values and parameters, and the end marker. `first` restarts the sequence. The first failing check
-latches `error` (codes in soc.accel.loadimage) and disables further writes; `done` rises on a correct
-end marker and falls on `first` or on any extra word.
+latches `error` (codes in soc.accel.loadimage); `done` rises on a correct end marker and falls on
+`first` or on any extra word.
+
+Pipeline (one word per cycle, `sink.ready` is always 1):
+  A sequence  the current section is a one-hot shift register; each memory section has a class
+              (entries, words per entry), and "last word of the entry" / "last entry of the section"
+              are registers kept one step ahead per class (no per-section constant is looked up while
+              the word is counted). The memory write of an entry's last word happens here.
+  B1 check    every check of the word against its section's constant: one registered flag per
+              byte (or widths field) of each checked section.
+  B2 gather   one registered flag per error code.
+  C verdict   `error` latches the first failing code, `done` follows the end marker.
+`error` and `done` thus follow their word by three cycles, and a failing check stops the memory
+writes from the fourth word after it on (the image is refused either way: `done` stays low).
 
 Ports:
   sink    [("data", 32)]   in   load image words (`first` on word 0)
   done    1                out  a complete, accepted image is in the memories
   error   8                out  0, or the first error code
 """
-from migen import Case, Cat, If, Module, Signal
+from migen import Cat, If, Module, Signal
 
 from litex.soc.interconnect import stream
 
@@ -49,73 +61,127 @@ def _write_data(cfg, key, entry):
     return Cat(entry[:lc.widths.bias], entry[32:32 + lc.widths.vth])
 
 
+def _any(terms):
+    terms = list(terms)
+    out = terms[0] if terms else 0
+    for t in terms[1:]:
+        out = out | t
+    return out
+
+
 class Loader(Module):
     def __init__(self, cfg: AccelConfig, dets):
         self.sink = sink = stream.Endpoint([("data", 32)])
         self.done = Signal()
         self.error = Signal(8)
         secs = sections(cfg, dets)
+        S = len(secs)
         maxw = max(s[3] for s in secs if s[0] == "mem")
         maxe = max(s[2] for s in secs if s[0] == "mem")
+        # class 0: one-word sections (checks, end marker, past the end); then one per (entries, words)
+        shapes = sorted({(s[2], s[3]) for s in secs if s[0] == "mem"})
+        klass = [1 + shapes.index((s[2], s[3])) if s[0] == "mem" else 0 for s in secs] + [0, 0]
+        K = len(shapes) + 1
+        n_of = [1] + [n for n, _ in shapes]
+        w_of = [1] + [w for _, w in shapes]
 
         # # #
 
-        sec = Signal(bits_for(len(secs)))
-        cur = Signal(bits_for(len(secs)))
-        entry, wsub = Signal(bits_for(maxe)), Signal(bits_for(maxw))
-        buf = Signal(32 * maxw)
-        nbuf = Signal(32 * maxw)
-        word = sink.data
-        go = Signal()
+        # ---- A: section sequencer and memory writes
+        word, go, first = sink.data, Signal(), Signal()
+        onehot = Signal(S + 1, reset=1, name="loader_onehot")   # bit i: section i; bit S: past the end
+        cls = Signal(K, reset=1, name="loader_cls")           # class of the current section, one-hot
+        entry = Signal(bits_for(maxe), name="loader_entry")
+        wsub = Signal(bits_for(maxw), name="loader_wsub")
+        ent_last = Signal(reset=1, name="loader_ent_last")     # this entry is the section's last
+        sub_last = Signal(reset=1, name="loader_sub_last")     # this word is the entry's last
+        ent_pre = Signal(K, name="loader_ent_pre")            # per class: entry == entries - 2
+        ent_pre2 = Signal(K, name="loader_ent_pre2")          # per class: entry == entries - 3
+        sub_pre = Signal(K, name="loader_sub_pre")            # per class: wsub == words - 2
+        buf, nbuf = Signal(32 * maxw), Signal(32 * maxw)
+        failed = Signal(name="loader_failed")                 # error != 0 (registered in C)
+        single, adv, wstrobe = (Signal(name=f"loader_{x}") for x in ("single", "adv", "wstrobe"))
         self.comb += [
-            sink.ready.eq(1), go.eq(sink.valid),
-            If(sink.first, cur.eq(0)).Else(cur.eq(sec)),
+            sink.ready.eq(1), go.eq(sink.valid), first.eq(sink.first),
             nbuf.eq(Cat(buf[32:], word) if maxw > 1 else word),
+            single.eq(cls[0]),
+            wstrobe.eq(go & ~first & ~single & sub_last),
+            adv.eq(go & ~first & (single | (sub_last & ent_last))),
         ]
 
-        err_cur = Signal(8)
-        self.comb += If(sink.first, err_cur.eq(0)).Else(err_cur.eq(self.error))
-
-        def fail(code):
-            return If(err_cur == 0, self.error.eq(code))
-
-        cases, shared, last_word = {}, {}, {}
-        onehot = Signal(len(secs) + 1, reset=1)        # bit i: section i is current
-        onehot_cur = Signal(len(secs) + 1)
-        self.comb += If(sink.first, onehot_cur.eq(1)).Else(onehot_cur.eq(onehot))
-        # advancing shifts the one-hot: the same expression in every case, so synthesis shares one
-        # shifter (a per-case constant 1 << (i+1) became a sections x sections constant table in yosys)
-        onehot_next = onehot.eq(Cat(0, onehot_cur[:-1]))
-        wstrobe = Signal()                             # this word completes a memory entry
+        # class of the section after the current one: an OR of one-hot bits per class
+        nxt_cls = Cat(*[_any([onehot[i] for i in range(S + 1) if klass[i + 1] == k]) for k in range(K)])
+        # per-class "entry/word" flags at the start of a section or an entry
+        start_ent_pre = Cat(*[int(n_of[k] == 2) for k in range(K)])
+        start_ent_pre2 = Cat(*[int(n_of[k] == 3) for k in range(K)])
+        start_sub_pre = Cat(*[int(w_of[k] == 2) for k in range(K)])
+        cls_sub1 = Cat(*[int(w_of[k] == 1) for k in range(K)])
+        cls_ent1 = Cat(*[int(n_of[k] == 1) for k in range(K)])
+        new_section = [
+            entry.eq(0), wsub.eq(0), ent_pre.eq(start_ent_pre), ent_pre2.eq(start_ent_pre2),
+            sub_pre.eq(start_sub_pre)]
+        self.sync += [
+            If(go & first,                                  # word 0 is section 0 (magic): on to section 1
+                onehot.eq(2), cls.eq(1 << klass[1]), *new_section,
+                ent_last.eq(int(n_of[klass[1]] == 1)), sub_last.eq(int(w_of[klass[1]] == 1)), buf.eq(nbuf)
+            ).Elif(go,
+                buf.eq(nbuf),
+                If(adv,
+                    onehot.eq(Cat(0, onehot[:S - 1], onehot[S - 1] | onehot[S])), cls.eq(nxt_cls),
+                    *new_section,
+                    ent_last.eq((nxt_cls & cls_ent1) != 0), sub_last.eq((nxt_cls & cls_sub1) != 0)
+                ).Elif(sub_last,                             # next entry of this memory section
+                    wsub.eq(0), sub_pre.eq(start_sub_pre), sub_last.eq((cls & cls_sub1) != 0),
+                    entry.eq(entry + 1), ent_last.eq((cls & ent_pre) != 0),
+                    ent_pre.eq(ent_pre2),
+                    ent_pre2.eq(Cat(*[entry == n_of[k] - 4 for k in range(K)]))
+                ).Else(
+                    wsub.eq(wsub + 1), sub_last.eq((cls & sub_pre) != 0),
+                    sub_pre.eq(Cat(*[wsub == w_of[k] - 3 for k in range(K)])))),
+        ]
+        shared = {}
         for i, sc in enumerate(secs):
-            nxt = [sec.eq(cur + 1), onehot_next, entry.eq(0), wsub.eq(0)]
-            if sc[0] == "eq":
-                cases[i] = [If(word != sc[1], fail(sc[2])), *nxt]
+            if sc[0] != "mem":
+                continue
+            _, port, n, wpe, key = sc
+            if key not in shared:
+                shared[key] = Signal(len(_write_data(cfg, key, nbuf[32 * (maxw - wpe):])))
+                self.comb += shared[key].eq(_write_data(cfg, key, nbuf[32 * (maxw - wpe):]))
+            self.comb += [port.adr.eq(entry), port.dat_w.eq(shared[key]),
+                          port.we.eq(wstrobe & onehot[i] & ~failed)]
+
+        # ---- B: checks: B1 one flag per checked section, B2 one flag per error code
+        sec = [first | onehot[0]] + [onehot[i] & ~first for i in range(1, S)]
+        checks = []                                        # (code, flag): one flag per byte or field
+        for i, sc in enumerate(secs):
+            if sc[0] in ("eq", "end"):
+                code, value = (sc[2], sc[1]) if sc[0] == "eq" else (li.ERR_END, li.END)
+                checks += [(code, sec[i] & (word[8 * b:8 * b + 8] != (value >> 8 * b) & 0xFF)) for b in range(4)]
             elif sc[0] == "widths":
-                w = sc[1]
-                fields = [(word[8 * f:8 * f + 8], v) for f, v in enumerate(w.as_tuple())]
-                bad = None
-                for fld, v in fields:
-                    bad = (fld > v) if bad is None else (bad | (fld > v))
-                cases[i] = [If(bad, fail(li.ERR_WIDTHS)), *nxt]
-            elif sc[0] == "mem":
-                _, port, n, wpe, key = sc
-                if key not in shared:
-                    shared[key] = Signal(len(_write_data(cfg, key, nbuf[32 * (maxw - wpe):])))
-                    self.comb += shared[key].eq(_write_data(cfg, key, nbuf[32 * (maxw - wpe):]))
-                self.comb += [port.adr.eq(entry), port.dat_w.eq(shared[key]),
-                              port.we.eq(wstrobe & onehot[i] & (self.error == 0))]
-                last_word[i] = wsub == wpe - 1
-                cases[i] = [If(wsub == wpe - 1,
-                                wsub.eq(0),
-                                If(entry == n - 1, *nxt).Else(entry.eq(entry + 1))
-                            ).Else(wsub.eq(wsub + 1))]
-            else:   # end marker
-                cases[i] = [If(word != li.END, fail(li.ERR_END)).Elif(err_cur == 0, self.done.eq(1)),
-                            sec.eq(cur + 1), onehot_next]
-        cases["default"] = [fail(li.ERR_LENGTH), self.done.eq(0)]
-        self.comb += Case(cur, {i: wstrobe.eq(go & c) for i, c in last_word.items()})
-        self.sync += If(go,
-            buf.eq(nbuf),
-            If(sink.first, self.error.eq(0), self.done.eq(0), entry.eq(0), wsub.eq(0), onehot.eq(1)),
-            Case(cur, cases))
+                checks += [(li.ERR_WIDTHS, sec[i] & (word[8 * f:8 * f + 8] > v))
+                           for f, v in enumerate(sc[1].as_tuple())]
+        checks.append((li.ERR_LENGTH, onehot[S] & ~first))
+        codes = sorted({c for c, _ in checks})
+        b1 = Signal(len(checks), name="loader_b1_fail")
+        b1_valid, b1_first, b1_end = (Signal(name=f"loader_b1_{x}") for x in ("valid", "first", "end"))
+        b_valid, b_first, b_end = (Signal(name=f"loader_b_{x}") for x in ("valid", "first", "end"))
+        b_fail = Signal(len(codes), name="loader_b_fail")    # bit c: the word failed check codes[c]
+        self.sync += [
+            b1_valid.eq(go), b1_first.eq(first), b1_end.eq(sec[S - 1] & (word == li.END)),
+            b1.eq(Cat(*[f for _, f in checks])),
+            b_valid.eq(b1_valid), b_first.eq(b1_first), b_end.eq(b1_end),
+            b_fail.eq(Cat(*[_any([b1[j] for j, (c, _) in enumerate(checks) if c == code]) for code in codes])),
+        ]
+
+        # ---- C: verdict
+        code = Signal(8, name="loader_code")
+        self.comb += code.eq(Cat(*[_any([b_fail[j] for j, c in enumerate(codes) if c >> b & 1])
+                                   for b in range(8)]))
+        self.sync += If(b_valid,
+            If(b_first,
+                self.error.eq(code), failed.eq(b_fail != 0), self.done.eq(0)
+            ).Else(
+                If(~failed & (b_fail != 0), self.error.eq(code), failed.eq(1)),
+                If(b_fail[codes.index(li.ERR_LENGTH)], self.done.eq(0)
+                ).Elif(b_end & ~failed, self.done.eq(1))))
+        assert secs[0][1] == li.MAGIC and secs[-1][0] == "end" and max(codes) < 256

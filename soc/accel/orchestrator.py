@@ -11,9 +11,11 @@ already loaded.
 Pipeline of the window loader (all address arithmetic is incremental, every compare is registered):
   LOAD     one buffer read per cycle: `addr`, the in-map flags of the current row and column and the
            row/column counters are registers stepped by constants; a read issues when its pixel is
-           written (addr < pixels written) or it is padding.
+           written or it is padding. `written` (addr < pixels written) is a register computed a cycle
+           ahead for the next address (addr + W, or the next column's top).
   (read)   the read data (masked to zero for padding) shifts into the shadow one cycle later.
-  ADVANCE  one cycle after the window's last read: the counters step to the next output position.
+  ADVANCE  one cycle after the window's last read: the counters take the next output position's
+           values, which `next_*` registers computed while the window loaded.
   FILLED   swap the shadow into the scanned window (and its non-empty-chunk vectors) once the scanner
            released the previous one; FRAME_END waits for the frame's last pixel, then restarts.
 Per position: kh*min(stride, kw) reads + 2 cycles (as before the pipelining).
@@ -26,7 +28,7 @@ Ports:
   busy                            out  a window is being scanned
   active                          out  a frame is partly received or a window is in flight
 """
-from migen import FSM, Cat, If, Memory, Module, NextState, NextValue, Signal
+from migen import FSM, Cat, If, Memory, Module, Mux, NextState, NextValue, Signal
 
 from litex.soc.interconnect import stream
 
@@ -99,10 +101,10 @@ class Orchestrator(Module):
         col = Signal((sw, True), reset=-s.pad)
         iy = Signal((sw, True), reset=-s.pad)
         addr = Signal((sw, True), reset=-s.pad * s.w - s.pad)   # iy * W + col
-        rowpix_ix0 = Signal((sw, True))                    # rowpix + ix0 (registered)
         row_ok, col_ok = Signal(reset=int(s.pad == 0)), Signal(reset=int(s.pad == 0))
         row_ok0 = Signal(reset=int(s.pad == 0))           # iy0 inside the map (registered)
         ok, issue = Signal(), Signal()
+        written = Signal()                                 # addr < pixels written (registered, see LOAD)
         p_valid, p_pad = Signal(), Signal()
         act = Signal(lc.window * pixw)                    # the window being scanned
         shadow = Signal(lc.window * pixw) if lc.double_buffer else act
@@ -111,7 +113,7 @@ class Orchestrator(Module):
         data = Signal(pixw)
         self.submodules.scanner = scan = Scanner(lc)
         self.comb += [
-            ok.eq(~(row_ok & col_ok) | (addr < wsig)),
+            ok.eq(~(row_ok & col_ok) | written),
             rp.adr.eq(addr[:aw]),
             data.eq(rp.dat_r & Cat(*[~p_pad] * pixw)),
             scan.win.eq(act), scan.nz.eq(nz), scan.valid.eq(act_valid),
@@ -120,61 +122,73 @@ class Orchestrator(Module):
         self.sync += [
             p_valid.eq(issue), p_pad.eq(~(row_ok & col_ok)),
             If(p_valid, shadow.eq(Cat(shadow[pixw:], data) if lc.window > 1 else data)),
-            rowpix_ix0.eq(rowpix + ix0),
+            # the address after an issue is addr + a constant (kylast picks which), so its compare is
+            # registered a cycle ahead; wcount only grows within a frame, so a stale compare only waits
+            If(wrap, written.eq(0)
+            ).Elif(issue, written.eq(Mux(kylast, addr + (1 - (s.kh - 1) * s.w) < wsig, addr + s.w < wsig))
+            ).Else(written.eq(addr < wsig)),
             If(wrap, row_ok0.eq(int(s.pad == 0))).Else(row_ok0.eq(in_range(iy0, 0, s.h))),
         ]
         # single buffer: the loader shifts into the scanned window itself, once the scanner let it go
         may_load = Signal()
         self.comb += may_load.eq(1 if lc.double_buffer else ~act_valid)
+        lastpos, adv, step_col, step_row = Signal(), Signal(), Signal(), Signal()
         self.submodules.fsm = fsm = FSM(reset_state="LOAD")
         fsm.act("LOAD",
             issue.eq(ok & may_load),
-            If(issue,
-                If(kylast,                                 # next column of the window
-                    NextValue(ky, 0), NextValue(kylast, int(s.kh == 1)), NextValue(iy, iy0),
-                    NextValue(row_ok, row_ok0), NextValue(col, col + 1),
-                    NextValue(col_ok, in_range(col, -1, s.w - 1)),
-                    NextValue(addr, addr + (1 - (s.kh - 1) * s.w)),
-                    NextValue(kc, kc + 1), NextValue(kclast, kc == ncols - 2),
-                    If(kclast, NextState("ADVANCE"))
-                ).Else(
-                    NextValue(ky, ky + 1), NextValue(kylast, ky == s.kh - 2), NextValue(iy, iy + 1),
-                    NextValue(row_ok, in_range(iy, -1, s.h - 1)), NextValue(addr, addr + s.w))))
-        new_pos = [NextValue(ky, 0), NextValue(kylast, int(s.kh == 1)), NextValue(kc, 0)]
-        next_row = new_pos + [
-            NextValue(ox, 0), NextValue(oxlast, int(s.conv_w == 1)), NextValue(ix0, -s.pad),
-            NextValue(col, -s.pad), NextValue(col_ok, int(s.pad == 0)),
-            NextValue(ncols, s.kw), NextValue(kclast, int(s.kw == 1)),
-            NextValue(oy, oy + 1), NextValue(oylast, oy == s.conv_h - 2),
-            NextValue(iy0, iy0 + s.stride), NextValue(iy, iy0 + s.stride),
-            NextValue(row_ok, in_range(iy0, -s.stride, s.h - s.stride)),
-            NextValue(rowpix, rowpix + s.stride * s.w), NextValue(addr, rowpix + (s.stride * s.w - s.pad))]
-        next_col = new_pos + [
-            NextValue(ox, ox + 1), NextValue(oxlast, ox == s.conv_w - 2), NextValue(ix0, ix0 + s.stride),
-            NextValue(col, ix0 + (s.stride + col0)), NextValue(col_ok, in_range(ix0, -s.stride - col0,
-                                                                                s.w - s.stride - col0)),
-            NextValue(ncols, cnew), NextValue(kclast, int(cnew == 1)),
-            NextValue(iy, iy0), NextValue(row_ok, row_ok0),
-            NextValue(addr, rowpix_ix0 + (s.stride + col0))]
+            If(issue & kylast & kclast, NextState("ADVANCE")))
         fsm.act("ADVANCE",                                 # the last read lands in the shadow now
-            If(oylast & oxlast, NextValue(endf, 1)
-            ).Elif(oxlast, *next_row
-            ).Else(*next_col),
+            adv.eq(~lastpos),
+            If(lastpos, NextValue(endf, 1)),
             NextState("FILLED"))
         fsm.act("FILLED",
             If(~act_valid | scan.release,
                 swap.eq(1),
                 If(endf, NextState("FRAME_END")).Else(NextState("LOAD"))))
         fsm.act("FRAME_END",
-            If(wdone,
-                wrap.eq(1), NextValue(endf, 0),
-                *new_pos, NextValue(kclast, int(s.kw == 1)), NextValue(ncols, s.kw),
-                NextValue(ox, 0), NextValue(oxlast, int(s.conv_w == 1)), NextValue(ix0, -s.pad),
-                NextValue(oy, 0), NextValue(oylast, int(s.conv_h == 1)), NextValue(iy0, -s.pad),
-                NextValue(col, -s.pad), NextValue(iy, -s.pad), NextValue(row_ok, int(s.pad == 0)),
-                NextValue(col_ok, int(s.pad == 0)), NextValue(rowpix, -s.pad * s.w),
-                NextValue(addr, -s.pad * s.w - s.pad),
-                NextState("LOAD")))
+            If(wdone, wrap.eq(1), NextValue(endf, 0), NextState("LOAD")))
+        self.comb += [lastpos.eq(oylast & oxlast), step_col.eq(issue & kylast), step_row.eq(issue & ~kylast)]
+
+        # the next position's counters, registered while the current one loads (the position registers
+        # change only in ADVANCE and at the frame wrap, at least two cycles before the next ADVANCE)
+        nxt = {}
+        for name, reg, on_row, on_col in [
+                ("ox", ox, 0, ox + 1), ("oxlast", oxlast, int(s.conv_w == 1), ox == s.conv_w - 2),
+                ("oy", oy, oy + 1, oy), ("oylast", oylast, oy == s.conv_h - 2, oylast),
+                ("ix0", ix0, -s.pad, ix0 + s.stride), ("iy0", iy0, iy0 + s.stride, iy0),
+                ("rowpix", rowpix, rowpix + s.stride * s.w, rowpix),
+                ("col", col, -s.pad, ix0 + (s.stride + col0)),
+                ("col_ok", col_ok, int(s.pad == 0), in_range(ix0, -s.stride - col0, s.w - s.stride - col0)),
+                ("iy", iy, iy0 + s.stride, iy0),
+                ("row_ok", row_ok, in_range(iy0, -s.stride, s.h - s.stride), row_ok0),
+                ("addr", addr, rowpix + (s.stride * s.w - s.pad), rowpix + ix0 + (s.stride + col0)),
+                ("ncols", ncols, s.kw, cnew), ("kclast", kclast, int(s.kw == 1), int(cnew == 1))]:
+            nxt[name] = Signal.like(reg, name=f"next_{name}")
+            self.sync += nxt[name].eq(Mux(oxlast, on_row, on_col))
+        start = {"ox": 0, "oxlast": int(s.conv_w == 1), "oy": 0, "oylast": int(s.conv_h == 1), "ix0": -s.pad,
+                 "iy0": -s.pad, "rowpix": -s.pad * s.w, "col": -s.pad, "col_ok": int(s.pad == 0), "iy": -s.pad,
+                 "row_ok": int(s.pad == 0), "addr": -s.pad * s.w - s.pad, "ncols": s.kw,
+                 "kclast": int(s.kw == 1)}
+        sig = {"ox": ox, "oxlast": oxlast, "oy": oy, "oylast": oylast, "ix0": ix0, "iy0": iy0,
+               "rowpix": rowpix, "col": col, "col_ok": col_ok, "iy": iy, "row_ok": row_ok, "addr": addr,
+               "ncols": ncols, "kclast": kclast}
+        inside = {   # steps inside the window: (next column, next row); None: unchanged
+            "col": (col + 1, None), "col_ok": (in_range(col, -1, s.w - 1), None),
+            "iy": (iy0, iy + 1), "row_ok": (row_ok0, in_range(iy, -1, s.h - 1)),
+            "addr": (addr + (1 - (s.kh - 1) * s.w), addr + s.w), "kclast": (kc == ncols - 2, None)}
+        for name, x in sig.items():
+            stmt = If(wrap, x.eq(start[name])).Elif(adv, x.eq(nxt[name]))
+            if name in inside:
+                c, r = inside[name]
+                stmt = stmt.Elif(step_col, x.eq(c))
+                if r is not None:
+                    stmt = stmt.Elif(step_row, x.eq(r))
+            self.sync += stmt
+        self.sync += [
+            If(wrap | adv | step_col, ky.eq(0), kylast.eq(int(s.kh == 1))
+            ).Elif(step_row, ky.eq(ky + 1), kylast.eq(ky == s.kh - 2)),
+            If(wrap | adv, kc.eq(0)).Elif(step_col, kc.eq(kc + 1)),
+        ]
         self.sync += [
             If(scan.release, act_valid.eq(0)),
             If(swap, act_valid.eq(1), nz.eq(nonempty_chunks(lc, shadow)),

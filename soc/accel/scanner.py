@@ -15,8 +15,8 @@ Pipeline (one token per cycle in steady state):
   Q item buffer      stream.Buffer (PipeValid + PipeReady): two items, registered ready.
   C chunk extractor  current chunk `lsb` (one-hot) and the rest `nxt`; each token, lsb' = nxt & -nxt,
                      nxt' = nxt & (nxt - 1); last = (nxt == 0) loads the next item.
-  T token buffer     stream.Buffer (PipeValid + PipeReady): spikes = AND-OR of the chunks by lsb,
-                     addr = g*KCH + j registered; its ready is registered.
+  T token buffer     stream.PipeReady then stream.PipeValid: spikes = AND-OR of the chunks by lsb,
+                     addr = g*KCH + j; the ready towards C and the valid/payload out are registers.
 
 Ports:
   win       lc.window*in_width     in   the window being scanned (stable while `valid`)
@@ -130,7 +130,10 @@ class Scanner(Module):
                 If(plast, poh.eq(1), *next_group).Else(poh.eq(Cat(0, poh[:-1]))))
 
         # ---- C: chunk extractor
-        self.submodules.tokens = tokens = stream.Buffer(token_layout(lc), pipe_valid=True, pipe_ready=True)
+        # ready registered first, then valid and payload: both ends of the link are registers
+        self.submodules.tokens = tokens = stream.PipeReady(token_layout(lc))
+        self.submodules.tokens_out = tokens_out = stream.PipeValid(token_layout(lc))
+        self.comb += tokens.source.connect(tokens_out.sink)
         c_valid = Signal(name="scan_c_valid")
         c_lsb, c_nxt = Signal(kch, name="scan_c_lsb"), Signal(kch, name="scan_c_nxt")
         c_data = Signal(width, name="scan_c_data")
@@ -160,8 +163,8 @@ class Scanner(Module):
                 c_group.eq(src.group), c_gbase.eq(src.gbase), c_plane.eq(src.plane), c_upd.eq(src.upd)),
         ]
         self.comb += [
-            tokens.source.connect(self.source),
-            self.busy.eq(self.valid | items.source.valid | c_valid | tokens.source.valid),
+            tokens_out.source.connect(self.source),
+            self.busy.eq(self.valid | items.source.valid | c_valid | tokens.source.valid | tokens_out.source.valid),
         ]
         assert lc.fan_in <= width
 
