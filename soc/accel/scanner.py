@@ -26,7 +26,7 @@ Ports:
   source    token_layout(lc)       out  chunk tokens
   busy                             out  items or tokens in flight
 """
-from migen import Cat, If, Module, Signal
+from migen import Cat, If, Module, Replicate, Signal
 
 from litex.soc.interconnect import stream
 
@@ -89,8 +89,8 @@ class Scanner(Module):
         pdata = Signal(width, name="scan_pdata")
         pnz = Signal(kch, name="scan_pnz")
         self.comb += [
-            pdata.eq(_or([Cat(*[v[i] & poh[q] for i in range(len(v))]) for q, v in enumerate(vecs)])),
-            pnz.eq(_or([self.nz[q * kch:(q + 1) * kch] & Cat(*[poh[q]] * kch) for q in range(P)])),
+            pdata.eq(_or([v & Replicate(poh[q], len(v)) for q, v in enumerate(vecs)])),
+            pnz.eq(_or([self.nz[q * kch:(q + 1) * kch] & Replicate(poh[q], kch) for q in range(P)])),
         ]
         first, rest = lowest(pnz)
         pbin = Signal(lc.plane_bits, name="scan_p")
@@ -148,7 +148,7 @@ class Scanner(Module):
             items.source.ready.eq(~c_valid | (c_last & tokens.sink.ready)),
             j.eq(onehot_index(c_lsb)),
             tokens.sink.valid.eq(c_valid),
-            tokens.sink.spikes.eq(_or([c_data[i * pci:(i + 1) * pci] & Cat(*[c_lsb[i]] * pci) for i in range(kch)])),
+            tokens.sink.spikes.eq(_or([c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci) for i in range(kch)])),
             tokens.sink.addr.eq(c_gbase + j),
             tokens.sink.group.eq(c_group),
             tokens.sink.plane.eq(c_plane),
