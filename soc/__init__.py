@@ -6,6 +6,9 @@ ACCEL_CLK_FREQ: the Arty target's default accelerator clock (its own PLL output,
 """
 
 NOMINAL_CLK_FREQ = int(100e6)   # sys_clk of the Arty target (soc/targets/arty.py --sys-clk-freq)
-# Default of soc/targets/arty.py --accel-clk-freq. 100 MHz for now: a placeholder equal to sys, to be
-# set from the timing report of the accelerator's own clock domain.
-ACCEL_CLK_FREQ = int(100e6)
+# Default of soc/targets/arty.py --accel-clk-freq, from the timing report (docs/accelerator.md, Timing):
+# both default builds have a logic-only critical path <= 2.4 ns (yosys cell delays, no wires). Routing on
+# Artix-7 roughly doubles logic delay, and flip-flop clock-to-q + setup add ~0.7 ns: 2 x 2.4 + 0.7 =
+# 5.5 ns (182 MHz). 150 MHz (6.67 ns; the Arty PLL makes it as 1200 MHz VCO / 8) leaves a further
+# ~1.2 ns (18%) for clock uncertainty and a fuller device. No Vivado here: a routed result is still owed.
+ACCEL_CLK_FREQ = int(150e6)
