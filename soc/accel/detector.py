@@ -203,7 +203,7 @@ class Detector(Module):
         adr = _reg(self, a_tok[2:2 + bw] + offset, "pair_adr")
         v1_valid = _reg(self, a_valid, "v1_valid")
         v1_tok = _reg(self, Cat(a_tok[:2], a_tok[2 + bw:]), "v1_tok")       # pair, last, plane, group
-        self.comb += val_rd.adr.eq(adr[3:])
+        self.comb += val_rd.adr.eq(adr[3:] if len(adr) > 3 else 0)
         v2_valid = _reg(self, v1_valid, "v2_valid")
         v2_tok = _reg(self, Cat(v1_tok, adr[:3]), "v2_tok")
         v3_valid = _reg(self, v2_valid, "v3_valid")

@@ -127,7 +127,7 @@ class Scanner(Module):
         else:
             self.comb += plast.eq(poh[P - 1])
             self.sync += If(push,
-                If(plast, poh.eq(1), *next_group).Else(poh.eq(Cat(0, poh[:-1]))))
+                If(plast, poh.eq(1), *next_group).Else(poh.eq(Cat(0, poh[:-1]) if P > 1 else 1)))
 
         # ---- C: chunk extractor
         # ready registered first, then valid and payload: both ends of the link are registers
