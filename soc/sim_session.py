@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from fractions import Fraction
 
 import numpy as np
 
@@ -14,7 +15,8 @@ from soc.sim_soc import SIM_ACCEL_CLK_FREQ, SYS_CLK_FREQ
 
 # The simulated clocks are not real rates: FPS and speedup are quoted at the Arty target's defaults.
 FPS_CLOCK = (f"{ACCEL_CLK_FREQ / 1e6:g} MHz accel clock (soc.ACCEL_CLK_FREQ, the Arty PLL default; "
-             f"the sim ran accel:sys = {SIM_ACCEL_CLK_FREQ / SYS_CLK_FREQ:g}:1)")
+             f"the sim ran accel:sys = {Fraction(SIM_ACCEL_CLK_FREQ, SYS_CLK_FREQ).numerator}:"
+             f"{Fraction(SIM_ACCEL_CLK_FREQ, SYS_CLK_FREQ).denominator})")
 
 PAGE = 4096
 

@@ -8,7 +8,7 @@
 The Verilator model is built once per hardware configuration (soc.sim_build: hash of the sources and
 of the accelerator config) and reused; firmware, model and frames go into main RAM at run time by
 rewriting the RAM's $readmemh file, so a new model of the same topology or new frames need no rebuild.
-The accelerator runs on its own simulated clock, twice the sys clock (soc.sim_soc); FPS figures are
+The accelerator runs on its own simulated clock, half the sys clock (soc.sim_soc); FPS figures are
 quoted at soc.ACCEL_CLK_FREQ, the Arty's default accelerator clock.
 """
 from __future__ import annotations
