@@ -8,8 +8,9 @@ accelerator's clock domain `accel`). They run at different rates, accel:sys = 1:
 real clock domains. Why 1:2 (the Arty aims at the opposite, a faster accelerator clock): Verilator runs
 every `always @(posedge accel_clk)` block of the (large) accelerator on each accel edge, busy or not, so
 the CPU-bound phases (boot, artifact checks, the firmware's CPU reference) cost about C_soc + k * C_accel
-per sys cycle with k accel edges per sys cycle. At 2:1 (k = 2) the demo's one-frame CPU reference did
-not finish in 30 min on this 2-core machine; at 1:2 (k = 0.5) it costs less than the old single clock.
+per sys cycle with k accel edges per sys cycle. At 2:1 (k = 2) the demo's firmware booted in 103-163 s
+and its one-frame CPU reference did not finish in 30 min on this loaded 2-core machine; at 1:2 (k = 0.5)
+the boot took 25.5 s.
 The clock edges stay on litex_sim's coarse timebase (500 ns, as before; 3:2 needs a finer one), the DMAs
 can never starve the core, so cycles/frame measures the accelerator as rtlsim does, and the frames
 crossing fills and back-pressures its DMA while the results crossing runs empty: both FIFO edges are
