@@ -203,14 +203,17 @@ class _Graph:
             self.depth[b] = max(self.depth[i] for i, _ in drv[2]) + is_lut
         return self.arr[bit]
 
-    def path(self, bit, sources=None) -> list:
+    def chain(self, bit) -> list:
+        """The bits of the latest path into `bit`, endpoint first (after solve)."""
         out = []
         while bit is not None:
-            drv = self.driver.get(bit)
-            out.append({"net": self.name(bit), "cell": drv[1] if drv else "<input>", "arrival_ns": self.arr[bit] / 1000,
-                        "src": self.hint(bit, sources)})
+            out.append(bit)
             bit = self.pred[bit]
-        return out[::-1]
+        return out
+
+    def path(self, bit, sources=None) -> list:
+        return [{"net": self.name(b), "cell": self.driver[b][1] if b in self.driver else "<input>",
+                 "arrival_ns": self.arr[b] / 1000, "src": self.hint(b, sources)} for b in reversed(self.chain(bit))]
 
 
 def block_of(name: str) -> str:
@@ -241,10 +244,7 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
 
     def describe(e):
         """(endpoint name, block, start) named by Migen signals where the netlist keeps them."""
-        path_bits, bit = [], e[3]
-        while bit is not None:
-            path_bits.append(bit)
-            bit = g.pred[bit]
+        path_bits = g.chain(e[3])
         hints = [h for h in (g.hint(x, sources) for x in path_bits) if h]
         name = e[4]
         if name.startswith("$") and hints:

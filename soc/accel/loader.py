@@ -24,12 +24,16 @@ Ports:
   done    1                out  a complete, accepted image is in the memories
   error   8                out  0, or the first error code
 """
+from functools import reduce
+from operator import or_
+
 from migen import Cat, If, Module, Signal
 
 from litex.soc.interconnect import stream
 
 from . import loadimage as li
 from .config import AccelConfig, bits_for
+from .verilog import equals
 
 
 def sections(cfg: AccelConfig, dets):
@@ -59,14 +63,6 @@ def _write_data(cfg, key, entry):
     if kind == "val":
         return entry[:32]
     return Cat(entry[:lc.widths.bias], entry[32:32 + lc.widths.vth])
-
-
-def _any(terms):
-    terms = list(terms)
-    out = terms[0] if terms else 0
-    for t in terms[1:]:
-        out = out | t
-    return out
 
 
 class Loader(Module):
@@ -110,7 +106,7 @@ class Loader(Module):
         ]
 
         # class of the section after the current one: an OR of one-hot bits per class
-        nxt_cls = Cat(*[_any([onehot[i] for i in range(S + 1) if klass[i + 1] == k]) for k in range(K)])
+        nxt_cls = Cat(*[reduce(or_, [onehot[i] for i in range(S + 1) if klass[i + 1] == k] or [0]) for k in range(K)])
         # per-class "entry/word" flags at the start of a section or an entry
         start_ent_pre = Cat(*[int(n_of[k] == 2) for k in range(K)])
         start_ent_pre2 = Cat(*[int(n_of[k] == 3) for k in range(K)])
@@ -134,10 +130,10 @@ class Loader(Module):
                     wsub.eq(0), sub_pre.eq(start_sub_pre), sub_last.eq((cls & cls_sub1) != 0),
                     entry.eq(entry + 1), ent_last.eq((cls & ent_pre) != 0),
                     ent_pre.eq(ent_pre2),
-                    ent_pre2.eq(Cat(*[entry == n_of[k] - 4 for k in range(K)]))
+                    ent_pre2.eq(Cat(*[equals(entry, n_of[k] - 4) for k in range(K)]))
                 ).Else(
                     wsub.eq(wsub + 1), sub_last.eq((cls & sub_pre) != 0),
-                    sub_pre.eq(Cat(*[wsub == w_of[k] - 3 for k in range(K)])))),
+                    sub_pre.eq(Cat(*[equals(wsub, w_of[k] - 3) for k in range(K)])))),
         ]
         shared = {}
         for i, sc in enumerate(secs):
@@ -170,12 +166,12 @@ class Loader(Module):
             b1_valid.eq(go), b1_first.eq(first), b1_end.eq(sec[S - 1] & (word == li.END)),
             b1.eq(Cat(*[f for _, f in checks])),
             b_valid.eq(b1_valid), b_first.eq(b1_first), b_end.eq(b1_end),
-            b_fail.eq(Cat(*[_any([b1[j] for j, (c, _) in enumerate(checks) if c == code]) for code in codes])),
+            b_fail.eq(Cat(*[reduce(or_, [b1[j] for j, (c, _) in enumerate(checks) if c == code] or [0]) for code in codes])),
         ]
 
         # ---- C: verdict
         code = Signal(8, name="loader_code")
-        self.comb += code.eq(Cat(*[_any([b_fail[j] for j, c in enumerate(codes) if c >> b & 1])
+        self.comb += code.eq(Cat(*[reduce(or_, [b_fail[j] for j, c in enumerate(codes) if c >> b & 1] or [0])
                                    for b in range(8)]))
         self.sync += If(b_valid,
             If(b_first,

@@ -33,6 +33,7 @@ from migen import FSM, Cat, If, Memory, Module, Mux, NextState, NextValue, Signa
 from litex.soc.interconnect import stream
 
 from .config import LayerConfig, bits_for
+from .verilog import add, equals
 from .detector import token_layout
 from .scanner import Scanner, nonempty_chunks
 
@@ -48,7 +49,7 @@ def window_order(lc: LayerConfig):
 
 def in_range(x, lo, hi):
     """lo <= x < hi for a signed register x and constants."""
-    return (x >= lo) & (x < hi)
+    return (add(x, -lo) >= 0) & (add(x, -hi) < 0)
 
 
 class Orchestrator(Module):
@@ -125,7 +126,7 @@ class Orchestrator(Module):
             # the address after an issue is addr + a constant (kylast picks which), so its compare is
             # registered a cycle ahead; wcount only grows within a frame, so a stale compare only waits
             If(wrap, written.eq(0)
-            ).Elif(issue, written.eq(Mux(kylast, addr + (1 - (s.kh - 1) * s.w) < wsig, addr + s.w < wsig))
+            ).Elif(issue, written.eq(Mux(kylast, add(addr, 1 - (s.kh - 1) * s.w) < wsig, addr + s.w < wsig))
             ).Else(written.eq(addr < wsig)),
             If(wrap, row_ok0.eq(int(s.pad == 0))).Else(row_ok0.eq(in_range(iy0, 0, s.h))),
         ]
@@ -153,8 +154,8 @@ class Orchestrator(Module):
         # change only in ADVANCE and at the frame wrap, at least two cycles before the next ADVANCE)
         nxt = {}
         for name, reg, on_row, on_col in [
-                ("ox", ox, 0, ox + 1), ("oxlast", oxlast, int(s.conv_w == 1), ox == s.conv_w - 2),
-                ("oy", oy, oy + 1, oy), ("oylast", oylast, oy == s.conv_h - 2, oylast),
+                ("ox", ox, 0, ox + 1), ("oxlast", oxlast, int(s.conv_w == 1), equals(ox, s.conv_w - 2)),
+                ("oy", oy, oy + 1, oy), ("oylast", oylast, equals(oy, s.conv_h - 2), oylast),
                 ("ix0", ix0, -s.pad, ix0 + s.stride), ("iy0", iy0, iy0 + s.stride, iy0),
                 ("rowpix", rowpix, rowpix + s.stride * s.w, rowpix),
                 ("col", col, -s.pad, ix0 + (s.stride + col0)),
@@ -175,7 +176,7 @@ class Orchestrator(Module):
         inside = {   # steps inside the window: (next column, next row); None: unchanged
             "col": (col + 1, None), "col_ok": (in_range(col, -1, s.w - 1), None),
             "iy": (iy0, iy + 1), "row_ok": (row_ok0, in_range(iy, -1, s.h - 1)),
-            "addr": (addr + (1 - (s.kh - 1) * s.w), addr + s.w), "kclast": (kc == ncols - 2, None)}
+            "addr": (add(addr, 1 - (s.kh - 1) * s.w), addr + s.w), "kclast": (kc == ncols - 2, None)}
         for name, x in sig.items():
             stmt = If(wrap, x.eq(start[name])).Elif(adv, x.eq(nxt[name]))
             if name in inside:
@@ -186,7 +187,7 @@ class Orchestrator(Module):
             self.sync += stmt
         self.sync += [
             If(wrap | adv | step_col, ky.eq(0), kylast.eq(int(s.kh == 1))
-            ).Elif(step_row, ky.eq(ky + 1), kylast.eq(ky == s.kh - 2)),
+            ).Elif(step_row, ky.eq(ky + 1), kylast.eq(equals(ky, s.kh - 2))),
             If(wrap | adv, kc.eq(0)).Elif(step_col, kc.eq(kc + 1)),
         ]
         self.sync += [

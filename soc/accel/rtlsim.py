@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 from migen import Array, Module, Signal
-from migen.fhdl.verilog import convert
 
 from sw import frames as framepack
 from sw import golden
@@ -32,6 +31,7 @@ from . import loadimage
 from .balance import PARTS, SIM_PART, Budget, configure
 from .config import AccelConfig, ConfigError
 from .core import AccelCore
+from .verilog import convert
 
 ROOT = Path(__file__).resolve().parents[2]
 HARNESS = Path(__file__).with_name("harness") / "tb.cpp"
@@ -70,7 +70,7 @@ class SimTop(Module):
 
 def verilog(cfg: AccelConfig) -> str:
     top = SimTop(cfg)
-    return str(convert(top, ios=top.io, name="top"))
+    return convert(top, ios=top.io, name="top")
 
 
 def build(cfg: AccelConfig, trace: bool = False) -> Path:

@@ -26,6 +26,9 @@ Ports:
   source    token_layout(lc)       out  chunk tokens
   busy                             out  items or tokens in flight
 """
+from functools import reduce
+from operator import or_
+
 from migen import Cat, If, Module, Replicate, Signal
 
 from litex.soc.interconnect import stream
@@ -89,8 +92,8 @@ class Scanner(Module):
         pdata = Signal(width, name="scan_pdata")
         pnz = Signal(kch, name="scan_pnz")
         self.comb += [
-            pdata.eq(_or([v & Replicate(poh[q], len(v)) for q, v in enumerate(vecs)])),
-            pnz.eq(_or([self.nz[q * kch:(q + 1) * kch] & Replicate(poh[q], kch) for q in range(P)])),
+            pdata.eq(reduce(or_, [v & Replicate(poh[q], len(v)) for q, v in enumerate(vecs)])),
+            pnz.eq(reduce(or_, [self.nz[q * kch:(q + 1) * kch] & Replicate(poh[q], kch) for q in range(P)])),
         ]
         first, rest = lowest(pnz)
         pbin = Signal(lc.plane_bits, name="scan_p")
@@ -148,7 +151,7 @@ class Scanner(Module):
             items.source.ready.eq(~c_valid | (c_last & tokens.sink.ready)),
             j.eq(onehot_index(c_lsb)),
             tokens.sink.valid.eq(c_valid),
-            tokens.sink.spikes.eq(_or([c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci) for i in range(kch)])),
+            tokens.sink.spikes.eq(reduce(or_, [c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci) for i in range(kch)])),
             tokens.sink.addr.eq(c_gbase + j),
             tokens.sink.group.eq(c_group),
             tokens.sink.plane.eq(c_plane),
@@ -172,11 +175,5 @@ class Scanner(Module):
 def onehot_index(oh):
     """Binary index of a one-hot vector (0 for zero): an OR per index bit."""
     n = max(1, bits_for(len(oh) - 1))
-    return Cat(*[_or([oh[i] for i in range(len(oh)) if i >> b & 1] or [0]) for b in range(n)])
+    return Cat(*[reduce(or_, [oh[i] for i in range(len(oh)) if i >> b & 1] or [0]) for b in range(n)])
 
-
-def _or(terms):
-    out = terms[0]
-    for t in terms[1:]:
-        out = out | t
-    return out

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from migen import Module, Signal
-from migen.fhdl.verilog import convert
 
 from sw.artifact import ArtifactError, Model
 
@@ -26,6 +25,7 @@ from ..synth_estimate import parse_stat as _parse_stat
 from .balance import PARTS, SIM_PART, Budget, configure
 from .config import AccelConfig, ConfigError
 from .core import AccelCore
+from .verilog import convert
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,8 +50,8 @@ def verilog(cfg: AccelConfig, registered: bool = False) -> str:
     core = AccelCore(cfg)
     if registered:
         top = Registered(core)
-        return str(convert(top, ios=top.io, name="accel"))
-    return str(convert(core, ios=core.ios(), name="accel"))
+        return convert(top, ios=top.io, name="accel")
+    return convert(core, ios=core.ios(), name="accel")
 
 
 def parse_stat(text: str) -> dict:
@@ -68,10 +68,11 @@ def synthesize(cfg: AccelConfig, keep: Path | None = None, timeout: int = 7200) 
     (parse_stat) and `timing` (soc.timing.analyze)."""
     d = Path(keep) if keep else ROOT / "build" / "synth" / f"{cfg.signature:08x}"
     d.mkdir(parents=True, exist_ok=True)
-    (d / "accel.v").write_text(verilog(cfg, registered=True))
+    top = Registered(AccelCore(cfg))
+    (d / "accel.v").write_text(convert(top, ios=top.io, name="accel"))
     r = synth_xc7(d, [d / "accel.v"], "accel", timeout=timeout)
     out = dict(parse_stat((d / "yosys_stat.txt").read_text()), timing=r["timing"], seconds=r["seconds"])
-    out["harness_ff"] = sum(len(s) for s in AccelCore(cfg).ios())     # the port registers, not the core's
+    out["harness_ff"] = sum(len(pin) for pin in top.io)     # the port registers, not the core's
     out["ff"] -= out["harness_ff"]
     return out
 

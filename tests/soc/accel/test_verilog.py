@@ -1,0 +1,62 @@
+"""The accelerator's Verilog comes from LiteX's converter (the one every SoC build uses), and it never
+puts a negative constant where LiteX prints it wrong: LiteX 2024.12 writes -5 as `-3'd5`, an unsigned
+expression, so a signed compare or a sum feeding one silently turns unsigned. That bug once made every
+SoC build of the accelerator predict class 0 while the Migen-converted core passed."""
+import re
+
+import pytest
+from migen import Module, Signal
+
+from sw import random_model
+from soc.accel.config import AccelConfig
+from soc.accel.rtlsim import SimTop, verilog
+from soc.accel.verilog import add, convert, equals
+
+# where a negative literal is harmless: a whole assignment, a Mux arm, an (in)equality (an unsigned
+# operand is zero-extended under a 0 sign bit, so it never equals a negative pattern)
+SAFE = re.compile(r"(<?=\s*-\d+'d\d+;)|(\?\s*-\d+'d\d+\s*:)|([!=]=\s*-\d+'d\d+\))")
+NEGATIVE = re.compile(r"-\d+'d\d+")
+
+
+def unsafe_negative_literals(text: str) -> list[str]:
+    return [line.strip() for line in text.split("\n")
+            if not line.lstrip().startswith("reg ") and NEGATIVE.search(SAFE.sub("", line))]
+
+
+@pytest.mark.parametrize("notation,par", [
+    ("1x28x28-8c3p1-mp2-8c3p1-mp2-10fc", [(2, 9), (2, 24), (1, 49)]),
+    ("2x9x9-4c3s2p1-6c1-mp2-5fc", [(1, 9), (2, 4), (1, 24)]),
+    ("1x7x7-3c3p2-4c2s2p1-3fc", [(1, 9), (1, 12), (1, 16)]),
+])
+def test_core_verilog_has_no_mis_signed_constant(notation, par):
+    m = random_model.make(notation, 0.5, seed=1)
+    text = verilog(AccelConfig.from_model(m, par))
+    assert "module top" in text
+    assert unsafe_negative_literals(text) == []
+
+
+def test_the_check_sees_the_trap():
+    """The bare compare a designer might write is flagged; the helpers' forms are not."""
+    def text(expr_of):
+        m = Module()
+        x, y = Signal((8, True)), Signal()
+        m.comb += y.eq(expr_of(x))
+        return convert(m, ios={x, y}, name="t")
+    assert unsafe_negative_literals(text(lambda x: x >= -3))
+    assert unsafe_negative_literals(text(lambda x: x + -3 < 0))
+    assert not unsafe_negative_literals(text(lambda x: add(x, 3) >= 0))
+    assert not unsafe_negative_literals(text(lambda x: add(x, -3) < 0))
+
+
+def test_helpers_keep_the_arithmetic():
+    assert equals(Signal(4), -1) == 0
+    assert str(add(Signal(4), -3).op) == "-"
+    assert str(add(Signal(4), 3).op) == "+"
+
+
+def test_banner_is_stable():
+    """No date or git revision in the text, so rtlsim's and synth's caches keep their keys."""
+    m = random_model.make("1x6x6-3c3p1-3fc", 0.5, seed=2)
+    cfg = AccelConfig.from_model(m, [(2, 9), (2, 8)])
+    a = convert(SimTop(cfg), ios=set(), name="top")
+    assert "Date" not in a and "sha1" not in a
