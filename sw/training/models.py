@@ -85,6 +85,7 @@ class SpikingNet(nn.Module):
         self.layers = nn.ModuleList(
             SpikingLayer(s, 1.0 / x_max if i == 0 else 1.0, surrogate_alpha) for i, s in enumerate(self.shapes))
         self.integer = False
+        self.step_logits = None      # [T, N, classes] per-timestep readout logits of the last forward
 
     @property
     def device(self) -> torch.device:
@@ -123,6 +124,7 @@ class SpikingNet(nn.Module):
                     rec["membranes"].append(torch.cumsum(cur, 0))
                     rec["spikes"].append(None)
                 logits = acc * scale / T
+                self.step_logits = cur * scale                 # mean over T == logits (TET loss)
                 return (logits, acc, rec) if record else (logits, acc)
             spikes, mems = l.node(cur, vth, l.scale.abs() if self.integer else None, self.integer, record)
             if l.shape.pool:

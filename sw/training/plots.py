@@ -13,7 +13,8 @@ def curves(history, path):
     fig, ax = plt.subplots(1, 2, figsize=(10, 3.8))
     x = list(range(1, len(history) + 1))
     ax[0].plot(x, [100 * h["train_acc"] for h in history], "o-", label="train")
-    ax[0].plot(x, [100 * h["test_acc"] for h in history], "s-", label="test")
+    split = "val" if history and "val_acc" in history[0] else "test"
+    ax[0].plot(x, [100 * h[f"{split}_acc"] for h in history], "s-", label=split)
     ax[0].set(xlabel="epoch (float, then joint)", ylabel="accuracy (%)", title="accuracy")
     ax[1].plot(x, [100 * h["sparsity"] for h in history], "o-", color="C2")
     ax[1].set(xlabel="epoch (float, then joint)", ylabel="weight sparsity (%)", title="deployed weight sparsity")

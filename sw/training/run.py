@@ -36,7 +36,8 @@ from sw.training.train import Config, Trainer, evaluate, load_data, world  # noq
 DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9", "dvs-gesture": "scnn7"}
 # Settings that only matter from the joint phase on: a checkpoint still in the float phase may resume
 # with other values (the float phase does not depend on them).
-JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity"}
+JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity",
+              "distill", "distill_temp"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32)
 
 
@@ -68,6 +69,20 @@ def parse_args(argv=None):
                     "training frame by up to this many pixels (0 = off)")
     ap.add_argument("--hflip", action="store_true", help="augmentation: mirror half the training frames "
                     "left-right (for data sets without handedness, e.g. fashion-mnist)")
+    ap.add_argument("--tet", action="store_true", help="loss: mean over the timesteps of the cross-entropy of "
+                    "each step's readout (TET-style), instead of the cross-entropy of the mean readout")
+    ap.add_argument("--distill", type=float, default=d.distill, metavar="LAMBDA", help="joint phase: "
+                    "loss = (1-LAMBDA) CE + LAMBDA tau^2 KL(teacher || student), the teacher being the dense "
+                    "float model at the end of the float phase (0 = off)")
+    ap.add_argument("--distill-temp", type=float, default=d.distill_temp, metavar="TAU",
+                    help="distillation softmax temperature")
+    ap.add_argument("--val-split", type=int, default=d.val_split, metavar="N", help="hold out N training "
+                    "frames (a fixed permutation, the same for every --seed) and evaluate on them instead of "
+                    "the test set: every accuracy in the log and report.json is then a validation accuracy, "
+                    "and the test set is not used (0 = off)")
+    ap.add_argument("--stop-after-float", action="store_true", help="exit once the float phase's checkpoint "
+                    "is written (no joint phase, no export); rerun without it, with any joint-phase settings, "
+                    "to continue from it")
     ap.add_argument("--train-limit", type=int, default=None, help="use only the first N training frames")
     ap.add_argument("--test-limit", type=int, default=None, help="use only the first N test frames")
     ap.add_argument("--data-root", default="", help="directory to look for the data set in first")
@@ -102,6 +117,10 @@ def parse_args(argv=None):
             ap.error(f"--device {cfg.device}: this torch build sees no CUDA device")
     if cfg.shift < 0:
         ap.error("--shift must be >= 0")
+    if cfg.val_split < 0:
+        ap.error("--val-split must be >= 0")
+    if not 0 <= cfg.distill <= 1 or cfg.distill_temp <= 0:
+        ap.error("--distill must be in [0, 1] and --distill-temp > 0")
     if not 0 <= cfg.target_sparsity < 1:
         ap.error("--target-sparsity must be in [0, 1)")
     if cfg.layer_sparsity:
@@ -150,7 +169,7 @@ def main(argv=None):
         data = load_data(cfg)
         if data.note:
             log(f"note: {data.note}")
-        log(f"{cfg.dataset}: {len(data.x_train)} train / {len(data.x_test)} test frames; model {cfg.model}; "
+        log(f"{cfg.dataset}: {len(data.x_train)} train / {len(data.x_test)} {data.eval_split} frames; model {cfg.model}; "
             f"T={cfg.timesteps}; {ws} process(es)")
         trainer = Trainer(cfg, data, str(out), progress=not args.no_progress, log=log)
     except (DatasetError, ValueError) as e:        # missing data, bad notation, class-count mismatch
@@ -168,7 +187,12 @@ def main(argv=None):
         trainer.load(str(ckpt))
         resumed = True
         log(f"resumed from {ckpt}: phase {trainer.phase}, epoch {trainer.epoch}")
-    results = trainer.fit(str(ckpt))
+    results = trainer.fit(str(ckpt), stop_after_float=args.stop_after_float)
+    if results is None:                            # --stop-after-float
+        log(f"float phase complete ({trainer.epoch} epochs); checkpoint {ckpt}")
+        if ws > 1:
+            dist.barrier()
+        return 0
     if rank != 0:
         dist.barrier()
         return 0
@@ -191,7 +215,8 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
     t_exp = time.time()
     model = export.to_artifact(net)
     nbytes = model.save(out / "model.ffs")
-    log(f"wrote {out / 'model.ffs'} ({nbytes} bytes); checking golden == torch on {len(data.x_test)} test frames")
+    split = data.eval_split
+    log(f"wrote {out / 'model.ffs'} ({nbytes} bytes); checking golden == torch on {len(data.x_test)} {split} frames")
     preds, stats = export.verify(net, model, data.x_test, progress=not args.no_progress)
     deployed = float((preds == data.y_test).mean())
     dens = [s.spike_density for s in stats[:-1]]
@@ -208,14 +233,16 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
         "command": " ".join(shlex.quote(a) for a in ([sys.executable] + sys.argv if argv is None
                                                         else ["sw/training/run.py"] + list(argv))),
         "processes": ws, "seed": cfg.seed, "config": asdict(cfg), "data_note": data.note,
-        "n_train": int(len(data.x_train)), "n_test": int(len(data.x_test)),
+        "eval_split": split, "n_train": int(len(data.x_train)), f"n_{split}": int(len(data.x_test)),
         "accuracy": {"float": results.get("float_acc"),
                      "quant4_dense_ptq": results.get("quant4_dense_acc"),
                      "pruned_float": results.get("pruned_float_acc"),
                      "pruned_quant4_torch": pq4,
                      "deployed": deployed},
         "accuracy_definitions": {
-            "float": "dense float model after the float phase (test set)",
+            "evaluated_on": "the test set" if split == "test" else
+                            f"the validation split ({len(data.x_test)} held-out training frames; --val-split)",
+            "float": f"dense float model after the float phase ({split} set)",
             "quant4_dense_ptq": "that model quantized to 4 bits by the LSQ init, before joint training",
             "pruned_float": "final joint model with quantization switched off (float weights, pruned)",
             "pruned_quant4_torch": "final eval-mode integer torch model",
@@ -240,8 +267,8 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
     }
     (out / "report.json").write_text(json.dumps(rep, indent=1))
     plots.write_all(out, trainer.history, names, [r["weight_sparsity"] for r in rep["layers"]], dens)
-    log(f"deployed accuracy {100 * deployed:.2f}% at {100 * rep['weight_sparsity']:.2f}% weight sparsity, "
-        f"{nnz} non-zeros, {nbytes} bytes; golden == torch on all {len(data.x_test)} test frames; "
+    log(f"deployed {split} accuracy {100 * deployed:.2f}% at {100 * rep['weight_sparsity']:.2f}% weight sparsity, "
+        f"{nnz} non-zeros, {nbytes} bytes; golden == torch on all {len(data.x_test)} {split} frames; "
         f"{wall / 60:.1f} min")
     return 0
 

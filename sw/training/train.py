@@ -5,6 +5,7 @@ takes its own contiguous slice, so N processes see exactly the batches one proce
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
@@ -43,6 +44,10 @@ class Config:
     surrogate_alpha: float = 4.0
     shift: int = 0                      # augmentation: random translation up to this many pixels
     hflip: bool = False                 # augmentation: random left-right mirror
+    tet: bool = False                   # loss: mean over timesteps of the per-step readout CE (TET-style)
+    distill: float = 0.0                # joint phase: weight of the KD loss from the dense float model
+    distill_temp: float = 2.0           # KD softmax temperature
+    val_split: int = 0                  # hold out this many training frames and evaluate on them, not on test
     seed: int = 0
     device: str = "cpu"
     train_limit: int = 0                # 0 = whole split
@@ -61,6 +66,21 @@ class Data:
     in_kind: int
     num_classes: int
     note: str = ""
+    eval_split: str = "test"            # what x_test/y_test hold: "test", or "val" (--val-split)
+
+
+VAL_SEED = 20261130                     # the validation frames do not depend on --seed
+
+
+def split_validation(x: np.ndarray, y: np.ndarray, n: int):
+    """(x_train, y_train, x_val, y_val): n frames chosen by a fixed permutation, both parts in the
+    original order."""
+    if not 0 < n < len(x):
+        raise ValueError(f"--val-split {n}: must be between 1 and {len(x) - 1} (the training split has "
+                         f"{len(x)} frames)")
+    perm = np.random.default_rng(VAL_SEED).permutation(len(x))
+    vi, ti = np.sort(perm[:n]), np.sort(perm[n:])
+    return x[ti], y[ti], x[vi], y[vi]
 
 
 def load_data(cfg: Config) -> Data:
@@ -77,11 +97,19 @@ def load_data(cfg: Config) -> Data:
         train, note = test, "train split unavailable: --quick trains and tests on the test split"
     kind = spec.IN_TEMPORAL if cfg.dataset == "dvs-gesture" else spec.IN_STATIC
     xtr, ytr, xte, yte = train.images, train.labels, test.images, test.labels
+    split = "test"
+    if cfg.val_split:
+        if note:
+            raise ValueError("--val-split needs a real training split")
+        xtr, ytr, xte, yte = split_validation(xtr, ytr, cfg.val_split)
+        split = "val"
+        note = (f"validation run: {cfg.val_split} training frames held out (fixed permutation, seed "
+                f"{VAL_SEED}) are the evaluation set; the test set is not used")
     if cfg.train_limit:
         xtr, ytr = xtr[:cfg.train_limit], ytr[:cfg.train_limit]
     if cfg.test_limit:
         xte, yte = xte[:cfg.test_limit], yte[:cfg.test_limit]
-    return Data(xtr, ytr, xte, yte, kind, test.num_classes, note)
+    return Data(xtr, ytr, xte, yte, kind, test.num_classes, note, split)
 
 
 def world():
@@ -139,6 +167,7 @@ class Trainer:
         self.results = {}
         self.opt = None
         self.ddp = None
+        self.teacher = None          # frozen dense float model (joint phase with --distill)
 
     # ---------------------------------------------------------------- phases
     def phase_epochs(self, phase):
@@ -165,6 +194,9 @@ class Trainer:
 
     def enter_joint(self):
         self.phase = "joint"
+        if self.cfg.distill > 0:     # the teacher: the dense float model as the float phase left it
+            self.teacher = copy.deepcopy(self.net).requires_grad_(False)
+            self.teacher.integer = False
         self.net.set_integer(True)
         total = self.cfg.epochs_joint * self.steps_per_epoch()
         self.groups = gr.prior_groups(self.net.layers, self.cfg.target_sparsity, self.cfg.alpha,
@@ -182,6 +214,25 @@ class Trainer:
             return 0.0
         s = [g.controller.strength for g in self.groups]
         return s[0] if len(s) == 1 else s
+
+    def loss(self, logits, x, y):
+        """Cross-entropy on the mean readout (default) or, with --tet, the mean of the per-timestep
+        cross-entropies; with --distill (joint phase) mixed with KL(teacher || student) at temperature tau."""
+        cfg = self.cfg
+        if cfg.tet:
+            steps = self.net.step_logits                      # [T, N, classes], mean over T = logits
+            ce = F.cross_entropy(steps.flatten(0, 1), y.repeat(steps.shape[0]))
+        else:
+            ce = F.cross_entropy(logits, y)
+        if self.teacher is None or self.phase != "joint":
+            return ce
+        with torch.no_grad():
+            t_logits, _ = self.teacher(x)
+            functional.reset_net(self.teacher)
+        tau = cfg.distill_temp
+        kd = F.kl_div(F.log_softmax(logits / tau, 1), F.log_softmax(t_logits / tau, 1), log_target=True,
+                      reduction="batchmean") * tau * tau
+        return (1 - cfg.distill) * ce + cfg.distill * kd
 
     def lr_factor(self, i, n):
         """Cosine decay over each phase."""
@@ -213,7 +264,7 @@ class Trainer:
             x = torch_input(frames, net)
             y = torch.from_numpy(data.y_train[idx]).to(x.device)
             logits, _ = model(x)
-            loss = F.cross_entropy(logits, y)
+            loss = self.loss(logits, x, y)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
@@ -242,25 +293,31 @@ class Trainer:
         tot_loss, tot_ok, tot_n = stats.tolist()
         test_acc, density = evaluate(net, data.x_test, data.y_test)
         per_layer = net.weight_sparsity()
+        split = self.data.eval_split
         rec = {"phase": self.phase, "epoch": self.epoch + 1, "train_loss": tot_loss / tot_n,
-               "train_acc": tot_ok / tot_n, "test_acc": test_acc, "sparsity": net.overall_sparsity(per_layer),
+               "train_acc": tot_ok / tot_n, f"{split}_acc": test_acc, "sparsity": net.overall_sparsity(per_layer),
                "layer_sparsity": per_layer, "spike_density": density,
                "prior_strength": self.strengths(),
                "seconds": time.time() - t0}
         self.history.append(rec)
         self.log(f"[{self.phase} epoch {self.epoch + 1}] loss {rec['train_loss']:.4f} train {100 * rec['train_acc']:.2f}% "
-                 f"test {100 * test_acc:.2f}% sparsity {100 * rec['sparsity']:.2f}% ({rec['seconds']:.0f} s)")
+                 f"{split} {100 * test_acc:.2f}% sparsity {100 * rec['sparsity']:.2f}% ({rec['seconds']:.0f} s)")
         self.epoch += 1
 
     # ---------------------------------------------------------------- driver + checkpoints
-    def fit(self, checkpoint: str | None = None):
+    def fit(self, checkpoint: str | None = None, stop_after_float: bool = False):
+        """Train to the end (returns the results dict), or with stop_after_float return None as soon as
+        the float phase is complete (its last epoch's checkpoint holds it)."""
         if self.opt is None:
             self.make_optimizer()
+        key = f"{self.data.eval_split}_acc"
         while True:
             if self.epoch >= self.phase_epochs(self.phase):
                 if self.phase == "float":
+                    if stop_after_float:
+                        return None
                     self.results["float_acc"] = evaluate(self.net, self.data.x_test, self.data.y_test)[0] \
-                        if not self.history or self.history[-1]["phase"] != "float" else self.history[-1]["test_acc"]
+                        if not self.history or self.history[-1]["phase"] != "float" else self.history[-1][key]
                     self.enter_joint()
                     self.results["quant4_dense_acc"] = evaluate(self.net, self.data.x_test, self.data.y_test)[0]
                     self.log(f"float {100 * self.results['float_acc']:.2f}%, 4-bit (post-training LSQ init, "
@@ -282,7 +339,8 @@ class Trainer:
         return {"config": asdict(self.cfg), "net": self.net.state_dict(), "opt": self.opt.state_dict(),
                 "phase": self.phase, "epoch": self.epoch, "history": self.history, "results": self.results,
                 "controller": [g.controller.state_dict() for g in self.groups] or None,
-                "joint_step": getattr(self, "joint_step", 0), "integer": self.net.integer}
+                "joint_step": getattr(self, "joint_step", 0), "integer": self.net.integer,
+                "teacher": None if self.teacher is None else self.teacher.state_dict()}
 
     def save(self, path):
         tmp = path + ".tmp"
@@ -301,6 +359,10 @@ class Trainer:
             self.joint_step = st["joint_step"]
         self.net.load_state_dict(st["net"])
         self.net.integer = st["integer"]
+        if self.teacher is not None:
+            if st.get("teacher") is None:
+                raise ValueError(f"{path}: joint-phase checkpoint without a distillation teacher")
+            self.teacher.load_state_dict(st["teacher"])
         self.make_optimizer()
         self.opt.load_state_dict(st["opt"])
         return st["config"]

@@ -1,0 +1,131 @@
+"""Issue 17's training options: --val-split, --tet, --distill, --stop-after-float, and the sweep driver."""
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sw.training import export, run
+from sw.training.models import build
+from sw.training.train import Config, Data, Trainer, split_validation
+
+from .test_training import NOTE, _toy_data
+
+ROOT = Path(__file__).resolve().parents[3]
+SMALL = ["--quick", "--no-progress", "--train-limit", "96", "--test-limit", "48", "--batch", "16"]
+
+
+def test_validation_split_is_fixed_disjoint_and_ordered():
+    x = np.arange(100)
+    y = np.arange(100) * 10
+    xt, yt, xv, yv = split_validation(x, y, 20)
+    assert len(xv) == 20 and len(xt) == 80 and not set(xt) & set(xv) and set(xt) | set(xv) == set(x)
+    assert (np.diff(xv) > 0).all() and (np.diff(xt) > 0).all() and (yv == xv * 10).all()
+    assert xv.tolist() != list(range(80, 100))                 # a permutation, not the last frames
+    assert (split_validation(x, y, 20)[2] == xv).all()          # the same frames every time (any --seed)
+    for bad in (0, 100, 101):
+        with pytest.raises(ValueError, match="val-split"):
+            split_validation(x, y, bad)
+
+
+def _trainer(**kw):
+    x, y = _toy_data(64)
+    cfg = Config(model=NOTE, epochs_float=1, epochs_joint=1, batch=16, seed=0, **kw)
+    return Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None), x, y
+
+
+def test_tet_loss_is_the_mean_of_the_per_step_cross_entropies():
+    t, x, y = _trainer(tet=True)
+    xin, yt = export.torch_input(x[:16], t.net), torch.from_numpy(y[:16])
+    logits, acc = t.net(xin)
+    steps = t.net.step_logits
+    assert steps.shape == (4, 16, 4) and torch.allclose(steps.mean(0), logits, atol=1e-5)
+    want = sum(F.cross_entropy(steps[k], yt) for k in range(4)) / 4
+    got = t.loss(logits, xin, yt)
+    assert torch.allclose(got, want) and not torch.allclose(got, F.cross_entropy(logits, yt))
+
+
+def test_distillation_teacher_is_the_frozen_float_model(tmp_path):
+    t, x, y = _trainer(distill=0.5)
+    t.make_optimizer()
+    t.run_epoch()                                   # float phase: plain CE, no teacher yet
+    assert t.teacher is None
+    before = {k: v.clone() for k, v in t.net.state_dict().items()}
+    t.enter_joint()
+    t.epoch = 0
+    t.make_optimizer()
+    assert t.teacher is not None and not t.teacher.integer and t.net.integer
+    xin, yt = export.torch_input(x[:16], t.net), torch.from_numpy(y[:16])
+    logits, _ = t.net(xin)
+    ce = F.cross_entropy(logits, yt)
+    assert not torch.allclose(t.loss(logits, xin, yt), ce)
+    t.cfg.distill = 0.0
+    assert torch.allclose(t.loss(logits, xin, yt), ce)
+    t.cfg.distill = 0.5
+    t.run_epoch()
+    for k, v in t.teacher.state_dict().items():     # the teacher never moves
+        assert torch.equal(v, before[k]), k
+    assert all(not p.requires_grad for p in t.teacher.parameters())
+    t.save(str(tmp_path / "c.pt"))                  # and it survives a joint-phase checkpoint
+    u, _, _ = _trainer(distill=0.5)
+    u.load(str(tmp_path / "c.pt"))
+    for k, v in u.teacher.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+@pytest.mark.slow
+def test_val_split_cli_never_reports_test(tmp_path):
+    out = tmp_path / "v"
+    assert run.main(["--out", str(out), "--val-split", "64"] + SMALL) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["eval_split"] == "val" and rep["n_val"] == 48 and "n_test" not in rep     # --test-limit caps it
+    assert rep["export_check"]["frames"] == 48 and rep["n_train"] == 96
+    assert all("val_acc" in h and "test_acc" not in h for h in rep["history"])
+    assert "validation" in rep["accuracy_definitions"]["evaluated_on"]
+
+
+@pytest.mark.slow
+def test_stop_after_float_then_fork_with_joint_levers(tmp_path):
+    out = tmp_path / "f"
+    assert run.main(["--out", str(out), "--stop-after-float"] + SMALL) == 0
+    assert not (out / "report.json").exists()
+    st = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    assert st["phase"] == "float" and st["epoch"] == 1 and st["teacher"] is None
+    assert run.main(["--out", str(out), "--distill", "0.7", "--distill-temp", "3"] + SMALL) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert [h["phase"] for h in rep["history"]] == ["float", "joint"]
+    assert rep["config"]["distill"] == 0.7 and rep["config"]["distill_temp"] == 3
+    with pytest.raises(SystemExit):                  # --tet changes the float phase: refused
+        run.main(["--out", str(out), "--tet"] + SMALL)
+
+
+@pytest.mark.slow
+def test_sweep_forks_packs_and_stops_at_the_deadline(tmp_path):
+    plan = {"common": ["--device", "cpu"],
+            "runs": [{"name": "f", "args": ["--stop-after-float"]},
+                     {"name": "a", "from": "f", "args": ["--target-sparsity", "0.5"]},
+                     {"name": "long", "args": ["--epochs-float", "100000"]},
+                     {"name": "after", "from": "long", "args": []}]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    extra = "--quick --train-limit 64 --test-limit 32 --batch 16 --threads 1 --model 1x28x28-4c3p1-mp2-8c3p1-mp2-10fc"
+    r = subprocess.run([sys.executable, "sw/training/sweep.py", str(tmp_path / "plan.json"), "--work",
+                        str(tmp_path / "w"), "--out", str(tmp_path / "o"), "--deadline", "50", "--pack-every",
+                        "5", "--extra", extra], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    st = {x["name"]: x for x in s["runs"]}
+    assert st["f"]["state"] == "done" and st["a"]["state"] == "done", r.stdout[-3000:]
+    assert st["long"]["state"] == "killed" and st["after"]["state"] == "skipped" and r.returncode == 1
+    assert st["a"]["report"]["accuracy"]["deployed"] >= 0 and st["a"]["epochs"][-1]["phase"] == "joint"
+    assert "phase float" in (tmp_path / "w" / "a" / "train.log").read_text()         # resumed from f's
+    assert "--target-sparsity 0.5" in (tmp_path / "w" / "a" / "command.txt").read_text()
+    assert "--stop-after-float" not in (tmp_path / "w" / "a" / "command.txt").read_text()
+    with tarfile.open(tmp_path / "o" / "results.tar.gz") as tf:
+        names = tf.getnames()
+    assert "a/report.json" in names and "a/model.ffs" in names and not any("checkpoint" in n for n in names)
+    with tarfile.open(tmp_path / "o" / "checkpoints.tar.gz") as tf:
+        assert "long/checkpoint.pt" in tf.getnames()
