@@ -30,9 +30,14 @@ static int fail(char *err, unsigned n, const char *fmt, ...)
 
 uint32_t ffs_crc32(const uint8_t *p, uint32_t n)
 {
+	return ffs_crc32_update(0, p, n);
+}
+
+uint32_t ffs_crc32_update(uint32_t crc, const uint8_t *p, uint32_t n)
+{
 	static uint32_t table[256];
 	static int ready;
-	uint32_t crc = 0xffffffffu;
+	crc ^= 0xffffffffu;
 	if (!ready) {
 		for (uint32_t i = 0; i < 256; i++) {
 			uint32_t c = i;
@@ -45,6 +50,13 @@ uint32_t ffs_crc32(const uint8_t *p, uint32_t n)
 	while (n--)
 		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return crc ^ 0xffffffffu;
+}
+
+uint32_t ffs_file_crc(const uint8_t *blob, uint32_t len)
+{
+	if (len < FFS_CRC_AT + 4)
+		return 0;
+	return ffs_crc32_update(ffs_crc32(blob, FFS_CRC_AT), blob + FFS_CRC_AT + 4, len - FFS_CRC_AT - 4);
 }
 
 uint32_t ffs_announced_size(const uint8_t *blob, uint32_t avail)
@@ -277,28 +289,38 @@ static void channel_sums(const uint32_t *vals, uint32_t cnt, int64_t *pos, int64
 
 /* ---------------------------------------------------------------- decoder */
 
-static int decode_layer(int i, const uint8_t *body, uint32_t blen, const uint8_t *rec, uint32_t expect_at,
-			ffs_layer_t *L, char *err, unsigned en)
+/* A layer record: kind and flags, the reserved field, the shape (LayerShape). Fills L's header fields. */
+static int decode_record(int i, const uint8_t *rec, ffs_layer_t *L, shape_t *s, char *err, unsigned en)
 {
 	char msg[FFS_ERR_LEN];
-	uint32_t kind = rec[0], flags = rec[1];
+	uint32_t kind = rec[0], flags = rec[1], reserved = rd16(rec + 18);
 	if (kind > 1 || (flags & ~7u))
 		return fail(err, en, "unsupported topology: layer %d kind %u flags 0x%x", i, (unsigned)kind, (unsigned)flags);
-	shape_t s = {(int)kind, !!(flags & FFS_F_POOL), !!(flags & FFS_F_LEAK), !!(flags & FFS_F_READOUT),
+	if (reserved)
+		return fail(err, en, "out-of-range value: layer %d reserved field 0x%04x (must be 0)", i, (unsigned)reserved);
+	shape_t t = {(int)kind, !!(flags & FFS_F_POOL), !!(flags & FFS_F_LEAK), !!(flags & FFS_F_READOUT),
 		     rd16(rec + 8), rd16(rec + 10), rd16(rec + 12), rd16(rec + 14), rec[2], rec[3], rec[4], rec[5]};
-	if (shape_check(&s, msg, sizeof(msg)))
+	*s = t;
+	if (shape_check(s, msg, sizeof(msg)))
 		return fail(err, en, "unsupported topology: layer %d: %s", i, msg);
-	L->kind = (uint8_t)kind, L->pool = (uint8_t)s.pool, L->leak = (uint8_t)s.leak, L->readout = (uint8_t)s.readout;
+	L->kind = (uint8_t)kind, L->pool = (uint8_t)s->pool, L->leak = (uint8_t)s->leak, L->readout = (uint8_t)s->readout;
 	L->kh = rec[2], L->kw = rec[3], L->stride = rec[4], L->pad = rec[5];
 	L->acc_bits = rec[6], L->mem_bits = rec[7], L->bias_bits = rec[16], L->vth_bits = rec[17];
-	L->ci = (uint16_t)s.ci, L->h = (uint16_t)s.h, L->w = (uint16_t)s.w, L->co = (uint16_t)s.co;
+	L->ci = (uint16_t)s->ci, L->h = (uint16_t)s->h, L->w = (uint16_t)s->w, L->co = (uint16_t)s->co;
 	L->data_off = rd32(rec + 20), L->data_len = rd32(rec + 24), L->nnz = rd32(rec + 28);
-	L->conv_h = (uint16_t)conv_dim(s.h, s.pad, s.kh, s.stride);
-	L->conv_w = (uint16_t)conv_dim(s.w, s.pad, s.kw, s.stride);
-	L->ho = s.pool ? L->conv_h / 2 : L->conv_h;
-	L->wo = s.pool ? L->conv_w / 2 : L->conv_w;
-	L->fan_in = (uint32_t)(s.kh * s.kw * s.ci);
+	L->conv_h = (uint16_t)conv_dim(s->h, s->pad, s->kh, s->stride);
+	L->conv_w = (uint16_t)conv_dim(s->w, s->pad, s->kw, s->stride);
+	L->ho = s->pool ? L->conv_h / 2 : L->conv_h;
+	L->wo = s->pool ? L->conv_w / 2 : L->conv_w;
+	L->fan_in = (uint32_t)(s->kh * s->kw * s->ci);
 	L->kwords = words(L->fan_in);
+	return 0;
+}
+
+/* A layer's data: placement and size, bitmaps, packed values. */
+static int decode_data(int i, const uint8_t *body, uint32_t blen, uint32_t expect_at, ffs_layer_t *L, char *err,
+		       unsigned en)
+{
 	uint64_t co = L->co, at = L->data_off, size = L->data_len;
 	uint64_t fixed = 8 * co + 4 * co * L->kwords;
 	if (at != expect_at || size < fixed || at + size > blen)
@@ -434,6 +456,9 @@ int ffs_decode(const uint8_t *blob, uint32_t len, ffs_model_t *m, char *err, uns
 		return fail(err, en, "bad magic %02x%02x%02x%02x: not a FireFly-S model (expected '%s')", blob[0], blob[1],
 			    blob[2], blob[3], FFS_MAGIC);
 	uint32_t ver = rd16(blob + 4), hlen = rd16(blob + 6), blen = rd32(blob + 8), crc = rd32(blob + 12);
+	if (ver == 1)
+		return fail(err, en, "unknown format version 1 (this reader supports version %d): re-export it with "
+			    "python -m sw.artifact OLD.ffs --upgrade NEW.ffs", FFS_VERSION);
 	if (ver != FFS_VERSION)
 		return fail(err, en, "unknown format version %u (this reader supports version %d)", (unsigned)ver, FFS_VERSION);
 	if (hlen != FFS_HEADER_LEN)
@@ -443,9 +468,12 @@ int ffs_decode(const uint8_t *blob, uint32_t len, ffs_model_t *m, char *err, uns
 	if (len - hlen > blen)
 		return fail(err, en, "inconsistent sizes: %u trailing bytes after the body", (unsigned)(len - hlen - blen));
 	const uint8_t *body = blob + hlen;
-	uint32_t got = ffs_crc32(body, blen);
+	uint32_t got = ffs_file_crc(blob, len);
 	if (got != crc)
 		return fail(err, en, "CRC mismatch: stored 0x%08x, computed 0x%08x", (unsigned)crc, (unsigned)got);
+	uint32_t reserved = rd32(blob + 20);
+	if (reserved)
+		return fail(err, en, "out-of-range value: header reserved field 0x%08x (must be 0)", (unsigned)reserved);
 	m->timesteps = blob[16], m->in_bits = blob[17], m->in_kind = blob[18], m->n_layers = blob[19];
 	m->size = len, m->crc = crc;
 	if (m->timesteps < 1 || m->timesteps > FFS_MAX_TIMESTEPS)
@@ -466,14 +494,23 @@ int ffs_decode(const uint8_t *blob, uint32_t len, ffs_model_t *m, char *err, uns
 			    (unsigned)blen, (unsigned)n);
 	if (!utf8_valid(body + 2, nlen))
 		return fail(err, en, "out-of-range value: notation is not UTF-8");
+	for (uint32_t j = 2 + nlen; j < table_at; j++)
+		if (body[j])
+			return fail(err, en, "out-of-range value: non-zero padding after the notation (must be 0)");
 	if (n > FFS_MAX_LAYERS)
 		return fail(err, en, "unsupported topology: %u layers (this firmware supports at most %d)", (unsigned)n,
 			    FFS_MAX_LAYERS);
 	m->notation = (const char *)(body + 2), m->notation_len = (uint16_t)nlen;
+	shape_t s[FFS_MAX_LAYERS];
+	char msg[FFS_ERR_LEN];
+	for (uint32_t i = 0; i < n; i++)
+		if (decode_record((int)i, body + table_at + i * FFS_LAYER_LEN, &m->layer[i], &s[i], err, en))
+			return -1;
+	if (chain_check(s, (int)n, msg, sizeof(msg)))
+		return fail(err, en, "unsupported topology: %s", msg);
 	uint32_t end = table_at + n * FFS_LAYER_LEN;
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *rec = body + table_at + i * FFS_LAYER_LEN;
-		if (decode_layer((int)i, body, blen, rec, end, &m->layer[i], err, en))
+		if (decode_data((int)i, body, blen, end, &m->layer[i], err, en))
 			return -1;
 		end = m->layer[i].data_off + m->layer[i].data_len;
 	}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "ffs_defs.h"
 
+#define FFS_CRC_AT     12      /* offset of the header's crc32 (sw/artifact.py CRC_AT; tests keep them equal) */
 #define FFS_MAX_LAYERS 32      /* this decoder's limit (the format allows 255) */
 #define FFS_ERR_LEN    160     /* room for any error line */
 
@@ -48,8 +49,12 @@ static inline uint32_t ffs_popcount(uint32_t x)
 	return (((x + (x >> 4)) & 0x0f0f0f0fu) * 0x01010101u) >> 24;
 }
 
-/* zlib-compatible CRC-32 (IEEE 802.3, init 0). */
+/* zlib-compatible CRC-32 (IEEE 802.3, init 0), and its continuation (zlib crc32(crc, p, n)). */
 uint32_t ffs_crc32(const uint8_t *p, uint32_t n);
+uint32_t ffs_crc32_update(uint32_t crc, const uint8_t *p, uint32_t n);
+
+/* The file's CRC as stored at FFS_CRC_AT: every byte of the file but the crc32 field itself. */
+uint32_t ffs_file_crc(const uint8_t *blob, uint32_t len);
 
 /* Total size (header + body) announced by a header, or 0 if `avail` bytes hold no plausible header.
  * Lets a caller bound what it reads before decoding. */

@@ -10,6 +10,7 @@ for a file that does not pass every check.
 from __future__ import annotations
 
 import argparse
+import os
 import struct
 import sys
 import zlib
@@ -22,15 +23,28 @@ from . import spec
 from .topology import CONV, FC, PRESETS, LayerShape, TopologyError, check_chain, parse
 
 MAGIC = b"FFSM"
-VERSION = 1
+VERSION = 2                 # 2: the CRC covers the header and every record too (version 1: the body only)
+UPGRADE_HINT = "re-export it with: python -m sw.artifact OLD.ffs --upgrade NEW.ffs"
+CRC_AT = 12                 # offset of the crc32 field; the CRC covers every other byte of the file
 HEADER = struct.Struct("<4sHHIIBBBBI")       # magic ver hdr_len body_len crc T in_bits in_kind n_layers rsvd
 LAYER = struct.Struct("<BBBBBBBBHHHHBBHIII")  # see docs/artifact-format.md, 32 bytes
 KIND_CODE = {CONV: 0, FC: 1}
 F_POOL, F_LEAK, F_READOUT = 1, 2, 4
 
 
+# The message prefixes of ArtifactError, one per error class (docs/artifact-format.md, "Validation").
+ERROR_CLASSES = ("truncated", "bad magic", "unknown format version", "inconsistent sizes", "CRC mismatch",
+                 "out-of-range value", "unsupported topology")
+
+
 class ArtifactError(ValueError):
     """A model artifact that is malformed or not supported; the message names the problem."""
+
+
+def error_class(message: str) -> str | None:
+    """The error class of a reader's message (Python's or the firmware's), or None if it has none."""
+    message = message.split(": ", 1)[1] if message.startswith("error: ") else message
+    return next((c for c in ERROR_CLASSES if message.startswith(c)), None)
 
 
 def _words(nbits: int) -> int:
@@ -128,9 +142,11 @@ class Model:
             LAYER.pack_into(body, table_at + i * LAYER.size, KIND_CODE[s.kind], flags, s.kh, s.kw,
                             s.stride, s.pad, wd.acc, wd.mem, s.ci, s.h, s.w, s.co, wd.bias, wd.vth, 0,
                             data_at, len(body) - data_at, l.nnz)
-        hdr = HEADER.pack(MAGIC, VERSION, HEADER.size, len(body), zlib.crc32(body), self.timesteps,
-                          self.in_bits, self.in_kind, len(self.layers), 0)
-        return hdr + bytes(body)
+        hdr = bytearray(HEADER.pack(MAGIC, VERSION, HEADER.size, len(body), 0, self.timesteps,
+                                    self.in_bits, self.in_kind, len(self.layers), 0))
+        blob = hdr + body
+        struct.pack_into("<I", blob, CRC_AT, file_crc(blob))
+        return bytes(blob)
 
     def save(self, path) -> int:
         blob = self.to_bytes()
@@ -153,6 +169,32 @@ class Model:
         return _decode(bytes(blob))
 
 
+def file_crc(blob) -> int:
+    """CRC-32 (zlib) of every byte of the file but the crc32 field itself: bytes 0..11, then 16..end."""
+    return zlib.crc32(blob[CRC_AT + 4:], zlib.crc32(blob[:CRC_AT]))
+
+
+def upgrade(src, dst) -> Model:
+    """Read a version-1 file (whose header was outside its CRC: T, in_bits, in_kind and n_layers are
+    trusted as they stand) and write it as the current version. Refuses to overwrite dst."""
+    try:
+        blob = Path(src).read_bytes()
+    except OSError as e:
+        raise ArtifactError(f"{src}: cannot read: {e.strerror}") from None
+    try:
+        model = _decode(blob, version1=True)
+    except ArtifactError as e:
+        raise ArtifactError(f"{src}: {e}") from None
+    try:
+        with open(dst, "xb") as f:
+            f.write(model.to_bytes())
+    except FileExistsError:
+        raise ArtifactError(f"{dst}: exists; not overwritten (remove it or choose another path)") from None
+    except OSError as e:
+        raise ArtifactError(f"{dst}: cannot write: {e.strerror}") from None
+    return model
+
+
 def _encode_layer(l: Layer) -> bytes:
     """bias i32[co], vth i32[co], bitmaps u32[co][ceil(K/32)], then per channel the non-zeros as
     int4 nibbles, 8 per u32 word, low nibble first, each channel padded to a whole word."""
@@ -171,13 +213,20 @@ def _encode_layer(l: Layer) -> bytes:
     return b"".join(out)
 
 
-def _decode(blob: bytes) -> Model:
+def _decode(blob: bytes, version1: bool = False) -> Model:
+    """The checks of docs/artifact-format.md ("Validation"), in its order. `version1`: read a version-1
+    file (CRC over the body only), for `upgrade` alone."""
     if len(blob) < HEADER.size:
         raise ArtifactError(f"truncated: {len(blob)} bytes, the header alone needs {HEADER.size}")
-    magic, ver, hlen, blen, crc, t, in_bits, in_kind, n, _ = HEADER.unpack_from(blob)
+    magic, ver, hlen, blen, crc, t, in_bits, in_kind, n, reserved = HEADER.unpack_from(blob)
     if magic != MAGIC:
         raise ArtifactError(f"bad magic {magic!r}: not a FireFly-S model (expected {MAGIC!r})")
-    if ver != VERSION:
+    if version1 and ver != 1:
+        raise ArtifactError(f"unknown format version {ver} (--upgrade reads version 1 files only)")
+    if ver == 1 and not version1:
+        raise ArtifactError(f"unknown format version 1 (this reader supports version {VERSION}; version 1 "
+                            f"left its header outside the CRC): {UPGRADE_HINT}")
+    if ver != VERSION and not version1:
         raise ArtifactError(f"unknown format version {ver} (this reader supports version {VERSION})")
     if hlen != HEADER.size:
         raise ArtifactError(f"inconsistent sizes: header length {hlen}, expected {HEADER.size}")
@@ -186,8 +235,11 @@ def _decode(blob: bytes) -> Model:
     if len(blob) - hlen > blen:
         raise ArtifactError(f"inconsistent sizes: {len(blob) - hlen - blen} trailing bytes after the body")
     body = blob[hlen:]
-    if zlib.crc32(body) != crc:
-        raise ArtifactError(f"CRC mismatch: stored 0x{crc:08x}, computed 0x{zlib.crc32(body):08x}")
+    got = zlib.crc32(body) if version1 else file_crc(blob)
+    if got != crc:
+        raise ArtifactError(f"CRC mismatch: stored 0x{crc:08x}, computed 0x{got:08x}")
+    if reserved:
+        raise ArtifactError(f"out-of-range value: header reserved field 0x{reserved:08x} (must be 0)")
     if not 1 <= t <= spec.MAX_TIMESTEPS:
         raise ArtifactError(f"out-of-range value: timesteps {t} (expected 1..{spec.MAX_TIMESTEPS})")
     if not 1 <= in_bits <= 8:
@@ -206,6 +258,8 @@ def _decode(blob: bytes) -> Model:
         notation = body[2:2 + nlen].decode()
     except UnicodeDecodeError:
         raise ArtifactError("out-of-range value: notation is not UTF-8") from None
+    if any(body[2 + nlen:table_at]):
+        raise ArtifactError("out-of-range value: non-zero padding after the notation (must be 0)")
     recs = [LAYER.unpack_from(body, table_at + i * LAYER.size) for i in range(n)]
     shapes = [_decode_shape(i, rec) for i, rec in enumerate(recs)]
     try:
@@ -227,6 +281,8 @@ def _decode_shape(i, rec) -> LayerShape:
     kind, flags, kh, kw, stride, pad, acc, mem, ci, h, w, co = rec[:12]
     if kind not in (0, 1) or flags & ~7:
         raise ArtifactError(f"unsupported topology: layer {i} kind {kind} flags 0x{flags:x}")
+    if rec[14]:
+        raise ArtifactError(f"out-of-range value: layer {i} reserved field 0x{rec[14]:04x} (must be 0)")
     try:
         return LayerShape(FC if kind else CONV, ci, h, w, co, kh, kw, stride, pad, bool(flags & F_POOL),
                           bool(flags & F_LEAK), bool(flags & F_READOUT))
@@ -323,13 +379,25 @@ def summary(model: Model, nbytes: int | None = None) -> str:
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m sw.artifact", description="Summarize a .ffs model artifact.")
     ap.add_argument("model", help="path to a .ffs file")
+    ap.add_argument("--upgrade", metavar="NEW.ffs",
+                    help=f"read a version-1 file and write it as version {VERSION} to NEW.ffs (never overwrites)")
     args = ap.parse_args(argv)
     try:
+        if args.upgrade:
+            m = upgrade(args.model, args.upgrade)
+            print(f"wrote {args.upgrade}: version {VERSION}, T={m.timesteps}, in_bits={m.in_bits}, "
+                  f"in_kind={m.in_kind}, {len(m.layers)} layers. These header values were not covered by the "
+                  "version-1 CRC: check them against the model's training report.")
+            return 0
         m = Model.load(args.model)
     except ArtifactError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(summary(m, Path(args.model).stat().st_size))
+    try:
+        print(summary(m, Path(args.model).stat().st_size))
+        sys.stdout.flush()
+    except BrokenPipeError:             # `... | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

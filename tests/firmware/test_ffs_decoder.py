@@ -4,17 +4,15 @@ Valid files: every decoded field equals the Python model. Malformed files: C ref
 same error class (the message prefix of docs/artifact-format.md) as Python.
 """
 import struct
-import zlib
 
 import numpy as np
 import pytest
 
 from sw import spec
-from sw.artifact import HEADER, LAYER, ArtifactError, Model
+from sw import artifact
+from sw.artifact import HEADER, LAYER, ArtifactError, Model, file_crc
 from sw.random_model import make
 
-CLASSES = ("truncated", "bad magic", "unknown format version", "inconsistent sizes", "CRC mismatch",
-           "out-of-range value", "unsupported topology")
 
 TOPOLOGIES = [
     ("scnn5", dict()),
@@ -26,10 +24,9 @@ TOPOLOGIES = [
 
 
 def error_class(msg: str) -> str:
-    for c in CLASSES:
-        if msg.startswith(c):
-            return c
-    raise AssertionError(f"error without a documented prefix: {msg!r}")
+    c = artifact.error_class(msg)
+    assert c is not None, f"error without a documented prefix: {msg!r}"
+    return c
 
 
 def decode_c(host, tmp_path, blob: bytes):
@@ -78,11 +75,11 @@ def test_valid_models_decode_identically(ffs_host, tmp_path, models):
 # ---------------------------------------------------------------- malformed files
 
 def reseal(blob: bytes) -> bytes:
-    """Recompute body_len and CRC after a body edit, so that the edit itself is what gets checked."""
-    body = blob[HEADER.size:]
-    hdr = bytearray(blob[:HEADER.size])
-    struct.pack_into("<II", hdr, 8, len(body), zlib.crc32(body))
-    return bytes(hdr) + body
+    """Recompute body_len and CRC after an edit, so that the edit itself is what gets checked."""
+    b = bytearray(blob)
+    struct.pack_into("<I", b, 8, len(b) - HEADER.size)
+    struct.pack_into("<I", b, artifact.CRC_AT, file_crc(b))
+    return bytes(b)
 
 
 def table_at(blob: bytes) -> int:
@@ -119,15 +116,24 @@ def mutations(m: Model):
     yield "truncated body", good[:-4]
     yield "trailing bytes", good + b"\0\0\0\0"
     yield "bad magic", b"XXXX" + good[4:]
-    yield "version", set_header(good, 4, "<H", 2, seal=False)
+    yield "version", set_header(good, 4, "<H", 3, seal=False)
+    yield "version 1", set_header(good, 4, "<H", 1, seal=False)
     yield "header length", set_header(good, 6, "<H", 28, seal=False)
     yield "crc", good[:-1] + bytes([good[-1] ^ 1])
-    yield "timesteps 0", set_header(good, 16, "<B", 0, seal=False)
-    yield "timesteps 65", set_header(good, 16, "<B", 65, seal=False)
-    yield "in_bits 9", set_header(good, 17, "<B", 9, seal=False)
-    yield "in_kind 2", set_header(good, 18, "<B", 2, seal=False)
-    yield "zero layers", set_header(good, 19, "<B", 0, seal=False)
-    yield "too many layers", set_header(good, 19, "<B", 200, seal=False)
+    yield "crc field", good[:12] + bytes([good[12] ^ 0x80]) + good[13:]
+    yield "in_bits unsealed", set_header(good, 17, "<B", m.in_bits % 8 + 1, seal=False)
+    yield "timesteps unsealed", set_header(good, 16, "<B", m.timesteps + 1, seal=False)
+    yield "reserved unsealed", set_header(good, 20, "<I", 1, seal=False)
+    yield "header reserved", set_header(good, 20, "<I", 1 << 24)
+    yield "timesteps 0", set_header(good, 16, "<B", 0)
+    yield "timesteps 65", set_header(good, 16, "<B", 65)
+    yield "in_bits 9", set_header(good, 17, "<B", 9)
+    yield "in_kind 2", set_header(good, 18, "<B", 2)
+    yield "zero layers", set_header(good, 19, "<B", 0)
+    yield "too many layers", set_header(good, 19, "<B", 200)
+    yield "layer reserved", set_layer(good, len(m.layers) - 1, 14, 0x8000)
+    if table_at(good) - HEADER.size > 2 + len(m.notation):
+        yield "notation padding", set_header(good, table_at(good) - 1, "<B", 0x20)
     yield "kind 3", set_layer(good, 0, 0, 3)
     yield "flags 8", set_layer(good, 0, 1, 8 | 2)
     yield "stride 0", set_layer(good, 0, 4, 0)
@@ -202,6 +208,14 @@ def test_malformed_files_refused_with_the_same_error_class(ffs_host, tmp_path, m
             assert error_class(c_msg) == error_class(py), f"{name}: C '{c_msg}' vs Python '{py}'"
             checked += 1
     assert checked > 80
+
+
+def test_crc_offset_matches_the_c_decoder():
+    from soc.firmware_build import FIRMWARE_DIR
+    text = (FIRMWARE_DIR / "ffs.h").read_text()
+    assert f"#define FFS_CRC_AT     {artifact.CRC_AT} " in text
+    assert HEADER.unpack(bytes(range(HEADER.size)))[4] == struct.unpack_from("<I", bytes(range(HEADER.size)),
+                                                                              artifact.CRC_AT)[0]
 
 
 def test_random_byte_corruption_never_crashes(ffs_host, tmp_path, models):

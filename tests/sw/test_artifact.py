@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from sw import artifact, random_model, spec
-from sw.artifact import HEADER, LAYER, ArtifactError, Model
+from sw.artifact import HEADER, LAYER, ArtifactError, Model, file_crc
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def model():
 def recrc(blob: bytes) -> bytes:
     """Fix the CRC after a deliberate corruption, so the check under test is the one that fires."""
     b = bytearray(blob)
-    struct.pack_into("<I", b, 12, zlib.crc32(bytes(b[HEADER.size:])))
+    struct.pack_into("<I", b, artifact.CRC_AT, file_crc(b))
     return bytes(b)
 
 
@@ -65,11 +65,28 @@ CASES = {
     "bad magic": (lambda b: b"XXXX" + b[4:], "bad magic"),
     "version": (lambda b: corrupt(b, 4, "<H", 9, False), "unknown format version 9"),
     "header_len": (lambda b: corrupt(b, 6, "<H", 20, False), "inconsistent sizes: header length 20"),
+    "version 1": (lambda b: corrupt(b, 4, "<H", 1, False), "unknown format version 1 (this reader supports "
+                  "version 2; version 1 left its header outside the CRC): re-export it with: python -m sw.artifact"),
     "crc": (lambda b: b[:-1] + bytes([b[-1] ^ 1]), "CRC mismatch"),
-    "timesteps": (lambda b: corrupt(b, 16, "<B", 0, False), "out-of-range value: timesteps 0"),
-    "in_bits": (lambda b: corrupt(b, 17, "<B", 9, False), "out-of-range value: input bits 9"),
-    "in_kind": (lambda b: corrupt(b, 18, "<B", 1, False), "unsupported topology: input kind 1 with 4 bits"),
-    "zero layers": (lambda b: corrupt(b, 19, "<B", 0, False), "unsupported topology: zero layers"),
+    "crc field": (lambda b: corrupt(b, 12, "<I", file_crc(b) ^ 1, False), "CRC mismatch"),
+    # the header is inside the CRC: a changed T, k, input kind or layer count alone is a CRC mismatch
+    "timesteps unsealed": (lambda b: corrupt(b, 16, "<B", 4, False), "CRC mismatch"),
+    "in_bits unsealed": (lambda b: corrupt(b, 17, "<B", 8, False), "CRC mismatch"),
+    "in_kind unsealed": (lambda b: corrupt(b, 18, "<B", 1, False), "CRC mismatch"),
+    "n_layers unsealed": (lambda b: corrupt(b, 19, "<B", 2, False), "CRC mismatch"),
+    "reserved unsealed": (lambda b: corrupt(b, 20, "<I", 1, False), "CRC mismatch"),
+    "record unsealed": (lambda b: corrupt(b, table_at(b) + 16, "<B", 31, False), "CRC mismatch"),
+    "notation unsealed": (lambda b: corrupt(b, HEADER.size + 6, "<B", ord("9"), False), "CRC mismatch"),
+    "header reserved": (lambda b: corrupt(b, 20, "<I", 0x100), "out-of-range value: header reserved field"),
+    "timesteps": (lambda b: corrupt(b, 16, "<B", 0), "out-of-range value: timesteps 0"),
+    "timesteps 65": (lambda b: corrupt(b, 16, "<B", 65), "out-of-range value: timesteps 65"),
+    "in_bits": (lambda b: corrupt(b, 17, "<B", 9), "out-of-range value: input bits 9"),
+    "in_kind": (lambda b: corrupt(b, 18, "<B", 1), "unsupported topology: input kind 1 with 4 bits"),
+    "zero layers": (lambda b: corrupt(b, 19, "<B", 0), "unsupported topology: zero layers"),
+    "notation padding": (lambda b: corrupt(b, table_at(b) - 1, "<B", 1),
+                         "out-of-range value: non-zero padding after the notation"),
+    "layer reserved": (lambda b: corrupt(b, table_at(b) + LAYER.size + 18, "<H", 1),
+                       "out-of-range value: layer 1 reserved field 0x0001"),
     "layer kind": (lambda b: corrupt(b, table_at(b), "<B", 7), "unsupported topology: layer 0 kind 7"),
     "flags": (lambda b: corrupt(b, table_at(b) + 1, "<B", 0x83), "unsupported topology: layer 0 kind 0 flags"),
     "chain": (lambda b: corrupt(b, table_at(b) + 14, "<H", 5), "unsupported topology: layer 1 input"),
@@ -149,6 +166,44 @@ def test_channel_removal_is_accepted():
         Model.from_dense(shapes, [np.ones((5, 3, 3, 1)), np.ones((3, 3, 3, 5)), l2.weights],
                          [np.zeros(5), l1.bias, l2.bias], [np.zeros(5), l1.vth, l2.vth], 4, 8,
                          notation=m.notation)
+
+
+def as_version1(blob: bytes) -> bytes:
+    """The same model as format version 1 wrote it: version 1, CRC of the body only."""
+    b = bytearray(blob)
+    struct.pack_into("<HHII", b, 4, 1, HEADER.size, len(b) - HEADER.size, zlib.crc32(bytes(b[HEADER.size:])))
+    return bytes(b)
+
+
+def test_notation_padding_exists_in_the_fixture(model):
+    assert (2 + len(model.notation)) % 4, "the notation-padding case needs a padded notation"
+
+
+def test_upgrade_version1(model, tmp_path):
+    old, new = tmp_path / "old.ffs", tmp_path / "new.ffs"
+    old.write_bytes(as_version1(model.to_bytes()))
+    with pytest.raises(ArtifactError, match="unknown format version 1 .*--upgrade"):
+        Model.load(old)
+    assert artifact.main([str(old), "--upgrade", str(new)]) == 0
+    assert new.read_bytes() == model.to_bytes()          # same content; only version and CRC differ
+    diff = [i for i, (a, b) in enumerate(zip(old.read_bytes(), new.read_bytes())) if a != b]
+    assert set(diff) <= {4, 5, 12, 13, 14, 15}
+    new.write_bytes(b"keep")
+    with pytest.raises(ArtifactError, match="exists; not overwritten"):
+        artifact.upgrade(old, new)
+    assert new.read_bytes() == b"keep"
+    with pytest.raises(ArtifactError, match="--upgrade reads version 1 files only"):
+        artifact.upgrade(_write(tmp_path / "v2.ffs", model.to_bytes()), tmp_path / "out.ffs")
+    bad = bytearray(as_version1(model.to_bytes()))
+    bad[-1] ^= 1
+    with pytest.raises(ArtifactError, match="CRC mismatch"):
+        artifact.upgrade(_write(tmp_path / "bad.ffs", bytes(bad)), tmp_path / "out2.ffs")
+    assert not (tmp_path / "out2.ffs").exists()
+
+
+def _write(path, blob):
+    path.write_bytes(blob)
+    return path
 
 
 def test_unreadable_file_error(tmp_path):
