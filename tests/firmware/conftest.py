@@ -28,4 +28,5 @@ def ffs_host(tmp_path_factory):
         r = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env)
         assert r.returncode in (0, 1), f"ffs_host crashed ({r.returncode}): {r.stderr[-2000:]}"
         return r.stdout
+    run.exe = exe
     return run

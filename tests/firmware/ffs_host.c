@@ -4,6 +4,11 @@
  *   ffs_host infer MODEL.ffs FRAMES.bin N  -> per frame: "class c readout r0 r1 ..."
  *   ffs_host parse TEXT                    -> console_parse_u32 of TEXT: "value V" or "invalid"
  *   ffs_host dispatch LINE                 -> what the console would do with LINE (test command table)
+ *   ffs_host serve                         -> reads blobs from stdin (u32 LE length, then the bytes) until
+ *                                             EOF; per blob one line: "ok DIGEST" or "error: ..."
+ *   ffs_host flips MODEL.ffs D1 D2 ...     -> every byte position p XOR every delta D: "p D ok DIGEST" or
+ *                                             "p D error: ..."
+ *     DIGEST: CRC-32 of the decoded meaning (see digest()), which tests recompute from sw.artifact.Model
  *   ffs_host loadimg MODEL.ffs HW.txt OUT  -> the load image as raw little-endian words, or "error: ..."
  *     HW.txt: "signature n_layers T in_bits in_kind load_words", then per layer "d0 d1 d2 d3 d4 pco pci"
  */
@@ -32,6 +37,57 @@ static uint8_t *slurp(const char *path, uint32_t *len)
 	fclose(f);
 	*len = (uint32_t)n;
 	return p;
+}
+
+/* CRC-32 of the decoded model as little-endian i32 values: T, in_bits, in_kind, n_layers, the notation
+ * length, the notation bytes, then per layer kind pool leak readout kh kw stride pad ci h w co acc mem bias
+ * vth widths, nnz, the dense weights [co][fan_in], bias [co], vth [co]. */
+static uint32_t crc_i32(uint32_t crc, int32_t v)
+{
+	uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+	return ffs_crc32_update(crc, b, 4);
+}
+
+static uint32_t digest(const ffs_model_t *m)
+{
+	uint32_t crc = 0;
+	const int32_t head[] = {m->timesteps, m->in_bits, m->in_kind, m->n_layers, m->notation_len};
+	for (unsigned i = 0; i < 5; i++)
+		crc = crc_i32(crc, head[i]);
+	crc = ffs_crc32_update(crc, (const uint8_t *)m->notation, m->notation_len);
+	for (int i = 0; i < m->n_layers; i++) {
+		const ffs_layer_t *L = &m->layer[i];
+		const int32_t f[] = {L->kind, L->pool, L->leak, L->readout, L->kh, L->kw, L->stride, L->pad, L->ci, L->h,
+				     L->w, L->co, L->acc_bits, L->mem_bits, L->bias_bits, L->vth_bits, (int32_t)L->nnz};
+		for (unsigned j = 0; j < sizeof(f) / sizeof(f[0]); j++)
+			crc = crc_i32(crc, f[j]);
+		uint32_t nw = (uint32_t)L->co * L->fan_in;
+		int8_t *w = malloc(nw + 1);
+		ffs_expand_weights(L, w);
+		for (uint32_t j = 0; j < nw; j++)
+			crc = crc_i32(crc, w[j]);
+		free(w);
+		for (uint32_t c = 0; c < L->co; c++)
+			crc = crc_i32(crc, L->bias[c]);
+		for (uint32_t c = 0; c < L->co; c++)
+			crc = crc_i32(crc, L->vth[c]);
+	}
+	return crc;
+}
+
+/* Decode a copy in a buffer of exactly len bytes (4-byte aligned by malloc), so that ASan sees any read
+ * past the end; print one verdict line. */
+static void verdict(const uint8_t *blob, uint32_t len, const char *prefix)
+{
+	static ffs_model_t m;
+	char err[FFS_ERR_LEN];
+	uint8_t *copy = malloc(len ? len : 1);
+	memcpy(copy, blob, len);
+	if (ffs_decode(copy, len, &m, err, sizeof(err)))
+		printf("%serror: %s\n", prefix, err);
+	else
+		printf("%sok %08x\n", prefix, (unsigned)digest(&m));
+	free(copy);
 }
 
 static int cmd_echo(int argc, char **argv)
@@ -79,6 +135,34 @@ int main(int argc, char **argv)
 			printf("\n");
 			free(w);
 		}
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "serve")) {
+		uint8_t hdr[4];
+		while (fread(hdr, 1, 4, stdin) == 4) {
+			uint32_t len = hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+			uint8_t *blob = malloc(len ? len : 1);
+			if (len && fread(blob, 1, len, stdin) != len)
+				return 2;
+			verdict(blob, len, "");
+			fflush(stdout);
+			free(blob);
+		}
+		return 0;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "flips")) {
+		uint32_t len;
+		uint8_t *blob = slurp(argv[2], &len);
+		char prefix[32];
+		for (uint32_t p = 0; p < len; p++)
+			for (int d = 3; d < argc; d++) {
+				uint8_t delta = (uint8_t)strtoul(argv[d], NULL, 0), keep = blob[p];
+				blob[p] ^= delta;
+				snprintf(prefix, sizeof(prefix), "%u %u ", (unsigned)p, (unsigned)delta);
+				verdict(blob, len, prefix);
+				blob[p] = keep;
+			}
+		free(blob);
 		return 0;
 	}
 	if (argc == 5 && !strcmp(argv[1], "infer")) {
