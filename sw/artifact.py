@@ -9,7 +9,6 @@ for a file that does not pass every check.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import struct
 import sys
@@ -377,7 +376,8 @@ def summary(model: Model, nbytes: int | None = None) -> str:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m sw.artifact", description="Summarize a .ffs model artifact.")
+    from .cli import OneLineParser
+    ap = OneLineParser(prog="python -m sw.artifact", description="Summarize a .ffs model artifact.")
     ap.add_argument("model", help="path to a .ffs file")
     ap.add_argument("--upgrade", metavar="NEW.ffs",
                     help=f"read a version-1 file and write it as version {VERSION} to NEW.ffs (never overwrites)")

@@ -8,7 +8,6 @@ width (<= 24 bits -> float32, else float64), then converted to int64 for the neu
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -17,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import spec
-from .artifact import ArtifactError, Model
+from .artifact import Model
+from .cli import CLIError, OneLineParser, load_frames, output_problem, write_output
 
 BATCH = 200
 
@@ -70,19 +70,27 @@ def _pool(s: np.ndarray) -> np.ndarray:
     return s.reshape(*lead, h // 2, 2, w // 2, 2, c).max(axis=(-4, -2))
 
 
-def encode_input(model: Model, images: np.ndarray) -> np.ndarray:
-    """Dataset frames -> layer-0 input [T or 1, N, H, W, C] (int): k-bit pixels (static, T axis 1) or
-    binary frames (temporal: images uint8 [N, T, C, H, W])."""
+def check_frames(model: Model, images: np.ndarray) -> None:
+    """ValueError (one line) unless `images` are frames this model takes: uint8 [N, C, H, W] for a static
+    model, binary [N, T, C, H, W] for a temporal one."""
     c, h, w = model.input_shape
     if model.in_kind == spec.IN_STATIC:
         if images.ndim != 4 or images.shape[1:] != (c, h, w):
             raise ValueError(f"images of shape {images.shape}: the model expects [N, {c}, {h}, {w}] uint8")
-        return spec.quantize_input(images, model.in_bits).transpose(0, 2, 3, 1)[None]
+        return
     if images.ndim != 5 or images.shape[1:] != (model.timesteps, c, h, w):
         raise ValueError(f"frames of shape {images.shape}: the model expects "
                          f"[N, {model.timesteps}, {c}, {h}, {w}] binary")
     if images.max(initial=0) > 1:
         raise ValueError("temporal input frames must be binary (0/1)")
+
+
+def encode_input(model: Model, images: np.ndarray) -> np.ndarray:
+    """Dataset frames -> layer-0 input [T or 1, N, H, W, C] (int): k-bit pixels (static, T axis 1) or
+    binary frames (temporal: images uint8 [N, T, C, H, W])."""
+    check_frames(model, images)
+    if model.in_kind == spec.IN_STATIC:
+        return spec.quantize_input(images, model.in_bits).transpose(0, 2, 3, 1)[None]
     return images.transpose(1, 0, 3, 4, 2)
 
 
@@ -167,7 +175,7 @@ def report(model: Model, preds, labels, stats, n: int) -> dict:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m sw.golden", description="Integer golden-model inference.")
+    ap = OneLineParser(prog="python -m sw.golden", description="Integer golden-model inference.")
     ap.add_argument("--model", required=True, help="model artifact (.ffs)")
     ap.add_argument("--dataset", required=True, choices=["mnist", "fashion-mnist", "cifar10", "dvs-gesture"])
     ap.add_argument("--split", default="test", choices=["train", "test"])
@@ -178,34 +186,25 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.offset < 0 or (args.limit is not None and args.limit < 1):
         ap.error("--offset must be >= 0 and --limit >= 1")
+    if output_problem(args.json):
+        ap.error(f"--json {output_problem(args.json)}")
     try:
-        model = Model.load(args.model)
-    except ArtifactError as e:
-        ap.exit(1, f"error: {e}\n")
-    from .datasets import load
-    kw = {"timesteps": model.timesteps} if args.dataset == "dvs-gesture" else {}
-    ds = load(args.dataset, args.split, **kw)
-    end = len(ds.images) if args.limit is None else min(len(ds.images), args.offset + args.limit)
-    if args.offset >= len(ds.images):
-        ap.error(f"--offset {args.offset}: the {args.split} split has {len(ds.images)} frames")
-    images, labels = ds.images[args.offset:end], ds.labels[args.offset:end]
-    t0 = time.perf_counter()
-    try:
+        model, images, labels = load_frames(args.model, args.dataset, args.split, args.offset, args.limit)
+        t0 = time.perf_counter()
         preds, _, stats = run(model, images, progress=not args.no_progress)
-    except ValueError as e:
+        dt = time.perf_counter() - t0
+        rep = report(model, preds, labels, stats, len(images))
+        rep.update({"model": args.model, "dataset": args.dataset, "split": args.split, "offset": args.offset,
+                    "seconds": dt, "frames_per_second": len(images) / dt if dt else None})
+        print(f"golden: {len(images)} frames of {args.dataset}/{args.split} in {dt:.1f} s, "
+              f"accuracy {100 * rep['accuracy']:.2f}%")
+        for L in rep["layers"]:
+            dens = "" if L["spike_density"] is None else f", spike density {100 * L['spike_density']:.1f}%"
+            print(f"  layer {L['index']} {L['layer']:<12} work/frame {L['work_per_frame']:>10.0f}{dens}")
+        if args.json:
+            write_output(args.json, json.dumps(rep, indent=1))
+    except (CLIError, ValueError) as e:
         ap.exit(1, f"error: {e}\n")
-    dt = time.perf_counter() - t0
-    rep = report(model, preds, labels, stats, len(images))
-    rep.update({"model": args.model, "dataset": args.dataset, "split": args.split, "offset": args.offset,
-                "seconds": dt, "frames_per_second": len(images) / dt if dt else None})
-    print(f"golden: {len(images)} frames of {args.dataset}/{args.split} in {dt:.1f} s, "
-          f"accuracy {100 * rep['accuracy']:.2f}%")
-    for L in rep["layers"]:
-        dens = "" if L["spike_density"] is None else f", spike density {100 * L['spike_density']:.1f}%"
-        print(f"  layer {L['index']} {L['layer']:<12} work/frame {L['work_per_frame']:>10.0f}{dens}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rep, f, indent=1)
     return 0
 
 

@@ -12,6 +12,7 @@ synchronized, soc.accel_cdc).
 """
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from litex_boards.targets.digilent_arty import BaseSoC
 
 from soc import ACCEL_CLK_FREQ, NOMINAL_CLK_FREQ
 from soc.accel_options import accel_config_from_args, add_accel_args
+from sw.cli import one_line_error
 from soc.peripheral import add_snn_accel
 
 VARIANTS = ("a7-35", "a7-100")
@@ -57,6 +59,7 @@ def build_parser():
     # LiteX 2024.12 hands its keyword arguments to ArgumentParser as `prog`: set both afterwards
     parser.prog = "python soc/targets/arty.py"
     parser.description = "FireFly-S SoC on Arty A7."
+    parser.error = functools.partial(one_line_error, parser)      # one line, no usage block
     parser.add_target_argument("--variant", default="a7-35", choices=VARIANTS, help="Board variant.")
     parser.add_target_argument("--sys-clk-freq", default=NOMINAL_CLK_FREQ, type=float, help="System clock frequency.")
     parser.add_target_argument("--accel-clk-freq", default=ACCEL_CLK_FREQ, type=float,

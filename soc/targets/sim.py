@@ -13,7 +13,6 @@ quoted at soc.ACCEL_CLK_FREQ, the Arty's default accelerator clock.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -21,11 +20,12 @@ if __package__ in (None, ""):                        # run as a script: make the
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from soc.accel_options import add_accel_args
+from sw.cli import CLIError, OneLineParser, load_frames, output_problem
 
 
 def main(argv=None):
     from soc import sim_build
-    ap = argparse.ArgumentParser(prog="python soc/targets/sim.py", description=__doc__.split("\n\n")[0])
+    ap = OneLineParser(prog="python soc/targets/sim.py", description=__doc__.split("\n\n")[0])
     add_accel_args(ap)
     ap.add_argument("--images", type=int, default=None, help="run N MNIST test frames, then exit")
     ap.add_argument("--offset", type=int, default=0, help="first test frame index")
@@ -45,10 +45,16 @@ def main(argv=None):
         ap.error(f"--images {args.images}: must be >= 1")
     if args.offset < 0:
         ap.error(f"--offset {args.offset}: must be >= 0")
+    if args.selftest < 0 or args.bench < 0 or not args.timeout > 0:
+        ap.error("--selftest and --bench must be >= 0, --timeout > 0")
+    if output_problem(args.json):
+        ap.error(f"--json {output_problem(args.json)}")
     from sw.host.console import HostError
     try:
+        if args.images is not None:          # artifact, data set and frame shapes before the Verilator build
+            load_frames(args.model, args.dataset, "test", args.offset, args.images)
         return sim_build.cli(args)
-    except (sim_build.SimError, HostError) as e:
+    except (CLIError, sim_build.SimError, HostError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
 

@@ -2,12 +2,12 @@
 populate the cache and print what was obtained from where."""
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import time
 import warnings
 
+from ..cli import OneLineParser
 from . import cifar10, load
 from .common import DatasetError, cache_dir
 from .events import sample_recording
@@ -37,7 +37,7 @@ def _fetch(name: str, root) -> list[str]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sw.datasets")
+    ap = OneLineParser(prog="python -m sw.datasets")
     sub = ap.add_subparsers(dest="cmd", required=True)
     f = sub.add_parser("fetch", help="populate the data cache")
     f.add_argument("name", choices=FETCHABLE + ("all",))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import logging
 import os
 import shutil
@@ -84,7 +85,7 @@ def download(url: str, dest: Path, timeout: float = DOWNLOAD_TIMEOUT_S) -> Path:
     if _host(url) in _DEAD_HOSTS:
         raise OSError(f"host {_host(url)} unreachable earlier")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
+    tmp = _unique_tmp(dest, ".part")
     try:
         req = urllib.request.Request(url, headers={"User-Agent": "firefly-s-datasets"})
         with urllib.request.urlopen(req, timeout=timeout) as r, open(tmp, "wb") as f:
@@ -188,8 +189,17 @@ def load_npz(path: Path, keys: Sequence[str] = ("images", "labels")) -> dict | N
         return None
 
 
+def _unique_tmp(path: Path, suffix: str) -> Path:
+    """A temporary name beside `path`, unique per process and call: two processes filling the same cache
+    at once (parallel tests, two fetches) must not rename each other's half-written file away."""
+    return path.with_name(f"{path.name}.{os.getpid()}.{next(_TMP_COUNTER)}{suffix}")
+
+
+_TMP_COUNTER = itertools.count()
+
+
 def save_npz(path: Path, compressed: bool = False, **arrays) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
+    tmp = _unique_tmp(path, ".tmp.npz")
     (np.savez_compressed if compressed else np.savez)(tmp, **arrays)
     tmp.replace(path)

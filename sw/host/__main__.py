@@ -10,79 +10,95 @@ csr.json and the first free byte after the firmware from its ELF, so no address 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from sw.cli import CLIError, OneLineParser, load_frames, output_problem, write_output
 
 from .console import Console, HostError
 
 
 def layout(build_dir: Path, blob_len: int):
     """(firmware bytes, main RAM base, model address, frames address) of a SoC build."""
-    from soc.firmware_build import CROSS_PREFIX, _symbol  # noqa: F401
-    csr = json.loads((build_dir / "csr.json").read_text())
-    base = csr["memories"]["main_ram"]["base"]
+    from soc.firmware_build import FirmwareError, _symbol
+    try:
+        csr = json.loads((build_dir / "csr.json").read_text())
+        base = csr["memories"]["main_ram"]["base"]
+    except OSError as e:
+        raise HostError(f"{build_dir / 'csr.json'}: {e.strerror}: --build-dir must be a SoC build") from None
+    except (ValueError, KeyError, TypeError):
+        raise HostError(f"{build_dir / 'csr.json'}: not a LiteX csr.json with a main_ram") from None
     fw = build_dir / "firmware" / "firmware.bin"
     if not fw.exists():
         raise HostError(f"{fw} missing: build the SoC (and its firmware) first")
-    end = _symbol(build_dir / "firmware" / "firmware.elf", "_end_of_image")
+    try:
+        end = _symbol(build_dir / "firmware" / "firmware.elf", "_end_of_image")
+    except (FirmwareError, OSError) as e:
+        raise HostError(str(e)) from None
     model_addr = (end + 4095) // 4096 * 4096
     frames_addr = (model_addr + blob_len + 4095) // 4096 * 4096
     return fw.read_bytes(), base, model_addr, frames_addr
 
 
-def _data(args):
-    from sw.artifact import Model
-    from sw.datasets import load
+@dataclass
+class Prepared:
+    """Everything of a run/upload that is checked before the port is opened."""
+    model: object
+    images: np.ndarray
+    labels: np.ndarray
+    frames: bytes
+    firmware: bytes
+    base: int
+    model_addr: int
+    frames_addr: int
+
+
+def prepare(args) -> Prepared:
+    """Artifact, data set, frame shapes, SoC build and --json path: the cheap checks, before any link."""
     from .frames import pack
-    model = Model.load(args.model)
-    ds = load(args.dataset, "test")
-    if not 0 <= args.offset < len(ds.images):
-        raise HostError(f"--offset {args.offset}: the test split has {len(ds.images)} frames")
-    images = ds.images[args.offset:args.offset + args.limit]
-    labels = np.asarray(ds.labels[args.offset:args.offset + args.limit])
-    return model, images, labels, pack(model, images)
+    problem = output_problem(getattr(args, "json", None))
+    if problem:
+        raise HostError(f"--json {problem}")
+    model, images, labels = load_frames(args.model, args.dataset, "test", args.offset, args.limit)
+    fw, base, model_addr, frames_addr = layout(Path(args.build_dir), len(model.to_bytes()))
+    return Prepared(model, images, labels, pack(model, images), fw, base, model_addr, frames_addr)
 
 
-def cmd_upload(args, con: Console):
+def cmd_upload(args, con: Console, p: Prepared) -> None:
     from .upload import serial_boot
-    model, images, labels, frames = _data(args)
-    blob = model.to_bytes()
-    fw, base, model_addr, frames_addr = layout(Path(args.build_dir), len(blob))
-    serial_boot(con, [(base, fw), (model_addr, blob), (frames_addr, frames)], base, wait=args.timeout)
+    serial_boot(con, [(p.base, p.firmware), (p.model_addr, p.model.to_bytes()), (p.frames_addr, p.frames)], p.base,
+                wait=args.timeout)
     con.wait_prompt(timeout=args.timeout, boot=True)
-    return model, images, labels, model_addr, frames_addr
 
 
-def cmd_run(args, con: Console) -> int:
+def cmd_run(args, con: Console, p: Prepared) -> int:
     from sw import golden
     from . import session
     if args.upload:
-        model, images, labels, model_addr, frames_addr = cmd_upload(args, con)
+        cmd_upload(args, con, p)
     else:
-        model, images, labels, _ = _data(args)
-        _, _, model_addr, frames_addr = layout(Path(args.build_dir), len(model.to_bytes()))
         con.write_line("")
         con.wait_prompt(timeout=args.timeout)
-    res = session.batch(con, model_addr, frames_addr, len(images), args.selftest, args.bench, args.timeout)
-    gold, _, _ = golden.run(model, images)
+    res = session.batch(con, p.model_addr, p.frames_addr, len(p.images), args.selftest, args.bench, args.timeout)
+    gold, _, _ = golden.run(p.model, p.images)
     preds = np.asarray(res.predictions)
-    out = {"n": len(images), "accuracy": float((preds == labels).mean()),
+    out = {"n": len(p.images), "accuracy": float((preds == p.labels).mean()),
            "agreement": float((preds == gold).mean()), "cycles_per_frame": res.cycles_per_frame,
            "cpu_cycles_per_frame": res.bench.get("cpu_cycles_per_frame"), "selftest": res.selftest,
            "predictions": preds.tolist(), "layer_counters": res.stats}
     print(f"accuracy {100 * out['accuracy']:.2f}%, agreement with golden {100 * out['agreement']:.2f}%, "
           f"{res.cycles_per_frame} cycles/frame")
     if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=1))
+        write_output(args.json, json.dumps(out, indent=1))
     return 0 if out["agreement"] == 1.0 else 1
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sw.host", description=__doc__.split("\n\n")[0])
+    ap = OneLineParser(prog="python -m sw.host", description=__doc__.split("\n\n")[0])
     ap.add_argument("--port", required=True, help="pyserial URL: socket://127.0.0.1:P (sim) or /dev/ttyUSB1")
     ap.add_argument("--baudrate", type=int, default=115200)
     ap.add_argument("--timeout", type=float, default=600.0, help="longest wait for any reply, seconds")
@@ -103,16 +119,24 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if getattr(args, "limit", 1) < 1:
         ap.error(f"--limit {args.limit}: must be >= 1")
+    if getattr(args, "offset", 0) < 0:
+        ap.error(f"--offset {args.offset}: must be >= 0")
+    if args.baudrate < 1 or not args.timeout > 0:
+        ap.error("--baudrate and --timeout must be > 0")
+    for name in ("selftest", "bench"):
+        if getattr(args, name, 0) < 0:
+            ap.error(f"--{name} {getattr(args, name)}: must be >= 0")
     try:
+        prepared = None if args.cmd == "console" else prepare(args)
         with Console(args.port, args.baudrate) as con:
             if args.cmd == "console":
                 con.interact()
                 return 0
             if args.cmd == "upload":
-                cmd_upload(args, con)
+                cmd_upload(args, con, prepared)
                 return 0
-            return cmd_run(args, con)
-    except HostError as e:
+            return cmd_run(args, con, prepared)
+    except (HostError, CLIError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
 
