@@ -28,7 +28,7 @@ Ports:
   busy                            out  a window is being scanned
   active                          out  a frame is partly received or a window is in flight
 """
-from migen import FSM, Cat, If, Memory, Module, Mux, NextState, NextValue, Signal
+from migen import FSM, If, Memory, Module, Mux, NextState, NextValue, Signal
 
 from litex.soc.interconnect import stream
 
@@ -111,18 +111,18 @@ class Orchestrator(Module):
         shadow = Signal(lc.window * pixw) if lc.double_buffer else act
         nz = Signal(lc.planes * lc.chunks)                # its non-empty-chunk vectors
         act_valid, swap = Signal(), Signal()
-        data = Signal(pixw)
         self.submodules.scanner = scan = Scanner(lc)
         self.comb += [
             ok.eq(~(row_ok & col_ok) | written),
             rp.adr.eq(addr[:aw]),
-            data.eq(rp.dat_r & Cat(*[~p_pad] * pixw)),
             scan.win.eq(act), scan.nz.eq(nz), scan.valid.eq(act_valid),
             scan.source.connect(self.source),
         ]
         self.sync += [
             p_valid.eq(issue), p_pad.eq(~(row_ok & col_ok)),
-            If(p_valid, shadow.eq(Cat(shadow[pixw:], data) if lc.window > 1 else data)),
+            # the entry slot takes the read, or 0 for padding (a synchronous reset, not an AND per bit)
+            If(p_valid, shadow[:-pixw].eq(shadow[pixw:]) if lc.window > 1 else [],
+               If(p_pad, shadow[-pixw:].eq(0)).Else(shadow[-pixw:].eq(rp.dat_r))),
             # the address after an issue is addr + a constant (kylast picks which), so its compare is
             # registered a cycle ahead; wcount only grows within a frame, so a stale compare only waits
             If(wrap, written.eq(0)

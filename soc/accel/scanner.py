@@ -8,13 +8,15 @@ bit-planes without spikes, except the last one.
 
 Pipeline (one token per cycle in steady state):
   P plane sequencer  one (group, plane) item per cycle from the window: the plane's data and its
-                     non-empty vector split into the lowest chunk (one-hot) and the rest (one-hot
-                     plane select, so the plane mux is an AND-OR). A static layer spends one set-up
+                     non-empty vector split into the lowest chunk (one-hot) and the rest (a binary
+                     plane select beside the one-hot control, so the plane mux is one LUT6 per
+                     bit up to 4 planes). A static layer spends one set-up
                      cycle per window on the plane-skip mask. The window is released when the
                      window's last item is pushed (the item carries a copy of its plane).
-  Q item buffer      stream.Buffer (PipeValid + PipeReady): two items, registered ready.
-  C chunk extractor  current chunk `lsb` (one-hot) and the rest `nxt`; each token, lsb' = nxt & -nxt,
-                     nxt' = nxt & (nxt - 1); last = (nxt == 0) loads the next item.
+  C chunk extractor  loaded straight from P (a copy of the plane, written with a clock enable): its
+                     current chunk `lsb` (one-hot) and the rest `nxt`; each token, lsb' = nxt & -nxt,
+                     nxt' = nxt & (nxt - 1); P pushes when C is empty or hands out its last token
+                     (last = nxt == 0), so a plane with one chunk takes one cycle.
   T token buffer     stream.PipeReady then stream.PipeValid: spikes = AND-OR of the chunks by lsb,
                      addr = g*KCH + j; the ready towards C and the valid/payload out are registers.
 
@@ -29,7 +31,7 @@ Ports:
 from functools import reduce
 from operator import or_
 
-from migen import Cat, If, Module, Replicate, Signal
+from migen import Array, Cat, If, Module, Replicate, Signal
 
 from litex.soc.interconnect import stream
 
@@ -51,16 +53,6 @@ def nonempty_chunks(lc: LayerConfig, win):
     return Cat(*[vec[j * pci:(j + 1) * pci] != 0 for vec in plane_vectors(lc, win) for j in range(kch)])
 
 
-def item_layout(lc: LayerConfig):
-    return [("data", lc.chunks * lc.pci),     # the plane's kernel-order spikes (zero-extended)
-            ("lsb", lc.chunks),               # its first non-empty chunk, one-hot (0: empty plane)
-            ("nxt", lc.chunks),               # its other non-empty chunks
-            ("group", lc.group_bits),
-            ("gbase", lc.chunk_bits),         # group * KCH
-            ("plane", lc.plane_bits),
-            ("upd", 1)]                       # the plane's last chunk closes a neuron update
-
-
 def lowest(v):
     """One-hot lowest set bit, and the rest."""
     return v & (~v + 1), v & (v - 1)
@@ -79,31 +71,26 @@ class Scanner(Module):
         # # #
 
         # ---- P: plane sequencer
-        self.submodules.items = items = stream.Buffer(item_layout(lc), pipe_valid=True, pipe_ready=True)
-        poh = Signal(P, reset=1, name="scan_poh")          # current plane, one-hot
+        poh = Signal(P, reset=1, name="scan_poh")          # current plane, one-hot (control)
+        psel = Signal(lc.plane_bits, name="scan_p")        # the same plane, binary (the data mux)
         g = Signal(lc.group_bits, name="scan_g")
         gbase = Signal(lc.chunk_bits, name="scan_gbase")
         glast = Signal(reset=int(G == 1), name="scan_glast")
         plast = Signal(name="scan_plast")                  # poh is the window's last plane of the group
         ready = Signal(reset=int(not lc.static), name="scan_ready")   # set-up done for this window
-        push = Signal(name="scan_push")
+        push, take = Signal(name="scan_push"), Signal(name="scan_take")
         vecs = plane_vectors(lc, self.win)
         width = kch * pci
         pdata = Signal(width, name="scan_pdata")
         pnz = Signal(kch, name="scan_pnz")
+        # a binary-select mux is one LUT6 per bit up to 4 planes (a one-hot AND-OR took two)
         self.comb += [
-            pdata.eq(reduce(or_, [v & Replicate(poh[q], len(v)) for q, v in enumerate(vecs)])),
-            pnz.eq(reduce(or_, [self.nz[q * kch:(q + 1) * kch] & Replicate(poh[q], kch) for q in range(P)])),
+            pdata.eq(Array(vecs)[psel] if P > 1 else vecs[0]),
+            pnz.eq(Array([self.nz[q * kch:(q + 1) * kch] for q in range(P)])[psel] if P > 1 else self.nz),
         ]
         first, rest = lowest(pnz)
-        pbin = Signal(lc.plane_bits, name="scan_p")
-        self.comb += pbin.eq(onehot_index(poh))
         self.comb += [
-            push.eq(self.valid & ready & items.sink.ready),
-            items.sink.valid.eq(self.valid & ready),
-            items.sink.data.eq(pdata), items.sink.lsb.eq(first), items.sink.nxt.eq(rest),
-            items.sink.group.eq(g), items.sink.gbase.eq(gbase), items.sink.plane.eq(pbin),
-            items.sink.upd.eq(poh[P - 1] if lc.static else 1),
+            push.eq(self.valid & ready & take),
             self.release.eq(push & plast & glast),
         ]
         next_group = [If(glast, g.eq(0), gbase.eq(0), glast.eq(int(G == 1))
@@ -112,6 +99,7 @@ class Scanner(Module):
             # bit-planes without a spike are skipped (the last plane always runs: it closes the update)
             prem = Signal(P, name="scan_prem")             # planes left in this group, poh included
             prem0, poh0 = Signal(P, name="scan_prem0"), Signal(P, name="scan_poh0")
+            psel0 = Signal(lc.plane_bits, name="scan_p0")
             plast0 = Signal(name="scan_plast0")
             nzp = Cat(*[self.nz[q * kch:(q + 1) * kch] != 0 for q in range(P - 1)], 1)
             after = Signal(P, name="scan_after")         # prem without poh
@@ -121,19 +109,22 @@ class Scanner(Module):
             self.sync += [
                 If(self.release, ready.eq(0)),
                 If(self.valid & ~ready,                    # set-up: the window's plane-skip mask
-                    ready.eq(1), prem0.eq(nzp), poh0.eq(f0), plast0.eq(r0 == 0),
-                    prem.eq(nzp), poh.eq(f0), plast.eq(r0 == 0)),
+                    ready.eq(1), prem0.eq(nzp), poh0.eq(f0), psel0.eq(onehot_index(f0)), plast0.eq(r0 == 0),
+                    prem.eq(nzp), poh.eq(f0), psel.eq(onehot_index(f0)), plast.eq(r0 == 0)),
                 If(push,
-                    If(plast, prem.eq(prem0), poh.eq(poh0), plast.eq(plast0), *next_group
-                    ).Else(prem.eq(after), poh.eq(nfirst), plast.eq((after & ~nfirst) == 0))),
+                    If(plast, prem.eq(prem0), poh.eq(poh0), psel.eq(psel0), plast.eq(plast0), *next_group
+                    ).Else(prem.eq(after), poh.eq(nfirst), psel.eq(onehot_index(nfirst)),
+                           plast.eq((after & ~nfirst) == 0))),
             ]
         else:
             self.comb += plast.eq(poh[P - 1])
             self.sync += If(push,
-                If(plast, poh.eq(1), *next_group).Else(poh.eq(Cat(0, poh[:-1]) if P > 1 else 1)))
+                If(plast, poh.eq(1), psel.eq(0), *next_group
+                ).Else(poh.eq(Cat(0, poh[:-1]) if P > 1 else 1), psel.eq(psel + 1)))
 
-        # ---- C: chunk extractor
-        # ready registered first, then valid and payload: both ends of the link are registers
+        # ---- C: chunk extractor, loaded straight from P (the item is a copy of its plane, so the
+        # window can be released before its chunks are out)
+        # T: ready registered first, then valid and payload: both ends of the link are registers
         self.submodules.tokens = tokens = stream.PipeReady(token_layout(lc))
         self.submodules.tokens_out = tokens_out = stream.PipeValid(token_layout(lc))
         self.comb += tokens.source.connect(tokens_out.sink)
@@ -148,7 +139,7 @@ class Scanner(Module):
         self.comb += [
             c_last.eq(c_nxt == 0),
             c_take.eq(c_valid & tokens.sink.ready),
-            items.source.ready.eq(~c_valid | (c_last & tokens.sink.ready)),
+            take.eq(~c_valid | (c_last & tokens.sink.ready)),
             j.eq(onehot_index(c_lsb)),
             tokens.sink.valid.eq(c_valid),
             tokens.sink.spikes.eq(reduce(or_, [c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci) for i in range(kch)])),
@@ -157,17 +148,17 @@ class Scanner(Module):
             tokens.sink.plane.eq(c_plane),
             tokens.sink.upd.eq(c_last & c_upd),
         ]
-        src = items.source
         self.sync += [
             If(c_take & c_last, c_valid.eq(0)),
             If(c_take & ~c_last, c_lsb.eq(nl), c_nxt.eq(nn)),
-            If(src.valid & src.ready,
-                c_valid.eq(1), c_lsb.eq(src.lsb), c_nxt.eq(src.nxt), c_data.eq(src.data),
-                c_group.eq(src.group), c_gbase.eq(src.gbase), c_plane.eq(src.plane), c_upd.eq(src.upd)),
+            If(push,
+                c_valid.eq(1), c_lsb.eq(first), c_nxt.eq(rest), c_data.eq(pdata),
+                c_group.eq(g), c_gbase.eq(gbase), c_plane.eq(psel),
+                c_upd.eq(poh[P - 1] if lc.static else 1)),
         ]
         self.comb += [
             tokens_out.source.connect(self.source),
-            self.busy.eq(self.valid | items.source.valid | c_valid | tokens.source.valid | tokens_out.source.valid),
+            self.busy.eq(self.valid | c_valid | tokens.source.valid | tokens_out.source.valid),
         ]
         assert lc.fan_in <= width
 
