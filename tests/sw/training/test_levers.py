@@ -129,3 +129,24 @@ def test_sweep_forks_packs_and_stops_at_the_deadline(tmp_path):
     assert "a/report.json" in names and "a/model.ffs" in names and not any("checkpoint" in n for n in names)
     with tarfile.open(tmp_path / "o" / "checkpoints.tar.gz") as tf:
         assert "long/checkpoint.pt" in tf.getnames()
+
+
+def test_curve_table_and_plot_use_test_reports_only(tmp_path):
+    from sw.training import curve
+
+    def rep(name, split, seed, sp, acc):
+        d = tmp_path / name
+        d.mkdir()
+        r = {"dataset": "mnist", "seed": seed, "config": {"target_sparsity": sp}, "eval_split": split,
+             "accuracy": {"deployed": acc, "float": 0.99}, "weight_sparsity": sp + 0.001,
+             "weight_sparsity_deployed_shapes": sp - 0.01, "nonzeros": 100, "artifact_bytes": 1000}
+        (d / "report.json").write_text(json.dumps(r))
+    rep("c90", "test", 0, 0.90, 0.985)
+    rep("c80", "test", 0, 0.80, 0.99)
+    rep("s1", "test", 1, 0.94, 0.987)
+    rep("v", "val", 0, 0.94, 0.5)                      # a validation run never enters the curve
+    rows = curve.load_reports(tmp_path)
+    assert [r["name"] for r in rows] == ["c80", "c90", "s1"]
+    t = curve.table(rows)
+    assert "| c80 | 0 | 0.80 | 99.00 % | 80.10 % | 79.00 % |" in t and "| v |" not in t
+    assert curve.main([str(tmp_path)]) == 0 and (tmp_path / "accuracy_vs_sparsity.png").stat().st_size > 1000

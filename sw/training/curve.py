@@ -1,0 +1,86 @@
+"""Accuracy against weight sparsity from a set of run.py reports (the issue-17 curve).
+
+    python -m sw.training.curve artifacts/mnist-scnn5-sweep [--png PATH]
+
+Reads DIR/*/report.json, keeps the reports evaluated on the test set, prints a Markdown table (one row
+per report, sorted by sparsity) and plots deployed test accuracy against the nominal weight sparsity
+(filled markers) and against the sparsity of the deployed shapes after channel removal (open
+markers), with the FireFly-S paper's MNIST point (98.03 % at 93.82 %).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+PAPER = {"mnist": (93.82, 98.03)}      # FireFly-S (paper), SCNN5 on MNIST: weight sparsity %, accuracy %
+
+
+def load_reports(folder: Path):
+    rows = []
+    for p in sorted(folder.glob("*/report.json")):
+        r = json.loads(p.read_text())
+        if r.get("eval_split", "test") != "test":
+            continue
+        rows.append({"name": p.parent.name, "dataset": r["dataset"], "seed": r["seed"],
+                     "target": r["config"]["target_sparsity"], "acc": 100 * r["accuracy"]["deployed"],
+                     "float": 100 * r["accuracy"]["float"], "sp": 100 * r["weight_sparsity"],
+                     "sp_dep": 100 * r["weight_sparsity_deployed_shapes"], "nnz": r["nonzeros"],
+                     "bytes": r["artifact_bytes"], "n_test": r.get("n_test")})
+    return sorted(rows, key=lambda x: (x["sp"], x["seed"]))
+
+
+def table(rows) -> str:
+    out = ["| run | seed | target | deployed test acc. | weight sparsity | deployed shapes | non-zeros | bytes |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['name']} | {r['seed']} | {r['target']:.2f} | {r['acc']:.2f} % | {r['sp']:.2f} % | "
+                   f"{r['sp_dep']:.2f} % | {r['nnz']} | {r['bytes']} |")
+    return "\n".join(out)
+
+
+def plot(rows, path: Path, title: str):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    s0 = sorted((r for r in rows if r["seed"] == 0), key=lambda r: r["sp"])
+    ax.plot([r["sp"] for r in s0], [r["acc"] for r in s0], "o-", color="C0", label="this work, seed 0 (nominal shapes)")
+    ax.plot([r["sp_dep"] for r in s0], [r["acc"] for r in s0], "o", mfc="none", color="C0",
+            label="same models, sparsity of the deployed shapes")
+    other = [r for r in rows if r["seed"] != 0]
+    if other:
+        ax.plot([r["sp"] for r in other], [r["acc"] for r in other], "x", color="C1", ms=8,
+                label="other seeds")
+    ds = rows[0]["dataset"] if rows else "mnist"
+    if ds in PAPER:
+        ax.plot(*PAPER[ds], "*", color="C3", ms=14, label="FireFly-S paper")
+    ax.set(xlabel="weight sparsity (%)", ylabel="deployed test accuracy (%)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m sw.training.curve", description=__doc__.split("\n\n")[0])
+    ap.add_argument("folder")
+    ap.add_argument("--png", default=None, help="default: FOLDER/accuracy_vs_sparsity.png")
+    ap.add_argument("--title", default="SCNN5 / MNIST, T = 4, 4-bit weights")
+    a = ap.parse_args(argv)
+    folder = Path(a.folder)
+    rows = load_reports(folder)
+    if not rows:
+        print(f"no test-set reports under {folder}", file=sys.stderr)
+        return 2
+    print(table(rows))
+    png = Path(a.png) if a.png else folder / "accuracy_vs_sparsity.png"
+    plot(rows, png, a.title)
+    print(f"wrote {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
