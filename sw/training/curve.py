@@ -35,7 +35,7 @@ def table(rows) -> str:
     out = ["| run | seed | target | deployed test acc. | weight sparsity | deployed shapes | non-zeros | bytes |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        out.append(f"| {r['name']} | {r['seed']} | {r['target']:.2f} | {r['acc']:.2f} % | {r['sp']:.2f} % | "
+        out.append(f"| {r['name']} | {r['seed']} | {r['target']:g} | {r['acc']:.2f} % | {r['sp']:.2f} % | "
                    f"{r['sp_dep']:.2f} % | {r['nnz']} | {r['bytes']} |")
     return "\n".join(out)
 

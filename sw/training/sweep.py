@@ -7,7 +7,9 @@ PLAN.json: {"common": [args for every run], "runs": [{"name": "a", "args": [...]
             {"name": "b", "from": "a", "args": [...]}, ...]}
 A run with "from" starts once that run has exited successfully: it gets a copy of the parent's
 checkpoint.pt and the parent's arguments (less --stop-after-float) followed by its own, so the parent is
-typically a `--stop-after-float` run and the children differ only in joint-phase settings.
+typically a `--stop-after-float` run and the children differ only in joint-phase settings. A run with
+"checkpoint": PATH (relative to the repository) starts from a copy of that file instead (a float-phase
+checkpoint of an earlier sweep; its args must repeat that run's float-phase arguments).
 `--extra` is appended to every command line (argparse: the last value wins), for smoke tests.
 
 Every --pack-every seconds and at the end, OUTDIR gets summary.json (per run: state, exit status, the
@@ -45,6 +47,8 @@ def load_plan(path):
             raise SystemExit(f"plan: bad run name {r['name']!r}")
         if r.get("from") and r["from"] not in names:
             raise SystemExit(f"plan: run {r['name']} forks from unknown run {r['from']}")
+        if r.get("checkpoint") and (r.get("from") or not (ROOT / r["checkpoint"]).is_file()):
+            raise SystemExit(f"plan: run {r['name']}: checkpoint {r['checkpoint']} missing, or given with 'from'")
     return plan
 
 
@@ -154,13 +158,15 @@ def main(argv=None):
     procs = {}
     t0 = time.time()
     stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
+    old_handler = signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
 
     def start(r):
         d = work / r["name"]
         d.mkdir(parents=True, exist_ok=True)
         if r.get("from"):
             shutil.copy2(work / r["from"] / "checkpoint.pt", d / "checkpoint.pt")
+        elif r.get("checkpoint"):
+            shutil.copy2(ROOT / r["checkpoint"], d / "checkpoint.pt")
         cmd = ([a.python, str(ROOT / "sw/training/run.py")] + plan.get("common", []) + full_args(plan, r)
                + extra + ["--out", str(d), "--no-progress"])
         (d / "command.txt").write_text(shlex.join(cmd) + "\n")
@@ -214,6 +220,7 @@ def main(argv=None):
             last_pack = time.time()
         time.sleep(1)
     pack(plan, state, work, out, t0, final=True)
+    signal.signal(signal.SIGTERM, old_handler)
     return 0 if all(st["state"] == "done" for st in state.values()) else 1
 
 

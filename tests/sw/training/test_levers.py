@@ -148,5 +148,25 @@ def test_curve_table_and_plot_use_test_reports_only(tmp_path):
     rows = curve.load_reports(tmp_path)
     assert [r["name"] for r in rows] == ["c80", "c90", "s1"]
     t = curve.table(rows)
-    assert "| c80 | 0 | 0.80 | 99.00 % | 80.10 % | 79.00 % |" in t and "| v |" not in t
+    assert "| c80 | 0 | 0.8 | 99.00 % | 80.10 % | 79.00 % |" in t and "| v |" not in t
     assert curve.main([str(tmp_path)]) == 0 and (tmp_path / "accuracy_vs_sparsity.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_sweep_run_from_a_carried_checkpoint(tmp_path):
+    from sw.training import sweep
+    small = ["--quick", "--train-limit", "64", "--test-limit", "32", "--batch", "16", "--threads", "1",
+             "--model", "1x28x28-4c3p1-mp2-8c3p1-mp2-10fc"]
+    assert run.main(["--out", str(tmp_path / "f"), "--stop-after-float", "--no-progress"] + small) == 0
+    ck = str(tmp_path / "f" / "checkpoint.pt")           # absolute: ROOT / ck is ck
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"runs": [{"name": "x", "checkpoint": str(tmp_path / "nope.pt")}]}))
+    with pytest.raises(SystemExit, match="missing"):
+        sweep.load_plan(bad)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"runs": [{"name": "b", "checkpoint": ck, "args": ["--target-sparsity", "0.5"]}]}))
+    assert sweep.main([str(plan), "--work", str(tmp_path / "w"), "--out", str(tmp_path / "o"),
+                       "--extra", " ".join(small)]) == 0
+    log = (tmp_path / "w" / "b" / "train.log").read_text()
+    assert "resumed from" in log and "phase float, epoch 1" in log
+    assert json.loads((tmp_path / "w" / "b" / "report.json").read_text())["config"]["target_sparsity"] == 0.5
