@@ -96,10 +96,10 @@ class Engine(Module):
             held += [packed.valid, ~pr.sink.ready]
             out = pr.source
             if s.pool:
+                # straight into the core's inter-layer FIFO: its ready (level != depth) and the pool's
+                # (~emit | ready, emit a register) are a gate each, so no buffer is needed here
                 self.submodules.pool = pool = Pool(lc.out_width, s.conv_h, s.conv_w)
-                self.submodules.pool_ready = ppr = stream.PipeReady(packed.description)
-                self.comb += out.connect(pool.sink), pool.source.connect(ppr.sink), ppr.source.connect(source)
-                held.append(~ppr.sink.ready)
+                self.comb += out.connect(pool.sink), pool.source.connect(source)
             else:
                 self.comb += out.connect(source)
 

@@ -107,8 +107,10 @@ class Orchestrator(Module):
         ok, issue = Signal(), Signal()
         written = Signal()                                 # addr < pixels written (registered, see LOAD)
         p_valid, p_pad = Signal(), Signal()
-        act = Signal(lc.window * pixw)                    # the window being scanned
-        shadow = Signal(lc.window * pixw) if lc.double_buffer else act
+        # data only, no reset (meaningless until act_valid): the entry slot's padding clear then takes
+        # the flip-flops' reset pin, which sys_rst would otherwise occupy (an AND per bit)
+        act = Signal(lc.window * pixw, reset_less=True)   # the window being scanned
+        shadow = Signal(lc.window * pixw, reset_less=True) if lc.double_buffer else act
         nz = Signal(lc.planes * lc.chunks)                # its non-empty-chunk vectors
         act_valid, swap = Signal(), Signal()
         self.submodules.scanner = scan = Scanner(lc)

@@ -130,7 +130,7 @@ class Scanner(Module):
         self.comb += tokens.source.connect(tokens_out.sink)
         c_valid = Signal(name="scan_c_valid")
         c_lsb, c_nxt = Signal(kch, name="scan_c_lsb"), Signal(kch, name="scan_c_nxt")
-        c_data = Signal(width, name="scan_c_data")
+        c_data = Signal(width, name="scan_c_data", reset_less=True)   # data only: meaningless until c_valid
         c_group, c_gbase = Signal(lc.group_bits, name="scan_c_group"), Signal(lc.chunk_bits, name="scan_c_gbase")
         c_plane, c_upd = Signal(lc.plane_bits, name="scan_c_plane"), Signal(name="scan_c_upd")
         c_last, c_take = Signal(name="scan_c_last"), Signal(name="scan_c_take")
