@@ -90,11 +90,10 @@ class Engine(Module):
                           source.data.eq(Cat(*[o.value for o in outs]))]
             out = source
         else:
-            packed = self._pack(lc, outs, joined_valid, joined_ready)
-            self.submodules.pack_ready = pr = stream.PipeReady(packed.description)
-            self.comb += packed.connect(pr.sink)
-            held += [packed.valid, ~pr.sink.ready]
-            out = pr.source
+            # the pack's output is a register stage whose ready is one gate of the downstream ready,
+            # and downstream (pool, inter-layer FIFO) are a gate each: no buffer between them
+            out = self._pack(lc, outs, joined_valid, joined_ready)
+            held.append(out.valid)
             if s.pool:
                 # straight into the core's inter-layer FIFO: its ready (level != depth) and the pool's
                 # (~emit | ready, emit a register) are a gate each, so no buffer is needed here
@@ -142,7 +141,7 @@ class Engine(Module):
         out = stream.Endpoint([("data", lc.out_width)])
         gw = pco * T
         live = Cat(*[o.spikes for o in outs])                     # bit d*T + t
-        work = Signal(max(1, (G - 1) * gw), name="pack_work")
+        work = Signal(max(1, (G - 1) * gw), name="pack_work", reset_less=True)   # data only
         g = Signal(lc.group_bits, name="pack_group")
         g_last = Signal(name="pack_last", reset=int(G == 1))          # g == G - 1
         full = Cat(work[:(G - 1) * gw], live) if G > 1 else live   # bit g*pco*T + d*T + t
