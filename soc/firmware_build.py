@@ -89,7 +89,8 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
-def _symbol(elf: Path, name: str) -> int:
+def elf_symbol(elf: Path, name: str) -> int:
+    """Address of symbol `name` in the firmware ELF (from the cross toolchain's nm)."""
     out = subprocess.run([CROSS_PREFIX + "nm", str(elf)], check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         parts = line.split()
@@ -121,4 +122,4 @@ def build_firmware(litex_build_dir, out_dir, csr_json=None, jobs: int = 2, quiet
         tail = (r.stdout or "")[-3000:] + (r.stderr or "")[-3000:] if quiet else ""
         raise FirmwareError(f"firmware build failed ({' '.join(cmd)}):\n{tail}")
     elf, binf = out_dir / "firmware.elf", out_dir / "firmware.bin"
-    return Firmware(bin=binf, elf=elf, end=_symbol(elf, "_end_of_image"), size=binf.stat().st_size)
+    return Firmware(bin=binf, elf=elf, end=elf_symbol(elf, "_end_of_image"), size=binf.stat().st_size)

@@ -21,7 +21,7 @@ from sw.artifact import ArtifactError, Model
 
 from .. import timing
 from ..synth_estimate import LUTRAM, SynthError, synth_xc7
-from ..synth_estimate import parse_stat as _parse_stat
+from ..synth_estimate import parse_stat as parse_xc7_stat
 from .balance import PARTS, SIM_PART, Budget, configure
 from .config import AccelConfig, ConfigError
 from .core import AccelCore
@@ -57,7 +57,7 @@ def verilog(cfg: AccelConfig, registered: bool = False) -> str:
 def parse_stat(text: str) -> dict:
     """soc.synth_estimate's cell summary with the accelerator's keys: `lut` is logic LUTs only,
     `lut_mem` the LUTs used as distributed RAM / shift registers, `lc_estimate` yosys' own LC count."""
-    r = _parse_stat(text)
+    r = parse_xc7_stat(text)
     lcs = re.findall(r"Estimated number of LCs:\s+(\d+)", text)
     return dict(r, lut=r["lut_logic"], lut_all=r["lut"], lc_estimate=int(lcs[-1]) if lcs else None,
                 lutram_cells=sum(v for k, v in r["cells"].items() if k in LUTRAM), bram36_equiv=r["bram36"])

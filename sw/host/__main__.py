@@ -24,7 +24,7 @@ from .console import Console, HostError
 
 def layout(build_dir: Path, blob_len: int):
     """(firmware bytes, main RAM base, model address, frames address) of a SoC build."""
-    from soc.firmware_build import FirmwareError, _symbol
+    from soc.firmware_build import FirmwareError, elf_symbol
     try:
         csr = json.loads((build_dir / "csr.json").read_text())
         base = csr["memories"]["main_ram"]["base"]
@@ -36,7 +36,7 @@ def layout(build_dir: Path, blob_len: int):
     if not fw.exists():
         raise HostError(f"{fw} missing: build the SoC (and its firmware) first")
     try:
-        end = _symbol(build_dir / "firmware" / "firmware.elf", "_end_of_image")
+        end = elf_symbol(build_dir / "firmware" / "firmware.elf", "_end_of_image")
     except (FirmwareError, OSError) as e:
         raise HostError(str(e)) from None
     model_addr = (end + 4095) // 4096 * 4096
