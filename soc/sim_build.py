@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -107,9 +108,13 @@ def _generate(cfg, out: Path, trace: bool, jobs: int, log):
                   trace_fst=trace, interactive=False)
     gw = out / "gateware"
     log(f"[sim] compiling the Verilator model in {gw} (a few minutes on 2 cores)")
-    r = subprocess.run(["bash", "build_sim.sh"], cwd=gw, capture_output=True, text=True)
-    if r.returncode != 0 or not (gw / "obj_dir" / "Vsim").exists():
-        errs = [l for l in (r.stdout + r.stderr).splitlines() if "error" in l.lower()][-20:]
+    proc = spawn(["bash", "build_sim.sh"], cwd=gw, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = proc.communicate()
+    finally:
+        stop(proc, grace=2.0)                      # interrupted: make and the compilers go too
+    if proc.returncode != 0 or not (gw / "obj_dir" / "Vsim").exists():
+        errs = [l for l in out.splitlines() if "error" in l.lower()][-20:]
         raise SimError("Verilator build failed in {}:\n{}".format(gw, "\n".join(errs)))
 
 
@@ -182,6 +187,48 @@ def write_ram_init(path: Path, origin: int, size: int, regions) -> None:
     path.write_text("".join(f"{w:08x}\n" for w in words.tolist()))
 
 
+def _child_setup():
+    """preexec_fn of the simulator child: it gets SIGKILL when the process that started it dies, even by
+    SIGKILL (Linux prctl PR_SET_PDEATHSIG), so a killed host never leaves a Vsim running at full CPU.
+    The signal follows the *thread* that started the child: start simulations from a thread that outlives
+    them (the main thread, as soc/targets/sim.py and the tests do)."""
+    parent = os.getpid()
+    try:
+        import ctypes
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):           # not Linux: close() and the signal handlers still apply
+        return None
+
+    def setup():
+        prctl(1, signal.SIGKILL)                   # PR_SET_PDEATHSIG
+        if os.getppid() != parent:                 # the parent died before prctl took effect
+            os._exit(1)
+    return setup
+
+
+def spawn(cmd, **kw) -> subprocess.Popen:
+    """Popen for a long-running child (the simulator, the Verilator build): in its own process group, so a
+    terminal's Ctrl-C reaches only this process, which then stops the whole group (stop()); killed with
+    its parent (see _child_setup)."""
+    return subprocess.Popen(cmd, start_new_session=True, preexec_fn=_child_setup(), **kw)
+
+
+def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the child's process group, SIGKILL it after `grace` seconds; reaps the child."""
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -189,10 +236,12 @@ def free_port() -> int:
 
 
 class Simulation:
-    """One run of a built simulation in a private directory. console=True: the UART is this
-    process's stdin/stdout (serial2console); else serial2tcp on a free port, driven by sw.host."""
+    """One run of a built simulation in a private directory, booted to the firmware's prompt. The UART is
+    serial2tcp on a free port, driven by sw.host (`self.console`; the live console of soc/targets/sim.py
+    too). The simulator runs in its own process group; close() (also on exceptions, KeyboardInterrupt and
+    the signals soc/targets/sim.py turns into one) stops it, and it dies with this process (spawn())."""
 
-    def __init__(self, b: SimBuild, regions, console: bool = False, log=None, boot_timeout: float = 300.0):
+    def __init__(self, b: SimBuild, regions, log=None, boot_timeout: float = 300.0):
         from sw.host.console import Console
         self.b = b
         self.inuse = open(b.dir / ".inuse", "w")
@@ -208,26 +257,24 @@ class Simulation:
         ram = self.run_dir / inits[0].name
         ram.unlink()
         write_ram_init(ram, *b.main_ram, regions)
-        self.port = None if console else free_port()
-        self._write_config(console)
+        self.port = free_port()
+        self._write_config()
         self.log_path = self.run_dir / "sim.log"
         vsim = str(b.gateware / "obj_dir" / "Vsim")
-        if console:
-            self.proc = subprocess.Popen([vsim], cwd=self.run_dir)
-            self.console = None
-            return
-        self.proc = subprocess.Popen([vsim], cwd=self.run_dir, stdout=open(self.log_path, "w"),
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.console = None
+        with open(self.log_path, "w") as out:
+            self.proc = spawn([vsim], cwd=self.run_dir, stdout=out, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL)
         try:
             self.console = Console(f"socket://127.0.0.1:{self.port}", connect_timeout=60, log=log)
             self.console.wait_prompt(timeout=boot_timeout, boot=True, alive=self.alive)
-        except Exception:
+        except BaseException:                # also KeyboardInterrupt / a signal: never leave Vsim behind
             self.close(keep=b.trace)        # a traced run keeps its waveform and log for debugging
             raise
 
-    def _write_config(self, console: bool):
+    def _write_config(self):
         from soc.sim_soc import sim_config
-        cfg = sim_config() if console else sim_config("serial2tcp", {"port": self.port})
+        cfg = sim_config("serial2tcp", {"port": self.port})
         (self.run_dir / "sim_config.js").write_text(cfg.get_json())
 
     def alive(self):
@@ -235,19 +282,10 @@ class Simulation:
             tail = self.log_path.read_text()[-1000:] if self.log_path.exists() else ""
             raise SimError(f"the simulation exited with code {self.proc.returncode}: {tail}")
 
-    def wait(self):
-        return self.proc.wait()
-
     def close(self, keep: bool = False):
         if getattr(self, "console", None):
             self.console.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc)
         if not keep:
             shutil.rmtree(self.run_dir, ignore_errors=True)
         self.inuse.close()

@@ -103,18 +103,16 @@ def batch_run(args) -> int:
     return 0 if agree == 1.0 and (res.selftest is None or "PASS" in res.selftest) else 1
 
 
-def live_console(args) -> int:
+def live_console(args, inp=None, out=None) -> int:
+    """The firmware's console on stdin/stdout until the end of input (Ctrl-D), through serial2tcp and
+    sw.host's Console.interact: each line goes to the firmware once the previous reply has reached the
+    prompt, and each reply has --timeout seconds."""
     model, cfg = _config(args)
     b = build(cfg, trace=args.trace, root=args.build_dir)
     blob = model.to_bytes()
     regions, model_addr, frames_addr = ram_layout(b, blob, b"")
-    print(f"[sim] model preloaded at 0x{model_addr:08x}: type 'load 0x{model_addr:08x}'. Ctrl-C quits.",
-          file=sys.stderr)
-    sim = Simulation(b, regions, console=True)
-    try:
-        sim.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sim.close()
+    print(f"[sim] booting; the model is preloaded at 0x{model_addr:08x}: type 'load 0x{model_addr:08x}'. "
+          "Ctrl-D (end of input) quits.", file=sys.stderr)
+    with Simulation(b, regions, boot_timeout=args.timeout if args.trace else 300.0) as sim:
+        sim.console.interact(timeout=args.timeout, prompted=True, inp=inp, out=out)
     return 0

@@ -2,7 +2,7 @@
 """litex_sim target: the CLI of soc.sim_soc.SimSoC (VexRiscv, main RAM, UART, timer, the SNN accelerator).
 
     python soc/targets/sim.py --model M.ffs --images 20 [--offset 0] --json OUT   # batch run
-    python soc/targets/sim.py --model M.ffs                                      # live console
+    python soc/targets/sim.py --model M.ffs                                      # live console, until EOF
     python soc/targets/sim.py --model M.ffs --images 2 --trace                  # + waveform (.fst)
 
 The Verilator model is built once per hardware configuration (soc.sim_build: hash of the sources and
@@ -10,9 +10,13 @@ of the accelerator config) and reused; firmware, model and frames go into main R
 rewriting the RAM's $readmemh file, so a new model of the same topology or new frames need no rebuild.
 The accelerator runs on its own simulated clock, half the sys clock (soc.sim_soc); FPS figures are
 quoted at soc.ACCEL_CLK_FREQ, the Arty's default accelerator clock.
+
+SIGTERM, SIGHUP and SIGINT stop the simulator (Vsim) too, and exit 128 + the signal; if this process dies
+without a chance to clean up (SIGKILL), the kernel kills Vsim with it (soc.sim_build.spawn).
 """
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -21,6 +25,17 @@ if __package__ in (None, ""):                        # run as a script: make the
 
 from soc.accel_options import add_accel_args
 from sw.cli import CLIError, OneLineParser, load_frames, output_problem
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM/SIGHUP as an exception: it unwinds like Ctrl-C, so every `with Simulation` stops its Vsim."""
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
 
 
 def main(argv=None):
@@ -50,6 +65,8 @@ def main(argv=None):
     if output_problem(args.json):
         ap.error(f"--json {output_problem(args.json)}")
     from sw.host.console import HostError
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
     try:
         if args.images is not None:          # artifact, data set and frame shapes before the Verilator build
             load_frames(args.model, args.dataset, "test", args.offset, args.images)
@@ -57,6 +74,10 @@ def main(argv=None):
     except (CLIError, sim_build.SimError, HostError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as e:                 # Ctrl-C, or SIGTERM/SIGHUP through _stop
+        signum = getattr(e, "signum", signal.SIGINT)
+        print(f"error: stopped by {signal.Signals(signum).name}; the simulator was stopped too", file=sys.stderr)
+        return 128 + signum
 
 
 if __name__ == "__main__":

@@ -7,6 +7,12 @@
 
 `--build-dir` is a SoC build (csr.json + firmware/firmware.{bin,elf}): main RAM's base comes from
 csr.json and the first free byte after the firmware from its ELF, so no address is typed by hand.
+
+Every wait is bounded. The device's first answer (its prompt; with --upload the BIOS serial boot request,
+so reset the board within it) must come within --answer-timeout (default 10 s); each later reply within
+--timeout (default 600 s: a long batch), with a "still waiting" line on stderr every 30 s. A silent,
+closed or foreign (HTTP, say) peer is one error line and exit 1; Ctrl-C exits 130; `console` ends at the
+end of its input (Ctrl-D) with 0.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ import numpy as np
 
 from sw.cli import CLIError, OneLineParser, load_frames, output_problem, write_output
 
-from .console import Console, HostError
+from .console import ANSWER_TIMEOUT, Console, HostError
 
 
 def layout(build_dir: Path, blob_len: int):
@@ -70,8 +76,10 @@ def prepare(args) -> Prepared:
 
 def cmd_upload(args, con: Console, p: Prepared) -> None:
     from .upload import serial_boot
+    print(f"[host] waiting up to {args.answer_timeout:g} s for the BIOS serial boot request (reset the board)",
+          file=sys.stderr)
     serial_boot(con, [(p.base, p.firmware), (p.model_addr, p.model.to_bytes()), (p.frames_addr, p.frames)], p.base,
-                wait=args.timeout)
+                wait=args.answer_timeout)
     con.wait_prompt(timeout=args.timeout, boot=True)
 
 
@@ -82,7 +90,7 @@ def cmd_run(args, con: Console, p: Prepared) -> int:
         cmd_upload(args, con, p)
     else:
         con.write_line("")
-        con.wait_prompt(timeout=args.timeout)
+        con.wait_prompt(timeout=args.answer_timeout)
     res = session.batch(con, p.model_addr, p.frames_addr, len(p.images), args.selftest, args.bench, args.timeout)
     gold, _, _ = golden.run(p.model, p.images)
     preds = np.asarray(res.predictions)
@@ -101,9 +109,13 @@ def main(argv=None) -> int:
     ap = OneLineParser(prog="python -m sw.host", description=__doc__.split("\n\n")[0])
     ap.add_argument("--port", required=True, help="pyserial URL: socket://127.0.0.1:P (sim) or /dev/ttyUSB1")
     ap.add_argument("--baudrate", type=int, default=115200)
-    ap.add_argument("--timeout", type=float, default=600.0, help="longest wait for any reply, seconds")
+    ap.add_argument("--answer-timeout", type=float, default=ANSWER_TIMEOUT,
+                    help=f"longest wait for the device's first answer: its prompt, or with --upload the BIOS "
+                         f"serial boot request (default {ANSWER_TIMEOUT:g} s)")
+    ap.add_argument("--timeout", type=float, default=600.0,
+                    help="longest wait for any later reply, e.g. a whole batch (default 600 s)")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("console", help="interactive console")
+    sub.add_parser("console", help="interactive console, until the end of input (Ctrl-D)")
     for name in ("run", "upload"):
         p = sub.add_parser(name, help="run a data set slice" if name == "run" else "serial-boot firmware + data")
         p.add_argument("--build-dir", required=True, help="SoC build directory (csr.json, firmware/)")
@@ -121,16 +133,16 @@ def main(argv=None) -> int:
         ap.error(f"--limit {args.limit}: must be >= 1")
     if getattr(args, "offset", 0) < 0:
         ap.error(f"--offset {args.offset}: must be >= 0")
-    if args.baudrate < 1 or not args.timeout > 0:
-        ap.error("--baudrate and --timeout must be > 0")
+    if args.baudrate < 1 or not args.timeout > 0 or not args.answer_timeout > 0:
+        ap.error("--baudrate, --timeout and --answer-timeout must be > 0")
     for name in ("selftest", "bench"):
         if getattr(args, name, 0) < 0:
             ap.error(f"--{name} {getattr(args, name)}: must be >= 0")
     try:
         prepared = None if args.cmd == "console" else prepare(args)
-        with Console(args.port, args.baudrate) as con:
+        with Console(args.port, args.baudrate, progress=lambda s: print(s, file=sys.stderr)) as con:
             if args.cmd == "console":
-                con.interact()
+                con.interact(timeout=args.timeout, answer_timeout=args.answer_timeout)
                 return 0
             if args.cmd == "upload":
                 cmd_upload(args, con, prepared)
@@ -139,6 +151,9 @@ def main(argv=None) -> int:
     except (HostError, CLIError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
