@@ -52,7 +52,9 @@ static int fail(const char *msg)
 	return -1;
 }
 
-/* Parse an address of `len` bytes in main RAM, word aligned. */
+/* Parse an address of `len` bytes in main RAM, word aligned, at or above _end_of_image (below it lie this
+ * firmware's code, data, arena and stack: reading a model or frames there, or DMAing results over it, is
+ * never meant). */
 static int parse_region(const char *s, uint32_t len, const char *what, uint32_t *addr)
 {
 	if (console_parse_u32(s, addr)) {
@@ -64,6 +66,12 @@ static int parse_region(const char *s, uint32_t len, const char *what, uint32_t 
 		printf("error: %s at 0x%08lx+%lu is outside main RAM 0x%08lx..0x%08lx or not word aligned\n", what,
 		       (unsigned long)*addr, (unsigned long)len, (unsigned long)MAIN_RAM_BASE,
 		       (unsigned long)(MAIN_RAM_BASE + MAIN_RAM_SIZE));
+		return -1;
+	}
+	if (*addr < (uintptr_t)_end_of_image) {
+		printf("error: %s at 0x%08lx+%lu overlaps the firmware at 0x%08lx..0x%08lx (data goes at 0x%08lx or above)\n",
+		       what, (unsigned long)*addr, (unsigned long)len, (unsigned long)MAIN_RAM_BASE,
+		       (unsigned long)(uintptr_t)_end_of_image, (unsigned long)(uintptr_t)_end_of_image);
 		return -1;
 	}
 	return 0;

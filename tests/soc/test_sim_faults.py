@@ -1,9 +1,12 @@
-"""soc/targets/sim.py with a real litex_sim (Verilator) child: no orphans, no hangs.
+"""Faults on a real litex_sim (Verilator): soc/targets/sim.py leaves no orphan and no hang, and the firmware
+refuses data addresses inside its own image.
 
 - SIGTERM, SIGHUP or SIGINT to sim.py, during the boot or at the live console's prompt, stops its `Vsim`
   and sim.py exits 128 + the signal with one error line;
 - SIGKILL of sim.py (no cleanup possible) still takes Vsim with it (PR_SET_PDEATHSIG);
-- the live console answers the lines of its input, then ends at the end of input with 0.
+- the live console answers the lines of its input, then ends at the end of input with 0;
+- `infer`, `run` and `load` on an address below `_end_of_image` (the firmware's code, data, arena and
+  stack) are one error line, and the console still answers and infers at a free address.
 
 A Vsim belongs to a run of sim.py when its working directory is build/sim/<key>/runs/<sim.py's pid>-*.
 The SoC is the small accelerator of a 3-layer random model (a cached build under build/sim/ is reused;
@@ -34,8 +37,8 @@ def tiny(tmp_path_factory):
     model = make("1x12x12-4c3p1-6c3s2p1-mp2-5fc", 0.8, seed=1, timesteps=3, in_bits=4)
     path = tmp_path_factory.mktemp("sim") / "tiny.ffs"
     path.write_bytes(model.to_bytes())
-    sim_build.build(accel_config(model), log=lambda s: None)     # so sim.py finds it cached
-    return path
+    b = sim_build.build(accel_config(model), log=lambda s: None)     # so sim.py finds it cached
+    return path, model, b
 
 
 def vsims_of(pid: int) -> list[int]:
@@ -86,7 +89,7 @@ def read_until_prompt(proc, timeout: float) -> str:
 @pytest.mark.parametrize("sig,when", [(signal.SIGTERM, "boot"), (signal.SIGTERM, "prompt"),
                                       (signal.SIGINT, "boot"), (signal.SIGHUP, "prompt")])
 def test_signal_stops_the_simulator(tiny, sig, when):
-    proc = start(tiny)
+    proc = start(tiny[0])
     try:
         vsim = wait_for(lambda: vsims_of(proc.pid), 120, "the Vsim child")
         if when == "prompt":
@@ -108,7 +111,7 @@ def test_signal_stops_the_simulator(tiny, sig, when):
 
 
 def test_parent_killed_takes_the_simulator_with_it(tiny):
-    proc = start(tiny)
+    proc = start(tiny[0])
     try:
         vsim = wait_for(lambda: vsims_of(proc.pid), 120, "the Vsim child")
         proc.kill()                           # SIGKILL: no handler runs in sim.py
@@ -120,7 +123,7 @@ def test_parent_killed_takes_the_simulator_with_it(tiny):
 
 
 def test_live_console_ends_at_end_of_input(tiny):
-    proc = start(tiny)
+    proc = start(tiny[0])
     try:
         t0 = time.monotonic()
         out, err = proc.communicate("help\ninfo\n", timeout=400)   # stdin closes after the two lines
@@ -135,3 +138,26 @@ def test_live_console_ends_at_end_of_input(tiny):
             proc.kill()
         for p in vsims_of(proc.pid):
             os.kill(p, signal.SIGKILL)
+
+
+def test_data_inside_the_firmware_image_refused(tiny):
+    from soc import sim_build
+    from soc.sim_session import ram_layout
+    _, model, b = tiny
+    regions, model_addr, frames_addr = ram_layout(b, model.to_bytes(), b"")
+    base, end = b.main_ram[0], b.firmware.end
+    fb = (len(model.to_bytes()) + 4095) // 4096 * 4096
+    assert base < end <= model_addr
+    with sim_build.Simulation(b, regions, boot_timeout=120) as sim:
+        con = sim.console
+        assert con.command(f"load 0x{model_addr:08x}", timeout=120)
+        for line, what in [(f"infer 0x{base:08x}", "frame"), (f"infer 0x{end - 4:08x}", "frame"),
+                           (f"run 0x{base + 0x100:08x} 2", "frames"), (f"selftest 0x{base:08x} 1", "frames"),
+                           (f"load 0x{base:08x}", "model")]:
+            lines = con.command(line, check=False, timeout=60)
+            assert len(lines) == 1, (line, lines)
+            assert lines[0].startswith(f"error: {what} at 0x") and "overlaps the firmware at" in lines[0], lines
+            assert f"data goes at 0x{end:08x} or above" in lines[0], lines
+        assert con.command("help")
+        out = con.command(f"infer 0x{model_addr + fb:08x}", timeout=120)     # free RAM: accepted
+        assert [l.split()[0] for l in out] == ["class", "cycles", "readout"], out
