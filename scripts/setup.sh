@@ -5,7 +5,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-APT_PKGS="verilator gcc-riscv64-unknown-elf libevent-dev libjson-c-dev zlib1g-dev yosys dataset-fashion-mnist"
+APT_PKGS="verilator gcc-riscv64-unknown-elf libevent-dev libjson-c-dev zlib1g-dev yosys dataset-fashion-mnist clang"
 missing=""
 for p in $APT_PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
