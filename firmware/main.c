@@ -19,7 +19,6 @@
 
 #define ARENA_SIZE     (1u << 20)     /* model copy, CPU reference buffers, results, load image */
 #define CHUNK_FRAMES   256u           /* frames per accelerator batch */
-#define PROMPT         "ffs> "
 
 extern char _end_of_image[];
 static uint8_t arena[ARENA_SIZE] __attribute__((aligned(8)));
@@ -362,10 +361,7 @@ static const int n_commands = sizeof(commands) / sizeof(commands[0]);
 
 int main(void)
 {
-	static char line[CONSOLE_LINE_MAX];
-	unsigned len = 0;
-	int overflow = 0;
-	char prev = 0;
+	static console_t con;
 	/* Polled UART (firmware/uart.c, interrupts off): libbase's interrupt-driven RX ring livelocks its ISR
 	 * when a host sends more than it holds; polling keeps the UART's own back-pressure. The
 	 * accelerator's events are polled through its EventManager pending register. */
@@ -374,35 +370,8 @@ int main(void)
 	irq_setie(0);
 #endif
 	uart_init();
-	printf("\nFireFly-S console (%d commands, type help)\n" PROMPT, n_commands);
-	for (;;) {
-		char c = (char)getchar(), was = prev;
-		prev = c;
-		if (c == '\n' && was == '\r')
-			continue;                   /* CR LF from a terminal: one line */
-		if (c == '\r' || c == '\n') {
-			putchar('\n');
-			line[len] = 0;
-			if (overflow)
-				printf("error: line longer than %d characters\n", CONSOLE_LINE_MAX - 1);
-			else
-				console_dispatch(commands, n_commands, line);
-			len = 0;
-			overflow = 0;
-			fputs(PROMPT, stdout);
-		} else if (c == 0x7f || c == 0x08) {
-			if (len) {
-				len--;
-				fputs("\x08 \x08", stdout);
-			}
-		} else if ((unsigned char)c >= 0x20) {
-			if (len < CONSOLE_LINE_MAX - 1) {
-				line[len++] = c;
-				putchar(c);
-			} else {
-				overflow = 1;
-			}
-		}
-	}
+	printf("\nFireFly-S console (%d commands, type help)\n" CONSOLE_PROMPT, n_commands);
+	for (;;)
+		console_feed(&con, commands, n_commands, (char)getchar());
 	return 0;
 }

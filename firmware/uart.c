@@ -8,6 +8,8 @@
 #include <generated/csr.h>
 #include <libbase/uart.h>
 
+#include "console.h"
+
 void uart_isr(void)
 {
 }
@@ -32,6 +34,7 @@ void uart_write(char c)
 		;
 	uart_rxtx_write((unsigned char)c);
 	uart_ev_pending_write(UART_EV_TX);
+	console_tx_account(c);              /* the reply CRC of framed lines (console.h) */
 }
 
 void uart_init(void)

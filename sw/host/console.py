@@ -9,16 +9,26 @@ Every wait is bounded and a timeout names what was awaited; a peer that closes t
 naming what was awaited and the last output (an HTTP server's status line, say). A command's reply is its
 output lines, without the echoed command and the prompt; a line starting with "error: " raises
 ConsoleError unless the caller asks for the raw reply.
+
+Commands travel as framed lines (sw.host.framing, docs/firmware.md "Framed lines"): each reply is checked
+to be the intact answer to its own command. A damaged or lost exchange (bytes dropped or changed on the
+link, a stale reply) is never taken for an answer: the console is resynchronised and the command sent
+again, up to `retries` times, then HostError. Lines the firmware cannot take (too long, not printable)
+are refused here before anything is sent (litex_sim's serial2tcp also replays old bytes when more than
+its 2 KiB ring arrives at once, docs/soc.md).
 """
 from __future__ import annotations
 
 import sys
 import time
 
+from .framing import END, KILL, Damaged, check_reply, check_text, frame
+
 PROMPT = "ffs> "
 BANNER = "FireFly-S console"
 ANSWER_TIMEOUT = 10.0      # default wait for a device's first answer (sw.host --answer-timeout)
 PROGRESS_EVERY = 30.0      # seconds between "still waiting" lines of a long wait (Console(progress=...))
+RETRIES = 3                # resends of a command whose exchange was damaged
 
 
 class HostError(RuntimeError):
@@ -54,6 +64,9 @@ class Console:
         self.log = log          # optional callable(str) receiving everything the device prints
         self.progress = progress
         self.buf = ""
+        self.seq = 0
+        self.answer_timeout = ANSWER_TIMEOUT
+        self.retried = 0           # exchanges resent after damage (for fault-injection counts)
 
     def close(self):
         self.port.close()
@@ -78,17 +91,18 @@ class Console:
         except (serial.SerialException, OSError) as e:
             raise HostError(f"{self.url}: link lost ({e})") from None
         finally:
-            text = data.decode("utf-8", "replace").replace("\r", "")
+            text = data.decode("latin-1").replace("\r", "")
             if text and self.log:
                 self.log(text)
             self.buf += text
 
-    def read_until(self, marker: str, timeout: float, what: str, alive=None) -> str:
-        """Read until `marker`; returns everything before it (the marker is consumed).
-        alive: optional callable raising if the other end died (e.g. the sim process)."""
+    def wait(self, found, timeout: float, what: str, alive=None):
+        """Read until found(self.buf) returns something other than None, and return that. Bounded by
+        `timeout` (HostError naming `what` and the last output), with a progress line every
+        PROGRESS_EVERY s. alive: optional callable raising if the other end died (the sim process)."""
         t0 = time.monotonic()
         deadline, next_note = t0 + timeout, t0 + PROGRESS_EVERY
-        while marker not in self.buf:
+        while (got := found(self.buf)) is None:
             now = time.monotonic()
             if now > deadline:
                 raise HostError(f"timed out after {timeout:g} s waiting for {what} on {self.url} "
@@ -102,8 +116,23 @@ class Console:
                 self._read()
             except HostError as e:
                 raise HostError(f"{e} while waiting for {what} ({self._last_output()})") from None
-        head, _, self.buf = self.buf.partition(marker)
+        return got
+
+    def read_until(self, marker: str, timeout: float, what: str, alive=None, keep: bool = False) -> str:
+        """Read until `marker`; returns everything before it (the marker is consumed, unless `keep`)."""
+        i = self.wait(lambda buf: i if (i := buf.find(marker)) >= 0 else None, timeout, what, alive)
+        head = self.buf[:i]
+        if not keep:
+            self.buf = self.buf[i + len(marker):]
         return head
+
+    def read_reply(self, timeout: float, what: str, alive=None) -> str:
+        """Read to the end of a reply (framing.END: the prompt, or a done line and the 5 characters of a
+        damaged prompt); returns the reply with its done line, without the prompt."""
+        m = self.wait(END.search, timeout, what, alive)
+        end = m.end() - 5 if m.group().startswith("done ") else m.start()
+        reply, self.buf = self.buf[:end], self.buf[m.end():]
+        return reply
 
     def _last_output(self) -> str:
         tail = self.buf[-300:].strip().replace("\n", " | ")
@@ -112,7 +141,7 @@ class Console:
     def write_line(self, line: str, chunk: int = 64):
         """Send a line in small chunks (litex_sim's serial2tcp buffers at most 2 KiB)."""
         import serial
-        data = (line + "\n").encode()
+        data = (line + "\n").encode("latin-1", "replace")
         try:
             for i in range(0, len(data), chunk):
                 self.port.write(data[i:i + chunk])
@@ -127,15 +156,70 @@ class Console:
             self.read_until(BANNER, timeout, "the firmware banner", alive)
         self.read_until(PROMPT, timeout, "the console prompt", alive)
 
-    def exchange(self, line: str, timeout: float = 60.0, alive=None) -> str:
-        """Send one line and return the device's reply up to the next prompt, without the echoed line."""
-        self.write_line(line)
-        reply = self.read_until("\n" + PROMPT, timeout, f"the reply to '{line}'", alive)
-        first, nl, rest = reply.partition("\n")
-        sent = line.strip()
-        if first.strip() == sent or (first.strip() and sent.startswith(first.strip())):
-            return rest                               # the echo (truncated by the firmware for long lines)
-        return reply
+    def exchange(self, line: str, timeout: float = 60.0, alive=None, ok: list | None = None) -> str:
+        """Send one command as a framed line and return the device's reply up to the next prompt, without
+        the echo and the done line. A damaged exchange is resynchronised and resent (at most RETRIES
+        times); `ok`, if given, receives whether the command succeeded."""
+        why = check_text(line)
+        if why:
+            raise HostError(why)
+        problems = []
+        for attempt in range(RETRIES + 1):
+            if attempt:
+                self.retried += 1
+                self.resync(alive)
+            self.seq = (self.seq + 1) & 0xffff
+            sent = frame(line, self.seq)
+            self.write_line(sent)
+            try:
+                self.read_until("\n", self.answer_timeout, f"the echo of '{line}'", alive, keep=True)
+            except HostError as e:
+                if "timed out" not in str(e):
+                    raise                                   # the link is gone: no retry helps
+                problems.append(str(e))                     # the line was lost on the way: resend
+                continue
+            # a reply slower than `timeout` is an error, not a retry: the command may still be running
+            reply = self.read_reply(timeout, f"the reply to '{line}'", alive)
+            try:
+                body, good = check_reply(reply, sent, self.seq)
+            except Damaged as e:
+                problems.append(str(e))
+                continue
+            if ok is not None:
+                ok.append(good)
+            return body
+        raise HostError(f"'{line}': no intact reply in {RETRIES + 1} tries (last: {problems[-1]})")
+
+    def resync(self, alive=None, tries: int = 5) -> None:
+        """Bring the console back to a known state: drop what is in flight, kill any partial line, then
+        an empty framed line must come back intact."""
+        for _ in range(tries):
+            self._drain(alive)
+            self.seq = (self.seq + 1) & 0xffff
+            sent = frame("", self.seq)
+            self.write_line(KILL + sent)
+            try:
+                reply = self.read_reply(self.answer_timeout, "the resynchronisation", alive)
+                check_reply(reply, sent, self.seq)
+                return
+            except (Damaged, HostError) as e:
+                if isinstance(e, HostError) and "timed out" not in str(e):
+                    raise
+        raise HostError(f"cannot resynchronise the console on {self.url} after {tries} tries "
+                        f"({self._last_output()})")
+
+    def _drain(self, alive=None, quiet: float = 0.3) -> None:
+        """Read and drop input until nothing arrives for `quiet` seconds (at most answer_timeout)."""
+        deadline = time.monotonic() + self.answer_timeout
+        last = time.monotonic()
+        while time.monotonic() - last < quiet and time.monotonic() < deadline:
+            if alive:
+                alive()
+            n = len(self.buf)
+            self._read()
+            if len(self.buf) != n:
+                last = time.monotonic()
+        self.buf = ""
 
     def command(self, line: str, timeout: float = 60.0, check: bool = True, alive=None) -> list[str]:
         lines = [l for l in self.exchange(line, timeout, alive).split("\n") if l.strip()]
@@ -153,9 +237,11 @@ class Console:
         device must answer with its prompt within `answer_timeout`, so a silent or foreign peer is a
         HostError, not a prompt printed on its behalf. Each input line is sent once the previous reply
         has ended at the prompt (nothing queues up in the device's small UART buffer) and its reply is
-        printed without the echo, followed by the device's prompt; a reply has `timeout` seconds."""
+        printed without the echo, followed by the device's prompt; a reply has `timeout` seconds. Lines
+        travel framed (exchange()); one the firmware cannot take is refused here with an error line."""
         inp = sys.stdin if inp is None else inp
         out = sys.stdout if out is None else out
+        self.answer_timeout = answer_timeout
         if not prompted:
             self.write_line("")
             self.wait_prompt(answer_timeout)
@@ -163,8 +249,10 @@ class Console:
         self.buf = ""
         out.flush()
         for line in inp:
-            reply = self.exchange(line.rstrip("\r\n"), timeout)
-            out.write(reply + ("\n" if reply else "") + PROMPT)
+            text = line.rstrip("\r\n")
+            why = check_text(text)
+            reply = f"error: {why} (not sent)\n" if why else self.exchange(text, timeout)
+            out.write(reply + PROMPT)
             out.flush()
         out.write("\n")
         out.flush()

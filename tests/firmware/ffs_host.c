@@ -4,6 +4,9 @@
  *   ffs_host infer MODEL.ffs FRAMES.bin N  -> per frame: "class c readout r0 r1 ..."
  *   ffs_host parse TEXT                    -> console_parse_u32 of TEXT: "value V" or "invalid"
  *   ffs_host dispatch LINE                 -> what the console would do with LINE (test command table)
+ *   ffs_host console                       -> the firmware's line editor (console_feed) on stdin, test
+ *                                             command table, output through a stdout that keeps the
+ *                                             reply CRC as firmware/uart.c does
  *   ffs_host serve                         -> reads blobs from stdin (u32 LE length, then the bytes) until
  *                                             EOF; per blob one line: "ok DIGEST" or "error: ..."
  *   ffs_host flips MODEL.ffs D1 D2 ...     -> every byte position p XOR every delta D: "p D ok DIGEST" or
@@ -12,9 +15,11 @@
  *   ffs_host loadimg MODEL.ffs HW.txt OUT  -> the load image as raw little-endian words, or "error: ..."
  *     HW.txt: "signature n_layers T in_bits in_kind load_words", then per layer "d0 d1 d2 d3 d4 pco pci"
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "console.h"
 #include "loadimg.h"
@@ -96,10 +101,30 @@ static int cmd_echo(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_fail(int argc, char **argv)
+{
+	printf("error: %s failed (argc %d)\n", argv[0], argc);
+	return -1;
+}
+
+/* The firmware's UART as seen by the console: every character counted into the reply CRC, '\n' followed
+ * by '\r' (LiteX's stdio). */
+static ssize_t uart_like_write(void *cookie, const char *buf, size_t n)
+{
+	(void)cookie;
+	for (size_t i = 0; i < n; i++) {
+		console_tx_account(buf[i]);
+		if (write(1, &buf[i], 1) != 1 || (buf[i] == '\n' && (console_tx_account('\r'), write(1, "\r", 1)) != 1))
+			return -1;
+	}
+	return (ssize_t)n;
+}
+
 static const console_cmd_t table[] = {
 	{"zero", "", "takes no arguments", 0, 0, cmd_echo},
 	{"two", "<a> <b>", "takes two", 2, 2, cmd_echo},
 	{"opt", "<a> [b]", "takes one or two", 1, 2, cmd_echo},
+	{"fail", "", "always fails", 0, 0, cmd_fail},
 };
 
 int main(int argc, char **argv)
@@ -235,6 +260,16 @@ int main(int argc, char **argv)
 		snprintf(line, sizeof(line), "%s", argv[2]);
 		int r = console_dispatch(table, sizeof(table) / sizeof(table[0]), line);
 		printf("rc %d\n", r);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "console")) {
+		static console_t con;
+		cookie_io_functions_t io = {.write = uart_like_write};
+		stdout = fopencookie(NULL, "w", io);
+		setvbuf(stdout, NULL, _IONBF, 0);
+		int c;
+		while ((c = getchar()) != EOF)
+			console_feed(&con, table, sizeof(table) / sizeof(table[0]), (char)c);
 		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "help")) {

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from litex.tools.litex_term import crc16, sfl_magic_ack, sfl_magic_req
-from sw.host import session
+from sw.host import framing, session
 from sw.host.console import Console, ConsoleError, HostError
 from sw.host.frames import frame_bytes, pack
 from sw.host.upload import serial_boot
@@ -36,7 +36,8 @@ class FakeDevice:
 
 
 def fake_console(conn):
-    """Echoes each line, answers a few commands like the firmware, then prints the prompt."""
+    """Echoes each line, answers a few commands like the firmware (framed lines: sw.host.framing), then
+    prints the prompt."""
     replies = {"help": "  help                     list the commands\n  run <addr> <n>           n frames\n",
                "run 0x00001000 3": "pred 1 2 3\ncycles 300 per_frame 100\n",
                "bad": "error: unknown command 'bad' (type help)\n"}
@@ -49,10 +50,14 @@ def fake_console(conn):
         buf += data
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
-            text = line.decode()
-            if text == "hang":
+            sent = line.decode().split(framing.KILL)[-1]      # Ctrl-U drops what came before
+            text, seq = framing.unframe(sent) or (None, None)
+            if text == "hang":                                  # echoes, then never answers
+                conn.sendall((sent + "\r\n").encode())
                 continue
-            conn.sendall((text + "\r\n" + replies.get(text, "") + "ffs> ").encode())
+            body = replies.get(text, "")
+            reply = framing.done(seq, body, not body.startswith("error")) if seq is not None else body
+            conn.sendall((sent + "\r\n" + reply + "ffs> ").encode())
 
 
 def test_console_protocol():

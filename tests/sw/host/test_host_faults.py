@@ -72,11 +72,14 @@ def http(keep_open):
 
 
 def console_device(conn):
-    """Answers like the firmware: echo, a reply, the prompt."""
+    """Answers like the firmware: echo, a reply (framed lines: sw.host.framing), the prompt."""
+    from sw.host import framing
     for line in conn.makefile("rb"):
-        line = line.rstrip(b"\n")
-        reply = b"  help    list the commands\n" if line == b"help" else b""
-        conn.sendall(line + b"\r\n" + reply + b"ffs> ")
+        sent = line.rstrip(b"\n").decode().split(framing.KILL)[-1]
+        text, seq = framing.unframe(sent) or (None, None)
+        body = "  help    list the commands\n" if text == "help" else ""
+        reply = framing.done(seq, body) if seq is not None else body
+        conn.sendall((sent + "\r\n" + reply + "ffs> ").encode())
 
 
 @pytest.fixture(scope="module")
