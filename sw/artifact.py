@@ -24,6 +24,7 @@ from .topology import CONV, FC, PRESETS, LayerShape, TopologyError, check_chain,
 MAGIC = b"FFSM"
 VERSION = 2                 # 2: the CRC covers the header and every record too (version 1: the body only)
 UPGRADE_HINT = "re-export it with: python -m sw.artifact OLD.ffs --upgrade NEW.ffs"
+MAX_IN_BITS = 8             # in_bits k: 1..MAX_IN_BITS (8-bit pixels, q = p >> (8 - k))
 CRC_AT = 12                 # offset of the crc32 field; the CRC covers every other byte of the file
 HEADER = struct.Struct("<4sHHIIBBBBI")       # magic ver hdr_len body_len crc T in_bits in_kind n_layers rsvd
 LAYER = struct.Struct("<BBBBBBBBHHHHBBHIII")  # see docs/artifact-format.md, 32 bytes
@@ -241,8 +242,8 @@ def _decode(blob: bytes, version1: bool = False) -> Model:
         raise ArtifactError(f"out-of-range value: header reserved field 0x{reserved:08x} (must be 0)")
     if not 1 <= t <= spec.MAX_TIMESTEPS:
         raise ArtifactError(f"out-of-range value: timesteps {t} (expected 1..{spec.MAX_TIMESTEPS})")
-    if not 1 <= in_bits <= 8:
-        raise ArtifactError(f"out-of-range value: input bits {in_bits} (expected 1..8)")
+    if not 1 <= in_bits <= MAX_IN_BITS:
+        raise ArtifactError(f"out-of-range value: input bits {in_bits} (expected 1..{MAX_IN_BITS})")
     if in_kind not in (spec.IN_STATIC, spec.IN_TEMPORAL) or (in_kind == spec.IN_TEMPORAL and in_bits != 1):
         raise ArtifactError(f"unsupported topology: input kind {in_kind} with {in_bits} bits "
                             "(0 = static k-bit, 1 = temporal binary)")

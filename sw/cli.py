@@ -51,6 +51,26 @@ def output_problem(path) -> str | None:
     return None
 
 
+def folder_problem(path) -> str | None:
+    """Why `path` cannot be (created and) written as an output folder, or None. Creates nothing that
+    stays: a probe file in the folder, or in its nearest existing ancestor, is made and removed."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        return f"{path}: exists and is not a folder"
+    probe_in = p
+    while not probe_in.exists():
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        return f"{path}: {probe_in} is not a folder"
+    try:
+        fd, probe = tempfile.mkstemp(dir=probe_in, prefix=".probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        return f"{path}: cannot write in {probe_in}: {e.strerror}"
+    return None
+
+
 def write_output(path, text: str) -> None:
     try:
         Path(path).write_text(text)

@@ -17,9 +17,17 @@ from .events import EventStream, bin_indices, events_to_frames, read_evt2, sampl
 
 NAMES = ("mnist", "fashion-mnist", "cifar10", "dvs-gesture")
 SPLITS = ("train", "test")
+# What load() returns per data set, known without loading it (for checks before any long work):
+# the shape of one frame ([C, H, W]; dvs-gesture frames are [T, C, H, W], T chosen by the caller) and
+# the number of classes. tests/sw/test_datasets_meta.py checks them against the loaded data.
+FRAME_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32),
+                "dvs-gesture": (2,) + dvs_gesture.OUT_SIZE}
+NUM_CLASSES = {"mnist": 10, "fashion-mnist": len(fashion_mnist.CLASSES), "cifar10": len(cifar10.CLASSES),
+               "dvs-gesture": dvs_gesture.NUM_CLASSES}
 
 __all__ = ["load", "Dataset", "DatasetError", "cache_dir", "events_to_frames", "bin_indices",
-           "read_evt2", "read_aedat31", "sample_recording", "EventStream", "NAMES", "SPLITS"]
+           "read_evt2", "read_aedat31", "sample_recording", "EventStream", "NAMES", "SPLITS", "FRAME_SHAPES",
+           "NUM_CLASSES"]
 
 
 def load(name: str, split: str, root: str | Path | None = None, timesteps: int = 4) -> Dataset:

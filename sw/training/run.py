@@ -1,17 +1,20 @@
 """FireFly-S training: spikingjelly SNN, Grad R pruning + LSQ 4-bit quantization, bit-exact export.
 
-    python sw/training/run.py                      # reproduces artifacts/mnist-scnn5 (the demo model)
+    python sw/training/run.py                      # the recipe of artifacts/mnist-scnn5 (the demo model)
     python sw/training/run.py --dataset fashion-mnist --batch 64 --timesteps 6 --epochs-joint 20 --target-sparsity 0.905 --layer-sparsity '0,0.5,0.75,*,*,0.7'
-                                                   # = artifacts/fashion-mnist-scnn5
+                                                   # the recipe of artifacts/fashion-mnist-scnn5
     python sw/training/run.py --quick --dataset cifar10 --model scnn9 --out /tmp/q
-    torchrun --nproc_per_node 2 sw/training/run.py ...   # DDP (gloo on CPU)
+    torchrun --nproc_per_node 2 sw/training/run.py --out DIR ...   # DDP (gloo on CPU)
 
-Writes model.ffs, report.json, training_curves.png, layers.png and checkpoint.pt into --out; a run
-with the same --out and arguments resumes from checkpoint.pt (--fresh ignores it).
+Writes model.ffs, report.json, training_curves.png, layers.png and checkpoint.pt into --out (default: a
+fresh run folder runs/<dataset>-<model>-<UTC time>/); a run with the same --out and arguments resumes
+from checkpoint.pt (--fresh ignores it). It never writes into a folder holding outputs that no
+checkpoint there explains (e.g. a committed model under artifacts/) unless --force. Bad options, a model
+that does not fit the data set or the memory, an unwritable --out and a damaged checkpoint are one error
+line before any data is loaded (sw/training/guard.py).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -28,8 +31,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
+from sw.cli import CLIError, OneLineParser  # noqa: E402
 from sw.topology import PRESETS, TopologyError, notation, parse  # noqa: E402
-from sw.training import export, plots  # noqa: E402
+from sw.training import export, guard, plots  # noqa: E402
 from sw.training.gradrewiring import layer_targets  # noqa: E402
 from sw.training.train import Config, Trainer, evaluate, load_data, world  # noqa: E402
 
@@ -42,7 +46,7 @@ QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, ba
 
 
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(prog="python sw/training/run.py", description=__doc__.split("\n\n")[0])
+    ap = OneLineParser(prog="python sw/training/run.py", description=__doc__.split("\n\n")[0])
     d = Config()
     ap.add_argument("--dataset", default="mnist", choices=["mnist", "fashion-mnist", "cifar10", "dvs-gesture"])
     ap.add_argument("--model", default=None, help="scnn5, scnn7, scnn9 or a notation string "
@@ -90,7 +94,10 @@ def parse_args(argv=None):
     ap.add_argument("--device", default=d.device, help="torch device for training, e.g. cuda (the export "
                     "check and the reported deployed accuracy always run on cpu)")
     ap.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads (0 = torch default)")
-    ap.add_argument("--out", default=None, help="output directory (default: artifacts/<dataset>-<model>)")
+    ap.add_argument("--out", default=None, help="output directory (default: a fresh run folder "
+                    "runs/<dataset>-<model>-<UTC time>/); the same --out and arguments resume a run")
+    ap.add_argument("--force", action="store_true", help="write into --out even if it holds outputs (model.ffs, "
+                    "report.json, plots) that no checkpoint there explains, or committed files")
     ap.add_argument("--quick", action="store_true", help="smoke run: 512 train / 256 test frames, 1+1 epochs")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out")
     ap.add_argument("--no-progress", action="store_true")
@@ -115,22 +122,33 @@ def parse_args(argv=None):
             ap.error(f"--device {cfg.device}: {e}")
         if dev.type == "cuda" and not torch.cuda.is_available():
             ap.error(f"--device {cfg.device}: this torch build sees no CUDA device")
-    if cfg.shift < 0:
-        ap.error("--shift must be >= 0")
-    if cfg.val_split < 0:
-        ap.error("--val-split must be >= 0")
-    if not 0 <= cfg.distill <= 1 or cfg.distill_temp <= 0:
-        ap.error("--distill must be in [0, 1] and --distill-temp > 0")
-    if not 0 <= cfg.target_sparsity < 1:
-        ap.error("--target-sparsity must be in [0, 1)")
+    ws = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    for why in (guard.number_problem(cfg, ws), guard.model_problem(layers, cfg)):
+        if why:
+            ap.error(why)
     if cfg.layer_sparsity:
         try:
             layer_targets(cfg.layer_sparsity, [l.co * l.fan_in for l in layers], cfg.target_sparsity)
         except ValueError as e:
             ap.error(f"--layer-sparsity: {e}")
     name = a.model.lower() if a.model.lower() in PRESETS else "custom"
-    a.out = a.out or f"artifacts/{a.dataset}-{name}"
+    if a.out is None and ws > 1:
+        ap.error("--out is required with more than one process (each would pick its own run folder)")
+    a.out = Path(a.out) if a.out is not None else guard.default_out(a.dataset, name)
+    why = guard.out_problem(a.out, a.force)
+    if why:
+        ap.error(why)
     return a, cfg
+
+
+def resume_state(ckpt: Path, cfg: Config) -> dict:
+    """The checkpoint to resume from, if it was written with these settings; CLIError otherwise."""
+    st = guard.read_checkpoint(ckpt)
+    free = {"threads", "device"} | (JOINT_ONLY if st["phase"] == "float" else set())
+    diff = sorted(k for k, v in asdict(cfg).items() if k not in free and st["config"].get(k, getattr(Config(), k)) != v)
+    if diff:
+        raise CLIError(f"{ckpt} was written with other values of {', '.join(diff)}; use --fresh or another --out")
+    return st
 
 
 def versions():
@@ -161,33 +179,49 @@ def main(argv=None):
         torch.backends.cudnn.allow_tf32 = False
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = args.out
     log = (lambda *m: print(*m, flush=True)) if rank == 0 else (lambda *m: None)
+    ckpt = out / "checkpoint.pt"
+    try:
+        st = resume_state(ckpt, cfg) if ckpt.is_file() and not args.fresh else None
+    except CLIError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     from sw.datasets import DatasetError
     try:
         data = load_data(cfg)
         if data.note:
             log(f"note: {data.note}")
         log(f"{cfg.dataset}: {len(data.x_train)} train / {len(data.x_test)} {data.eval_split} frames; model {cfg.model}; "
-            f"T={cfg.timesteps}; {ws} process(es)")
+            f"T={cfg.timesteps}; {ws} process(es); run folder {out}")
         trainer = Trainer(cfg, data, str(out), progress=not args.no_progress, log=log)
-    except (DatasetError, ValueError) as e:        # missing data, bad notation, class-count mismatch
+    except (DatasetError, ValueError) as e:        # missing data, --val-split too large
         print(f"error: {e}", file=sys.stderr)
         return 2
-    ckpt = out / "checkpoint.pt"
-    resumed = False
-    if ckpt.is_file() and not args.fresh:
-        st = torch.load(ckpt, map_location="cpu", weights_only=False)
-        free = {"threads", "device"} | (JOINT_ONLY if st["phase"] == "float" else set())
-        diff = sorted(k for k, v in asdict(cfg).items() if k not in free and st["config"].get(k, getattr(Config(), k)) != v)
-        if diff:
-            raise SystemExit(f"error: {ckpt} was written with other values of {', '.join(diff)}; "
-                             "use --fresh or another --out")
-        trainer.load(str(ckpt))
-        resumed = True
+    except Exception as e:
+        if not guard.is_out_of_memory(e):
+            raise
+        print(f"error: out of memory building --model {cfg.model} ({e.__class__.__name__}): use a smaller model "
+              "or --batch", file=sys.stderr)
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    resumed = st is not None
+    if resumed:
+        try:
+            trainer.load(st)
+        except (KeyError, ValueError, RuntimeError, TypeError) as e:
+            print(f"error: {ckpt}: does not fit this model ({type(e).__name__}); {guard.FRESH_HINT}",
+                  file=sys.stderr)
+            return 1
         log(f"resumed from {ckpt}: phase {trainer.phase}, epoch {trainer.epoch}")
-    results = trainer.fit(str(ckpt), stop_after_float=args.stop_after_float)
+    try:
+        results = trainer.fit(str(ckpt), stop_after_float=args.stop_after_float)
+    except Exception as e:
+        if not guard.is_out_of_memory(e):
+            raise
+        print(f"error: out of memory training --model {cfg.model} with --batch {cfg.batch} "
+              f"({e.__class__.__name__}): use a smaller model or --batch", file=sys.stderr)
+        return 1
     if results is None:                            # --stop-after-float
         log(f"float phase complete ({trainer.epoch} epochs); checkpoint {ckpt}")
         if ws > 1:

@@ -348,7 +348,8 @@ class Trainer:
         os.replace(tmp, path)
 
     def load(self, path):
-        st = torch.load(path, map_location="cpu", weights_only=False)
+        """Resume from a checkpoint file, or from its already loaded state dict."""
+        st = path if isinstance(path, dict) else torch.load(path, map_location="cpu", weights_only=False)
         self.phase, self.epoch = st["phase"], st["epoch"]
         self.history, self.results = st["history"], st["results"]
         if self.phase == "joint":
@@ -361,7 +362,7 @@ class Trainer:
         self.net.integer = st["integer"]
         if self.teacher is not None:
             if st.get("teacher") is None:
-                raise ValueError(f"{path}: joint-phase checkpoint without a distillation teacher")
+                raise ValueError("joint-phase checkpoint without a distillation teacher")
             self.teacher.load_state_dict(st["teacher"])
         self.make_optimizer()
         self.opt.load_state_dict(st["opt"])
