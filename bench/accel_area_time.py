@@ -4,20 +4,19 @@ on the part the accelerator was balanced for (default: the A7-100T, like the lit
 
     .venv/bin/python bench/accel_area_time.py [--model M.ffs] [--frames 200] [--part a7-35|a7-100]
 """
-import argparse
 import json
 
 import numpy as np
-from accel_common import PAPER_AREA_TIME, balanced_config, mnist_model
+from accel_common import PAPER_AREA_TIME, CLIError, balanced_config, check_args, fail, mnist_frames, mnist_model, parser
 
 from sw import frames, golden
-from sw.datasets import load
 from soc.accel import loadimage, rtlsim, synth
+from sw.cli import write_output
 from soc.accel.balance import PARTS, SIM_PART, SOC_BRAMS, SOC_LUTS
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = parser(__file__, __doc__)
     ap.add_argument("--model", default="artifacts/mnist-scnn5/model.ffs")
     ap.add_argument("--frames", type=int, default=200)
     ap.add_argument("--parallelism")
@@ -25,9 +24,13 @@ def main():
     ap.add_argument("--no-synth", action="store_true", help="skip yosys (minutes)")
     ap.add_argument("--json")
     args = ap.parse_args()
-    model, name = mnist_model(args.model)
-    cfg, _ = balanced_config(model, args.parallelism, args.part)
-    images = load("mnist", "test").images[:args.frames]
+    check_args(ap, args, positive=("frames",), json=args.json)
+    try:
+        model, name = mnist_model(args.model)
+        cfg, _ = balanced_config(model, args.parallelism, args.part)
+        images = mnist_frames(model, args.frames)
+    except CLIError as e:
+        fail(ap, e)
     _, _, stats = golden.run(model, images)
     n = len(images)
     bound = max(s.work / n / lc.pco for s, lc in zip(stats, cfg.layers))
@@ -57,8 +60,10 @@ def main():
         print(f"{args.part} with the rest of the SoC (~{SOC_LUTS} LUT, ~{SOC_BRAMS} RAMB36): "
               f"{s['lut_all'] + SOC_LUTS} / {luts} LUT, {s['bram36_equiv'] + SOC_BRAMS:g} / {brams:g} RAMB36")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(res, f, indent=1)
+        try:
+            write_output(args.json, json.dumps(res, indent=1))
+        except CLIError as e:
+            fail(ap, e)
 
 
 if __name__ == "__main__":

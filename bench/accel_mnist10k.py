@@ -3,7 +3,6 @@
 
     .venv/bin/python bench/accel_mnist10k.py [--model M.ffs] [--jobs 2]
 """
-import argparse
 import json
 import os
 import subprocess
@@ -11,25 +10,31 @@ import sys
 import tempfile
 import time
 
-from accel_common import mnist_model
+from accel_common import CLIError, check_args, fail, mnist_model, parser
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = parser(__file__, __doc__)
     ap.add_argument("--model", default="artifacts/mnist-scnn5/model.ffs")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--limit", type=int, default=10000)
     args = ap.parse_args()
-    model, name = mnist_model(args.model)
+    check_args(ap, args, positive=("jobs", "limit"))
+    try:
+        model, name = mnist_model(args.model)
+    except CLIError as e:
+        fail(ap, e)
     path = args.model
     if not os.path.exists(path):
         path = os.path.join("build", "random-scnn5.ffs")
         model.save(path)
     with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "soc.accel.rtlsim", "--model", path, "--dataset", "mnist",
-                        "--limit", str(args.limit), "--jobs", str(args.jobs), "--json", tmp.name], check=False)
+        r = subprocess.run([sys.executable, "-m", "soc.accel.rtlsim", "--model", path, "--dataset", "mnist",
+                            "--limit", str(args.limit), "--jobs", str(args.jobs), "--json", tmp.name], check=False)
         wall = time.perf_counter() - t0
+        if os.path.getsize(tmp.name) == 0:       # rtlsim stopped before its report (it said why)
+            fail(ap, f"soc.accel.rtlsim exited {r.returncode} without a report")
         rep = json.load(open(tmp.name))
     print(f"{name}: {rep['n']} frames in {wall:.0f} s wall (build {rep['build_seconds']:.0f} s, simulation "
           f"{rep['sim_seconds']:.0f} s, {args.jobs} jobs), agreement {100 * rep['agreement']:.2f}%, "

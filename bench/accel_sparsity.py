@@ -4,25 +4,27 @@ generated for the dense model's (wider) widths, so both load into it.
 
     .venv/bin/python bench/accel_sparsity.py [--model M.ffs] [--frames 50]
 """
-import argparse
-
 import numpy as np
-from accel_common import mnist_model
+from accel_common import CLIError, check_args, fail, mnist_frames, mnist_model, parser
 
 from sw import frames, golden, random_model
 from sw.artifact import Model
-from sw.datasets import load
 from soc.accel import loadimage, rtlsim
 from soc.accel.balance import SIM_PART, Budget, balance
 from soc.accel.config import AccelConfig
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = parser(__file__, __doc__)
     ap.add_argument("--model", default="artifacts/mnist-scnn5/model.ffs")
     ap.add_argument("--frames", type=int, default=50)
     args = ap.parse_args()
-    pruned, name = mnist_model(args.model)
+    check_args(ap, args, positive=("frames",))
+    try:
+        pruned, name = mnist_model(args.model)
+        images = mnist_frames(pruned, args.frames)
+    except CLIError as e:
+        fail(ap, e)
     rng = np.random.default_rng(0)
     # dense: every pruned weight gets a random non-zero value, the kept ones stay
     dense_w = [np.where(l.weights != 0, l.weights, random_model.random_weights(rng, l.weights.shape, 1.0))
@@ -31,7 +33,6 @@ def main():
                              [l.vth for l in pruned.layers], pruned.timesteps, pruned.in_bits, pruned.in_kind,
                              pruned.notation)
     cfg = AccelConfig.from_model(dense, balance(pruned, Budget.for_part(SIM_PART), dataset="mnist").parallelism)
-    images = load("mnist", "test").images[:args.frames]
     words = frames.pack(images, pruned.in_kind, pruned.timesteps)
     out = {}
     for label, m in (("dense", dense), ("pruned", pruned)):

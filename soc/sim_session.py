@@ -46,18 +46,18 @@ def _config(args):
 
 def batch_run(args) -> int:
     from sw import golden
-    from sw.datasets import load as load_dataset
+    from sw.cli import CLIError, load_frames, output_problem, write_output
     from sw.host import session
     from sw.host.frames import pack
 
+    # the frames (artifact, data set, offset, shape) before the SoC build; CLIError is one line in sim.py
+    _, images, labels = load_frames(args.model, args.dataset, "test", args.offset, args.images)
+    labels = np.asarray(labels)
+    if args.json and output_problem(args.json):
+        raise CLIError(f"--json {output_problem(args.json)}")
     model, cfg = _config(args)
     t0 = time.monotonic()
     b = build(cfg, trace=args.trace, root=args.build_dir)
-    ds = load_dataset(args.dataset, "test")
-    end = min(len(ds.images), args.offset + args.images)
-    if args.offset >= len(ds.images):
-        raise SimError(f"--offset {args.offset}: the test split has {len(ds.images)} frames")
-    images, labels = ds.images[args.offset:end], np.asarray(ds.labels[args.offset:end])
     blob = model.to_bytes()
     regions, model_addr, frames_addr = ram_layout(b, blob, pack(model, images))
     n = len(images)
@@ -98,8 +98,7 @@ def batch_run(args) -> int:
           f"{per} accel cycles/frame, {report['fps_at_accel_clock']:,.0f} FPS at {FPS_CLOCK}"
           + (f", CPU reference {cpu} cycles/frame, speedup {report['speedup']:,.0f}x at the Arty clocks" if cpu else ""))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
+        write_output(args.json, json.dumps(report, indent=1))
     return 0 if agree == 1.0 and (res.selftest is None or "PASS" in res.selftest) else 1
 
 

