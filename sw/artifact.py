@@ -165,8 +165,10 @@ class Model:
             raise ArtifactError(f"{path}: {e}") from None
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> "Model":
-        return _decode(bytes(blob))
+    def from_bytes(cls, blob: bytes, max_layers: int | None = None) -> "Model":
+        """max_layers: also apply a reader's own layer limit (check 16; the firmware's FFS_MAX_LAYERS), for
+        comparing verdicts with that reader."""
+        return _decode(bytes(blob), max_layers=max_layers)
 
 
 def file_crc(blob) -> int:
@@ -213,7 +215,7 @@ def _encode_layer(l: Layer) -> bytes:
     return b"".join(out)
 
 
-def _decode(blob: bytes, version1: bool = False) -> Model:
+def _decode(blob: bytes, version1: bool = False, max_layers: int | None = None) -> Model:
     """The checks of docs/artifact-format.md ("Validation"), in its order. `version1`: read a version-1
     file (CRC over the body only), for `upgrade` alone."""
     if len(blob) < HEADER.size:
@@ -260,6 +262,8 @@ def _decode(blob: bytes, version1: bool = False) -> Model:
         raise ArtifactError("out-of-range value: notation is not UTF-8") from None
     if any(body[2 + nlen:table_at]):
         raise ArtifactError("out-of-range value: non-zero padding after the notation (must be 0)")
+    if max_layers is not None and n > max_layers:
+        raise ArtifactError(f"unsupported topology: {n} layers (this firmware supports at most {max_layers})")
     recs = [LAYER.unpack_from(body, table_at + i * LAYER.size) for i in range(n)]
     shapes = [_decode_shape(i, rec) for i, rec in enumerate(recs)]
     try:
