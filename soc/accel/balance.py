@@ -40,29 +40,50 @@ LUT_SCALE = 2.5
 # Target parts: (LUTs, RAMB36, fill) of the FPGA. `fill` is the share of the part's LUTs and RAMB36 the
 # whole SoC may use, the margin left for place and route and timing closure (issue 12: <= 85% on the
 # A7-35T, <= 80% on the A7-100T).
-PARTS = {"a7-35": (20_800, 50.0, 0.85), "a7-100": (63_400, 135.0, 0.80)}
+# ECP5 parts count LUT4 sites (TRELLIS_COMB) and DP16KD: (LUT4, DP16KD, fill), 80% for nextpnr's routing.
+PARTS = {"a7-35": (20_800, 50.0, 0.85), "a7-100": (63_400, 135.0, 0.80),
+         "lfe5u-45": (43_848, 108.0, 0.80), "lfe5u-85": (83_640, 208.0, 0.80)}
+FAMILIES = {"a7-35": "xc7", "a7-100": "xc7", "lfe5u-45": "ecp5", "lfe5u-85": "ecp5"}
 # What the LiteX SoC around the accelerator takes (yosys, whole Arty SoC: DDR3, VexRiscv, UART, timer,
 # the accelerator's CSR/DMA/clock-crossing shell): 19,545 LUTs with a 12,800-LUT accelerator (A7-35T
 # build, README), so ~6,750; rounded up for the clock-domain-crossing FIFOs.
 SOC_LUTS, SOC_BRAMS = 7_000, 20.5
+# ECP5 (yosys synth_ecp5 -abc9 of the standalone SCNN5 accelerator, `python -m soc.accel.synth --part
+# lfe5u-85 --parallelism P`, docs/accelerator.md): LUT4 sites = ECP5_LUT4_PER_LUT x the xc7 LUT model
+# + ECP5_LUT4_PER_LAYER per layer (least squares over the measured builds)
+ECP5_LUT4_PER_LUT, ECP5_LUT4_PER_LAYER = 1.4836, 636.0
+# memory_libmap's choice between 16x4 LUT RAM and DP16KD, and the DP16KD aspect ratios (depth, width)
+ECP5_LUTRAM_PER_BLOCK = 24
+ECP5_BRAM_SHAPES = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
+# What the ULX3S LiteX SoC around the accelerator takes (nextpnr, whole SoC minus the accelerator's own
+# synth_ecp5 LUT4 sites; soc/targets/ulx3s.py)
+ECP5_SOC_LUT4, ECP5_SOC_DP16KD = 8_000, 45.0
 # The part the simulation flows (litex_sim, rtlsim, synth, benches) size the accelerator for by default:
 # the Arty A7-100T. The A7-35T build (the API default) trades several times the cycles for the small part.
 SIM_PART = "a7-100"
 
 
+def family(part: str) -> str:
+    """"xc7" (LUT6 + RAMB36 budgets) or "ecp5" (LUT4 + DP16KD) for a PARTS key."""
+    if part not in FAMILIES:
+        raise ValueError(f"unknown part {part!r}: one of {', '.join(PARTS)}")
+    return FAMILIES[part]
+
+
 @dataclass(frozen=True)
 class Budget:
-    """Accelerator share of the target FPGA in yosys LUT cells and RAMB36: the part x its fill, minus the
-    SoC. Default: Arty A7-35T."""
+    """Accelerator share of the target FPGA: the part x its fill, minus the SoC. `family` "xc7" counts
+    yosys LUT cells and RAMB36, "ecp5" LUT4 sites and DP16KD. Default: Arty A7-35T."""
     luts: int = int(PARTS["a7-35"][0] * PARTS["a7-35"][2]) - SOC_LUTS
     brams: float = PARTS["a7-35"][1] * PARTS["a7-35"][2] - SOC_BRAMS
+    family: str = "xc7"
 
     @classmethod
     def for_part(cls, part: str) -> "Budget":
-        if part not in PARTS:
-            raise ValueError(f"unknown part {part!r}: one of {', '.join(PARTS)}")
+        fam = family(part)
         luts, brams, fill = PARTS[part]
-        return cls(int(luts * fill) - SOC_LUTS, brams * fill - SOC_BRAMS)
+        soc_luts, soc_brams = (ECP5_SOC_LUT4, ECP5_SOC_DP16KD) if fam == "ecp5" else (SOC_LUTS, SOC_BRAMS)
+        return cls(int(luts * fill) - soc_luts, brams * fill - soc_brams, fam)
 
 
 @dataclass
@@ -157,6 +178,36 @@ def layer_brams(lc: LayerConfig) -> float:
     return lc.pco * per
 
 
+def layer_lut4(lc: LayerConfig) -> float:
+    """ECP5 LUT4 sites (yosys synth_ecp5: LUT4 + 2 per CCU2C + 4 per TRELLIS_DPR16X4): a linear map of
+    the xc7 model, fitted to synth_ecp5 of the SCNN5 accelerator (ECP5_LUT4_PER_LUT, _PER_LAYER)."""
+    return ECP5_LUT4_PER_LUT * layer_luts(lc) + ECP5_LUT4_PER_LAYER
+
+
+def dp16kd_blocks(width: int, depth: int) -> int:
+    """DP16KD for one memory as yosys' memory_libmap maps it on ECP5: block RAM in its cheapest aspect
+    ratio (512x36 ... 16384x1), unless 16x4 distributed RAM takes at most ECP5_LUTRAM_PER_BLOCK cells
+    per block it would save (then 0)."""
+    blocks = min(-(-depth // d) * -(-width // w) for d, w in ECP5_BRAM_SHAPES)
+    lutram = -(-depth // 16) * -(-width // 4)
+    return 0 if lutram <= ECP5_LUTRAM_PER_BLOCK * blocks else blocks
+
+
+def layer_dp16kd(lc: LayerConfig) -> float:
+    """DP16KD of a layer: per detector its chunk records (PCi mask + base bits, as detector.py's
+    chunk_record_width), values (32 bits) and parameters (bias + threshold), plus the window buffer."""
+    det = (dp16kd_blocks(lc.pci + lc.base_width, max(2, lc.chunk_depth)) + dp16kd_blocks(32, max(2, lc.val_depth))
+           + dp16kd_blocks(lc.widths.bias + lc.widths.vth, max(2, lc.groups)))
+    return lc.pco * det + dp16kd_blocks(lc.in_width, lc.buffer_depth)
+
+
+def layer_cost(lc: LayerConfig, fam: str = "xc7") -> tuple:
+    """(LUTs, block RAMs) of a layer in the family's units (Budget.family)."""
+    if fam == "ecp5":
+        return layer_lut4(lc), layer_dp16kd(lc)
+    return layer_luts(lc), layer_brams(lc)
+
+
 def predict(model, cfg: AccelConfig, stats_or_golden, n=None, images=None) -> dict:
     """Predicted cycles/frame and the bound for `cfg`; stats_or_golden: a Stats, or golden LayerStats + n."""
     if isinstance(stats_or_golden, Stats):
@@ -218,11 +269,12 @@ def balance(model, budget: Budget = Budget(), images=None, seed: int = 0, datase
         for b in range(len(cands[i][1])):
             trial = [list(c) for c in choice]
             trial[i] = [0, b]
-            costs.append(layer_luts(cfg_of(trial).layers[i]))
+            costs.append(layer_cost(cfg_of(trial).layers[i], budget.family)[0])
         choice[i][1] = int(np.argmin(costs))
 
     def cost(cfg):
-        return sum(layer_luts(l) for l in cfg.layers), sum(layer_brams(l) for l in cfg.layers)
+        per = [layer_cost(l, budget.family) for l in cfg.layers]
+        return sum(p[0] for p in per), sum(p[1] for p in per)
 
     cfg = cfg_of(choice)
     while True:
@@ -271,8 +323,8 @@ def main(argv=None):
     ap.add_argument("--dataset", help="calibration frames from this data set's train split "
                     "(default: MNIST for 1x28x28 models, else random frames)")
     ap.add_argument("--part", choices=sorted(PARTS), default="a7-35", help="budget: this part minus the SoC")
-    ap.add_argument("--luts", type=int, help="accelerator LUT-cell budget (overrides --part)")
-    ap.add_argument("--brams", type=float, help="accelerator RAMB36 budget (overrides --part)")
+    ap.add_argument("--luts", type=int, help="accelerator LUT-cell budget, LUT4 on ECP5 (overrides --part)")
+    ap.add_argument("--brams", type=float, help="accelerator RAMB36 budget, DP16KD on ECP5 (overrides --part)")
     args = ap.parse_args(argv)
     try:
         model = Model.load(args.model)
@@ -280,13 +332,14 @@ def main(argv=None):
         ap.exit(1, f"error: {e}\n")
     part = Budget.for_part(args.part)
     budget = Budget(part.luts if args.luts is None else args.luts,
-                    part.brams if args.brams is None else args.brams)
+                    part.brams if args.brams is None else args.brams, part.family)
+    lut, bram = ("LUT4", "DP16KD") if budget.family == "ecp5" else ("LUT", "RAMB36")
     b = balance(model, budget, dataset=args.dataset)
     for i, (l, (pco, pci), c) in enumerate(zip(model.layers, b.parallelism, b.per_layer)):
         print(f"  layer {i} {l.shape.token():<12} PCo {pco:>3} PCi {pci:>3}  predicted {c:>8.0f} cycles/frame")
     print(f"parallelism {','.join(f'{a}x{b}' for a, b in b.parallelism)}")
     print(f"predicted {b.cycles:.0f} cycles/frame, bound max_l work_l/PCo_l = {b.bound:.0f}, "
-          f"~{b.luts} LUT, ~{b.brams:.1f} RAMB36 (budget {budget.luts} LUT, {budget.brams} RAMB36)")
+          f"~{b.luts} {lut}, ~{b.brams:.1f} {bram} (budget {budget.luts} {lut}, {budget.brams:g} {bram})")
     return 0
 
 

@@ -1,7 +1,9 @@
 """Resource and timing estimate of the generated accelerator: yosys synth_xilinx -family xc7 -abc9, then
-LUT/FF/BRAM/DSP and the logic-only critical path (soc.timing: yosys' cell delays, no routing).
+LUT/FF/BRAM/DSP and the logic-only critical path (soc.timing: yosys' cell delays, no routing); for an
+ECP5 part (lfe5u-45, lfe5u-85) yosys synth_ecp5 -abc9: LUT4 sites, FF, DP16KD, MULT18 (no timing: the
+routed figure comes from nextpnr in soc/targets/ulx3s.py).
 
-    python -m soc.accel.synth --model M.ffs [--part a7-35|a7-100 | --parallelism 8x9,...] [--json OUT]
+    python -m soc.accel.synth --model M.ffs [--part a7-35|a7-100|lfe5u-45|lfe5u-85] [--parallelism 8x9,...] [--json OUT]
 
 No Vivado here, so this is yosys' mapping (LUT6/LUTRAM/RAMB18/RAMB36/DSP48E1 cells); it is an
 estimate, not a placed-and-routed result. The standalone accelerator's ports are registered (as the
@@ -22,7 +24,8 @@ from sw.artifact import ArtifactError, Model
 from .. import timing
 from ..synth_estimate import LUTRAM, SynthError, synth_xc7
 from ..synth_estimate import parse_stat as parse_xc7_stat
-from .balance import PARTS, SIM_PART, Budget, configure
+from ..trellis import TrellisError, synth_ecp5
+from .balance import PARTS, SIM_PART, Budget, configure, family
 from .config import AccelConfig, ConfigError
 from .core import AccelCore
 from .verilog import convert
@@ -77,6 +80,20 @@ def synthesize(cfg: AccelConfig, keep: Path | None = None, timeout: int = 7200) 
     return out
 
 
+def synthesize_ecp5(cfg: AccelConfig, keep: Path | None = None, timeout: int = 7200) -> dict:
+    """yosys synth_ecp5 of the registered core in `keep` (default build/synth-ecp5/<signature>):
+    soc.trellis.synth_ecp5's cell counts (`trellis_comb`: LUT4 sites after nextpnr's packer), the port
+    registers not counted in `ff`."""
+    d = Path(keep) if keep else ROOT / "build" / "synth-ecp5" / f"{cfg.signature:08x}"
+    d.mkdir(parents=True, exist_ok=True)
+    top = Registered(AccelCore(cfg))
+    (d / "accel.v").write_text(convert(top, ios=top.io, name="accel"))
+    out = synth_ecp5(d, [d / "accel.v"], "accel", timeout=timeout)
+    out["harness_ff"] = sum(len(pin) for pin in top.io)
+    out["ff"] -= out["harness_ff"]
+    return out
+
+
 def main(argv=None):
     from .rtlsim import parse_parallelism
     ap = argparse.ArgumentParser(prog="python -m soc.accel.synth", description=__doc__.split("\n\n")[0])
@@ -93,17 +110,27 @@ def main(argv=None):
                         budget=Budget.for_part(args.part))
     except (ArtifactError, ConfigError, ValueError) as e:
         ap.exit(1, f"error: {e}\n")
-    try:
-        r = synthesize(cfg, Path(args.keep) if args.keep else None)
-    except SynthError as e:
-        ap.exit(1, f"error: {e}\n")
+    keep = Path(args.keep) if args.keep else None
     print(f"parallelism {','.join(f'{a}x{b}' for a, b in cfg.parallelism)}")
-    print(f"LUT {r['lut']} (yosys estimated LCs {r['lc_estimate']})  FF {r['ff']}  BRAM36-equiv "
-          f"{r['bram36_equiv']:g} (RAMB36 {r['ramb36']}, RAMB18 {r['ramb18']})  DSP {r['dsp']}  "
-          f"LUTRAM cells {r['lutram_cells']} ({r['lut_mem']} LUTs)  ({r['seconds']:.0f} s)")
-    print(timing.summary(r["timing"]))
+    if family(args.part) == "ecp5":
+        try:
+            r = synthesize_ecp5(cfg, keep)
+        except TrellisError as e:
+            ap.exit(1, f"error: {e}\n")
+        print(f"TRELLIS_COMB {r['trellis_comb']} (nextpnr's packer; yosys LUT4 {r['lut4_logic']}, CCU2C {r['ccu2c']}, "
+              f"DPR16X4 {r['dpr16x4']})  "
+              f"FF {r['ff']}  DP16KD {r['dp16kd']}  MULT18 {r['mult18']}  ({r['seconds']:.0f} s)")
+    else:
+        try:
+            r = synthesize(cfg, keep)
+        except SynthError as e:
+            ap.exit(1, f"error: {e}\n")
+        print(f"LUT {r['lut']} (yosys estimated LCs {r['lc_estimate']})  FF {r['ff']}  BRAM36-equiv "
+              f"{r['bram36_equiv']:g} (RAMB36 {r['ramb36']}, RAMB18 {r['ramb18']})  DSP {r['dsp']}  "
+              f"LUTRAM cells {r['lutram_cells']} ({r['lut_mem']} LUTs)  ({r['seconds']:.0f} s)")
+        print(timing.summary(r["timing"]))
     if args.json:
-        r = dict(r, parallelism=cfg.parallelism, model=args.model)
+        r = dict(r, parallelism=cfg.parallelism, model=args.model, part=args.part)
         Path(args.json).write_text(json.dumps(r, indent=1))
     return 0
 
