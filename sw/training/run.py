@@ -123,6 +123,8 @@ def parse_args(argv=None):
         if dev.type == "cuda" and not torch.cuda.is_available():
             ap.error(f"--device {cfg.device}: this torch build sees no CUDA device")
     ws = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    if cfg.data_root and not Path(cfg.data_root).is_dir():
+        ap.error(f"--data-root {cfg.data_root}: not a folder")
     for why in (guard.number_problem(cfg, ws), guard.model_problem(layers, cfg)):
         if why:
             ap.error(why)

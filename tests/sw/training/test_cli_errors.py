@@ -53,6 +53,7 @@ CASES = [
     ("truncated checkpoint", ["--out", "{tmp}/trunc"], 1, "{tmp}/trunc/checkpoint.pt: damaged checkpoint"),
     ("random checkpoint", ["--out", "{tmp}/random"], 1, "{tmp}/random/checkpoint.pt: damaged checkpoint"),
     ("foreign checkpoint", ["--out", "{tmp}/foreign"], 1, "not a checkpoint of sw/training/run.py"),
+    ("--data-root missing", ["--data-root", "{tmp}/nowhere"], 2, "--data-root {tmp}/nowhere: not a folder"),
     ("dvs-gesture without the data", ["--dataset", "dvs-gesture", "--out", "{tmp}/dvs"], 2, "DVS128 Gesture not found"),
 ]
 
