@@ -51,13 +51,13 @@ SOC_LUTS, SOC_BRAMS = 7_000, 20.5
 # ECP5 (yosys synth_ecp5 -abc9 of the standalone SCNN5 accelerator, `python -m soc.accel.synth --part
 # lfe5u-85 --parallelism P`, docs/accelerator.md): LUT4 sites = ECP5_LUT4_PER_LUT x the xc7 LUT model
 # + ECP5_LUT4_PER_LAYER per layer (least squares over the measured builds)
-ECP5_LUT4_PER_LUT, ECP5_LUT4_PER_LAYER = 1.4836, 636.0
+ECP5_LUT4_PER_LUT, ECP5_LUT4_PER_LAYER = 1.748, 565.0
 # memory_libmap's choice between 16x4 LUT RAM and DP16KD, and the DP16KD aspect ratios (depth, width)
 ECP5_LUTRAM_PER_BLOCK = 24
 ECP5_BRAM_SHAPES = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
 # What the ULX3S LiteX SoC around the accelerator takes (nextpnr, whole SoC minus the accelerator's own
 # synth_ecp5 LUT4 sites; soc/targets/ulx3s.py)
-ECP5_SOC_LUT4, ECP5_SOC_DP16KD = 8_000, 45.0
+ECP5_SOC_LUT4, ECP5_SOC_DP16KD = 7_745, 43.0
 # The part the simulation flows (litex_sim, rtlsim, synth, benches) size the accelerator for by default:
 # the Arty A7-100T. The A7-35T build (the API default) trades several times the cycles for the small part.
 SIM_PART = "a7-100"
