@@ -93,8 +93,9 @@ def snapshot(d: Path):
             if ".git" not in p.parts}
 
 
-def run(argv, cwd, **kw):
-    env = dict(os.environ, FIREFLY_DATA=os.environ.get("FIREFLY_DATA", str(ROOT / "data")), OMP_NUM_THREADS="1")
+def run(argv, cwd, env_extra=None, **kw):
+    env = dict(os.environ, FIREFLY_DATA=os.environ.get("FIREFLY_DATA", str(ROOT / "data")), OMP_NUM_THREADS="1",
+               **(env_extra or {}))
     return subprocess.run(RUN + argv, cwd=cwd, capture_output=True, text=True, timeout=600, env=env, **kw)
 
 
@@ -114,6 +115,15 @@ def test_bad_input_is_one_line(tmp, case, argv, code, fragment):
     check_one_line(r, code, fragment.replace("{tmp}", str(tmp)))
     assert snapshot(tmp) == before, "a refused invocation wrote something"
     assert snapshot(ROOT / "artifacts/mnist-scnn5") == demo
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    ([], "--out is required with more than one process"),
+    (["--out", "o", "--batch", "1"], "--batch 1: must be >= the number of processes (2)")])
+def test_several_processes(tmp_path, argv, fragment):
+    """Under torchrun (WORLD_SIZE set) each process would pick its own default run folder."""
+    check_one_line(run(argv + ["--quick"], cwd=tmp_path, env_extra={"WORLD_SIZE": "2"}), 2, fragment)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_out_of_memory_is_one_line(tmp_path):
