@@ -48,15 +48,21 @@ FAMILIES = {"a7-35": "xc7", "a7-100": "xc7", "lfe5u-45": "ecp5", "lfe5u-85": "ec
 # the accelerator's CSR/DMA/clock-crossing shell): 19,545 LUTs with a 12,800-LUT accelerator (A7-35T
 # build, README), so ~6,750; rounded up for the clock-domain-crossing FIFOs.
 SOC_LUTS, SOC_BRAMS = 7_000, 20.5
-# ECP5 (yosys synth_ecp5 -abc9 of the standalone SCNN5 accelerator, `python -m soc.accel.synth --part
-# lfe5u-85 --parallelism P`, docs/accelerator.md): LUT4 sites = ECP5_LUT4_PER_LUT x the xc7 LUT model
-# + ECP5_LUT4_PER_LAYER per layer (least squares over the measured builds)
-ECP5_LUT4_PER_LUT, ECP5_LUT4_PER_LAYER = 1.748, 565.0
+# ECP5 LUT4 sites (TRELLIS_COMB, what nextpnr counts against the device) = ECP5_LUT4_PER_LUT x the xc7 LUT
+# model + ECP5_LUT4_PER_LAYER per layer; least squares over three measured accelerators: synth_ecp5 -abc9
+# + nextpnr --pack-only (`python -m soc.accel.synth --part lfe5u-85 --parallelism P`) of a 3-layer test
+# model at 1x9,1x24,1x24 (2,924 model LUTs -> 6,806) and SCNN5 at 1x2,1x8,1x16,1x24,1x24,1x24 (11,122 ->
+# 22,829), and the whole ULX3S SoC with SCNN5 at 3x9,16x16,10x32,9x29,13x52,1x24 (31,868 -> 73,769
+# TRELLIS_COMB - ECP5_SOC_LUT4 = 66,024). Residuals -9.2%, +1.7%, -0.1%. The ratio is ~2x, more than
+# LUT4 vs LUT6 logic cells alone (14,343 vs 8,980 at 1x2,...: 1.6x): carries are CCU2C pairs, and ECP5
+# LUT RAM is 16x4 per slice pair, so FIFOs and small memories take many LUT4 sites.
+ECP5_LUT4_PER_LUT, ECP5_LUT4_PER_LAYER = 2.059, 52.7
 # memory_libmap's choice between 16x4 LUT RAM and DP16KD, and the DP16KD aspect ratios (depth, width)
 ECP5_LUTRAM_PER_BLOCK = 24
 ECP5_BRAM_SHAPES = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
-# What the ULX3S LiteX SoC around the accelerator takes (nextpnr, whole SoC minus the accelerator's own
-# synth_ecp5 LUT4 sites; soc/targets/ulx3s.py)
+# What the ULX3S LiteX SoC around the accelerator takes: the whole SoC with a small accelerator (nextpnr,
+# 14,551 TRELLIS_COMB, 47 DP16KD; soc/targets/ulx3s.py, tests/soc/targets/test_ulx3s.py) minus that
+# accelerator alone (6,806 TRELLIS_COMB, 4 DP16KD)
 ECP5_SOC_LUT4, ECP5_SOC_DP16KD = 7_745, 43.0
 # The part the simulation flows (litex_sim, rtlsim, synth, benches) size the accelerator for by default:
 # the Arty A7-100T. The A7-35T build (the API default) trades several times the cycles for the small part.
