@@ -100,6 +100,10 @@ def write_report(out: Path, builder, soc, args, cfg, seconds: dict) -> dict:
     print(f"[ulx3s] {args.device}, accelerator {','.join(f'{a}x{b}' for a, b in cfg.parallelism)}:")
     print(summary(rep))
     print(f"[ulx3s] report {out}; bitstream {rep['bitstream']} ({seconds['gateware']:.0f} s gateware)")
+    for dom, c in rep["clocks"].items():
+        if c["verdict"] != "PASS":
+            print(f"[ulx3s] warning: {dom} misses {c['target_mhz']:g} MHz (routed {c['fmax_mhz']:.1f} MHz): the "
+                  f"bitstream is not safe on a board; rebuild with --{dom}-clk-freq at most {c['fmax_mhz'] * 1e6:.3g}")
     return rep
 
 
