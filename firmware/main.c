@@ -9,6 +9,7 @@
 #include <generated/soc.h>
 #include <irq.h>
 #include <libbase/console.h>
+#include <libbase/crc.h>
 #include <libbase/uart.h>
 
 #include "accel.h"
@@ -16,6 +17,7 @@
 #include "ffs.h"
 #include "loadimg.h"
 #include "ref.h"
+#include "upload.h"
 
 #define ARENA_SIZE     (1u << 20)     /* model copy, CPU reference buffers, results, load image */
 #define CHUNK_FRAMES   256u           /* frames per accelerator batch */
@@ -335,6 +337,31 @@ static int cmd_bench(int argc, char **argv)
 	return 0;
 }
 
+/* put <addr> <len>: "put: ready", then SFL frames until an abort frame (their acks are not part of the
+ * reply's CRC), then the CRC-32 of what is in RAM, for the host to compare with what it sent. */
+static int cmd_put(int argc, char **argv)
+{
+	(void)argc;
+	uint32_t addr, len;
+	const char *why;
+	if (console_parse_u32(argv[2], &len) || len == 0) {
+		printf("error: put length '%.24s' must be a number >= 1\n", argv[2]);
+		return -1;
+	}
+	if (parse_region(argv[1], len, "data", &addr))
+		return -1;
+	printf("put: ready for %lu bytes at 0x%08lx (LiteX serial boot frames, end with an abort frame)\n",
+	       (unsigned long)len, (unsigned long)addr);
+	uint16_t crc = console_tx_crc;
+	int r = upload_receive(addr, len, 10, &why);
+	console_tx_crc = crc;
+	if (r)
+		return fail(why);
+	printf("put: %lu bytes at 0x%08lx crc32 0x%08lx\n", (unsigned long)len, (unsigned long)addr,
+	       (unsigned long)crc32((const unsigned char *)(uintptr_t)addr, len));
+	return 0;
+}
+
 static int cmd_reset(int argc, char **argv)
 {
 	(void)argc, (void)argv;
@@ -353,6 +380,7 @@ static const console_cmd_t commands[] = {
 	{"stats", "", "per-layer performance counters of the last batch", 0, 0, cmd_stats},
 	{"selftest", "<addr> [n]", "accelerator against the CPU reference on n stored frames", 1, 2, cmd_selftest},
 	{"bench", "<addr> [n]", "CPU reference vs accelerator cycles per frame", 1, 2, cmd_bench},
+	{"put", "<addr> <len>", "receive len bytes at addr (LiteX serial boot frames), report their CRC-32", 2, 2, cmd_put},
 	{"reset", "", "reset the accelerator and unload the model", 0, 0, cmd_reset},
 };
 static const int n_commands = sizeof(commands) / sizeof(commands[0]);

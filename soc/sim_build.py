@@ -47,7 +47,7 @@ class SimBuild:
 
 
 # soc/accel modules that do not generate hardware (the config's describe() covers what they choose)
-NOT_HARDWARE = {"balance.py", "rtlsim.py", "simutil.py", "loadimage.py"}
+NOT_HARDWARE = {"balance.py", "rtlsim.py", "simutil.py", "loadimage.py", "synth.py"}
 
 
 def _sources(with_accel: bool):

@@ -29,6 +29,7 @@ BANNER = "FireFly-S console"
 ANSWER_TIMEOUT = 10.0      # default wait for a device's first answer (sw.host --answer-timeout)
 PROGRESS_EVERY = 30.0      # seconds between "still waiting" lines of a long wait (Console(progress=...))
 RETRIES = 3                # resends of a command whose exchange was damaged
+SFL_ABORT = bytes(4)       # LiteX serial boot abort frame (length 0, CRC 0, command 0): ends a `put`
 
 
 class HostError(RuntimeError):
@@ -191,20 +192,26 @@ class Console:
         raise HostError(f"'{line}': no intact reply in {RETRIES + 1} tries (last: {problems[-1]})")
 
     def resync(self, alive=None, tries: int = 5) -> None:
-        """Bring the console back to a known state: drop what is in flight, kill any partial line, then
-        an empty framed line must come back intact."""
+        """Bring the console back to a known state: drop what is in flight, end an upload the firmware may
+        still be receiving (an SFL abort frame, four zero bytes the line editor ignores), kill any partial
+        line, then the answer to an empty framed line must come back intact."""
         for _ in range(tries):
             self._drain(alive)
             self.seq = (self.seq + 1) & 0xffff
             sent = frame("", self.seq)
+            self.port.write(SFL_ABORT)
             self.write_line(KILL + sent)
             try:
-                reply = self.read_reply(self.answer_timeout, "the resynchronisation", alive)
-                check_reply(reply, sent, self.seq)
-                return
-            except (Damaged, HostError) as e:
-                if isinstance(e, HostError) and "timed out" not in str(e):
+                self.read_until(f"\ndone {self.seq} 0 0000\n", self.answer_timeout, "the resynchronisation", alive)
+            except HostError as e:
+                if "timed out" not in str(e):
                     raise
+                continue
+            try:
+                self.read_until(PROMPT, self.answer_timeout, "the prompt", alive)
+            except HostError:
+                pass                      # a damaged prompt: the next exchange notices and resynchronises
+            return
         raise HostError(f"cannot resynchronise the console on {self.url} after {tries} tries "
                         f"({self._last_output()})")
 

@@ -161,3 +161,134 @@ def test_data_inside_the_firmware_image_refused(tiny):
         assert con.command("help")
         out = con.command(f"infer 0x{model_addr + fb:08x}", timeout=120)     # free RAM: accepted
         assert [l.split()[0] for l in out] == ["class", "cycles", "readout"], out
+
+
+# ---------------------------------------------------------------- the serial link (issue 14)
+
+@pytest.fixture(scope="module")
+def linked(tiny):
+    """The tiny SoC booted with its model and 4 random frames in RAM, model loaded, plus the clean
+    answers of `infer` on each frame."""
+    import numpy as np
+    from soc import sim_build
+    from soc.sim_session import ram_layout
+    from sw.host import session
+    from sw.host.frames import frame_bytes, pack
+    _, model, b = tiny
+    images = np.random.default_rng(3).integers(0, 256, (4, 1, 12, 12), dtype=np.uint8)
+    regions, model_addr, frames_addr = ram_layout(b, model.to_bytes(), pack(model, images))
+    free = (frames_addr + len(images) * frame_bytes(model) + 4095) // 4096 * 4096
+    with sim_build.Simulation(b, regions, boot_timeout=120) as sim:
+        con = sim.console
+        load_line = session.load(con, model_addr, 120)
+        clean = [session.infer(con, frames_addr + i * frame_bytes(model)) for i in range(len(images))]
+        yield dict(sim=sim, con=con, model=model, model_addr=model_addr, frames_addr=frames_addr, free=free,
+                   fb=frame_bytes(model), clean=clean, load_line=load_line)
+
+
+def test_long_and_binary_input_then_the_console_resynchronises(linked):
+    """A 4 KB line and 2 KB of binary garbage written straight to the link (past sw.host's own checks, and
+    more than serial2tcp's 2 KiB ring at once): the next command resynchronises and answers correctly."""
+    from sw.host import session
+    con = linked["con"]
+    for junk in (b"x" * 4096 + b"\n", bytes(range(256)) * 8):
+        con.port.write(junk)
+        con.port.flush()
+        before = con.retried
+        got = session.infer(con, linked["frames_addr"])
+        assert got == linked["clean"][0]
+        assert con.command("help")
+        print(f"after {len(junk)} junk bytes: {con.retried - before} resends, infer and help answer")
+
+
+def test_console_refuses_what_it_cannot_send(linked):
+    from sw.host.console import HostError
+    with pytest.raises(HostError, match="at most"):
+        linked["con"].command("x" * 200)
+    with pytest.raises(HostError, match="printable ASCII"):
+        linked["con"].command("info\x00")
+    assert linked["con"].command("help")
+
+
+def proxied(linked, drop, flip, seed):
+    from sw.host.console import Console
+    from sw.host.faultproxy import FaultProxy
+    proxy = FaultProxy(linked["sim"].port, drop=drop, flip=flip, seed=seed)
+    proxy.enabled = False
+    linked["con"].close()                               # serial2tcp serves one client: hand it over
+    con = Console(f"socket://127.0.0.1:{proxy.port}", connect_timeout=10)
+    con.answer_timeout = 3.0
+    con.resync()
+    proxy.enabled = True
+    return proxy, con
+
+
+def test_faulty_link_never_pairs_a_reply_with_the_wrong_command(linked):
+    """200 commands (infer on 4 frames) over a link that drops or corrupts ~1 byte in 250: each
+    either gets the clean answer or fails with an error, never a wrong or another command's answer."""
+    from sw.host import session
+    from sw.host.console import HostError
+    proxy, con = proxied(linked, 0.002, 0.002, seed=7)
+    ok = failed = wrong = 0
+    try:
+        for i in range(200):
+            k = i % 4
+            try:
+                got = session.infer(con, linked["frames_addr"] + k * linked["fb"])
+            except HostError:
+                failed += 1
+                proxy.enabled = False
+                con.resync()
+                proxy.enabled = True
+                continue
+            want = linked["clean"][k]       # cycles vary by a cycle or two: the clock-domain crossing
+            if (got["class"], got["readout"]) == (want["class"], want["readout"]) and \
+                    abs(got["cycles"] - want["cycles"]) <= 2:
+                ok += 1
+            else:
+                wrong += 1
+                print("wrong:", got, "clean:", want)
+        print(f"faulty link: 200 commands, {ok} right, {failed} failed cleanly, {wrong} wrong; "
+              f"{con.retried} resent; {proxy.dropped} bytes dropped, {proxy.flipped} corrupted")
+    finally:
+        linked["con"] = con
+        proxy.enabled = False
+    assert wrong == 0 and proxy.faults > 50 and ok > 150
+
+
+def test_faulty_uploads_are_never_silently_wrong(linked):
+    """>= 200 uploads through `put` that meet at least one injected fault: each either ends verified (the
+    firmware's CRC-32 of the RAM matches) or fails with an error; then, over a clean link, `load` of the
+    uploaded artifact (the artifact's own CRC) shows whether a load the host took for good was wrong."""
+    from sw.host import session
+    from sw.host.console import HostError
+    from sw.host.upload import put
+    proxy, con = proxied(linked, 0.001, 0.001, seed=11)
+    blob = linked["model"].to_bytes()
+    counts = dict(tried=0, faulty=0, retried=0, failed=0, silently_wrong=0)
+    try:
+        while counts["faulty"] < 200 and counts["tried"] < 400:
+            addr = linked["free"] + 4096 * (counts["tried"] % 8)
+            f0 = proxy.faults
+            proxy.enabled = True
+            counts["tried"] += 1
+            try:
+                st = put(con, addr, blob, ack_timeout=1.0)
+                good = True
+                counts["retried"] += st["attempts"] > 1 or st["resends"] > 0
+            except HostError:
+                good = False
+                counts["failed"] += 1
+            counts["faulty"] += proxy.faults > f0
+            proxy.enabled = False
+            con.resync()
+            if good:
+                line = con.command(f"load 0x{addr:08x}", check=False, timeout=60)[-1]
+                if line != linked["load_line"]:
+                    counts["silently_wrong"] += 1
+                    print("silently wrong:", line)
+        print(f"faulty uploads: {counts}; {proxy.dropped} bytes dropped, {proxy.flipped} corrupted")
+    finally:
+        linked["con"] = con
+    assert counts["faulty"] >= 200 and counts["silently_wrong"] == 0
+    assert counts["failed"] < counts["tried"] // 2
