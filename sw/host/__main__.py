@@ -3,6 +3,7 @@
     python -m sw.host --port socket://127.0.0.1:P console           # interactive (sim: serial2tcp)
     python -m sw.host --port /dev/ttyUSB1 run --build-dir build/arty/B --model M.ffs --limit 100 --upload
     python -m sw.host --port URL run --build-dir D --model M.ffs --limit 20      # data already in RAM
+    python -m sw.host --port URL run --build-dir D --model M2.ffs --put          # send them to the firmware
     python -m sw.host --port URL upload --build-dir D --model M.ffs --limit 20   # BIOS serial boot only
 
 `--build-dir` is a SoC build (csr.json + firmware/firmware.{bin,elf}): main RAM's base comes from
@@ -91,6 +92,12 @@ def cmd_run(args, con: Console, p: Prepared) -> int:
     else:
         con.write_line("")
         con.wait_prompt(timeout=args.answer_timeout)
+    if args.put:
+        from .upload import put
+        for what, addr, data in (("model", p.model_addr, p.model.to_bytes()), ("frames", p.frames_addr, p.frames)):
+            st = put(con, addr, data, timeout=args.timeout)
+            print(f"[host] put {what}: {len(data)} bytes at 0x{addr:08x}, CRC-32 verified "
+                  f"({st['resends']} frames resent, {st['attempts']} attempts)", file=sys.stderr)
     res = session.batch(con, p.model_addr, p.frames_addr, len(p.images), args.selftest, args.bench, args.timeout)
     gold, _, _ = golden.run(p.model, p.images)
     preds = np.asarray(res.predictions)
@@ -124,7 +131,10 @@ def main(argv=None) -> int:
         p.add_argument("--offset", type=int, default=0)
         p.add_argument("--limit", type=int, default=20)
         if name == "run":
-            p.add_argument("--upload", action="store_true", help="serial-boot firmware, model and frames first")
+            how = p.add_mutually_exclusive_group()
+            how.add_argument("--upload", action="store_true", help="serial-boot firmware, model and frames first")
+            how.add_argument("--put", action="store_true", help="send model and frames to the running firmware "
+                             "first (its `put`: CRC-checked frames with resends, no reboot)")
             p.add_argument("--selftest", type=int, default=1, help="frames for the selftest (0: skip)")
             p.add_argument("--bench", type=int, default=0, help="frames for an extra CPU bench (default 0: the selftest times the CPU reference)")
             p.add_argument("--json", help="write the results here")

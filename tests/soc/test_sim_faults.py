@@ -292,3 +292,41 @@ def test_faulty_uploads_are_never_silently_wrong(linked):
         linked["con"] = con
     assert counts["faulty"] >= 200 and counts["silently_wrong"] == 0
     assert counts["failed"] < counts["tried"] // 2
+
+
+def test_error_paths_are_one_line_and_the_console_answers(linked):
+    """infer/run before load, models that do not fit the generated hardware (uploaded with `put`),
+    addresses outside main RAM or unaligned, impossible counts and lengths: one error line each; then the
+    right model loads again and infer gives the clean answer."""
+    from sw.host import session
+    from sw.host.upload import put
+    con, model = linked["con"], linked["model"]
+    base, size = linked["sim"].b.main_ram
+    fa, free = linked["frames_addr"], linked["free"]
+    other_topology = make("1x12x12-4c3p1-5fc", 0.8, seed=2, timesteps=3, in_bits=4)
+    other_t = make("1x12x12-4c3p1-6c3s2p1-mp2-5fc", 0.8, seed=1, timesteps=5, in_bits=4)
+    put(con, free, other_topology.to_bytes())
+    put(con, free + 4096, other_t.to_bytes())
+    cases = [("reset", "reset: accelerator reset, model unloaded"),
+             (f"infer 0x{fa:08x}", "error: no model loaded"),
+             (f"run 0x{fa:08x} 2", "error: no model loaded"),
+             (f"load 0x{free:08x}", "error: model does not fit the hardware: 2 layers, hardware has 3"),
+             (f"load 0x{free + 4096:08x}", "error: model does not fit the hardware: T/in_bits/in_kind 5/4/0, "
+                                           "hardware 3/4/0"),
+             (f"load 0x{linked['model_addr']:08x}", "load: ok"),
+             ("infer 0x10000000", "error: frame at 0x10000000"),
+             (f"infer 0x{fa + 2:08x}", "error: frame at"),
+             (f"run 0x{fa:08x} 100000", "error: frame count '100000' must be 1..65536"),
+             (f"run 0x{base + size - 8:08x} 8", "error: frames at"),
+             (f"selftest 0x{fa:08x} 17", "error: frame count '17' must be 1..16"),
+             (f"put 0x{free:08x} 0", "error: put length '0' must be a number >= 1"),
+             (f"put 0x{base + size - 4:08x} 8", "error: data at"),
+             ("load 0xzz", "error: model address '0xzz' is not a number"),
+             ("infer", "error: usage: infer <addr>")]
+    for line, want in cases:
+        got = con.command(line, check=False, timeout=120)
+        assert len(got) == 1 and got[0].startswith(want), (line, got)
+    assert "outside main RAM" in con.command("infer 0x10000000", check=False)[0]
+    assert con.command("help")
+    got = session.infer(con, fa)
+    assert (got["class"], got["readout"]) == (linked["clean"][0]["class"], linked["clean"][0]["readout"])
