@@ -55,6 +55,8 @@ static int latch_counters(void)
 }
 
 uint32_t accel_clk_freq(void) { return SNN_ACCEL_CLK_FREQ; }
+uint32_t accel_watchdog(void) { return snn_watchdog_read(); }
+void accel_set_watchdog(uint32_t cycles) { snn_watchdog_write(cycles); }
 
 void accel_reset(void)
 {
@@ -81,7 +83,12 @@ int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen)
 	snn_load_enable_write(1);
 	uint64_t t0 = cpu_cycles(), limit = 64ull * n + accel_to_cpu(64ull * n) + 4ull * CONFIG_CLOCK_FREQUENCY;
 	while (!STATUS(LOAD_DMA_DONE) || (!STATUS(LOAD_DONE) && !STATUS(LOAD_ERROR)))
-		if (waited_too_long(t0, limit)) {
+		if (STATUS(WATCHDOG)) {
+			snprintf(err, errlen, "accelerator stalled during the load: no word moved for %lu sys cycles "
+				 "(watchdog); accelerator reset", (unsigned long)snn_watchdog_read());
+			accel_reset();
+			return -1;
+		} else if (waited_too_long(t0, limit)) {
 			snprintf(err, errlen, "accelerator load timed out after %u words (DMA %s)", (unsigned)n,
 				 STATUS(LOAD_DMA_DONE) ? "done, core gave no verdict" : "not done");
 			accel_reset();
@@ -108,7 +115,14 @@ int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *c
 	snn_run_enable_write(1);
 	uint64_t t0 = cpu_cycles(), limit = accel_to_cpu((uint64_t)count * 4000000u) + 2ull * CONFIG_CLOCK_FREQUENCY;
 	while (!STATUS(RUN_DONE))
-		if (waited_too_long(t0, limit)) {
+		if (STATUS(WATCHDOG)) {
+			snprintf(err, errlen, "accelerator stalled on a batch of %u frames: no word moved for %lu sys "
+				 "cycles (watchdog; frames DMA %s, core %s); accelerator reset", (unsigned)count,
+				 (unsigned long)snn_watchdog_read(), STATUS(FRAMES_DMA_DONE) ? "done" : "not done",
+				 STATUS(IDLE) ? "idle" : "busy");
+			accel_reset();
+			return -1;
+		} else if (waited_too_long(t0, limit)) {
 			snprintf(err, errlen, "accelerator timed out on a batch of %u frames (frames DMA %s, core %s)",
 				 (unsigned)count, STATUS(FRAMES_DMA_DONE) ? "done" : "not done",
 				 STATUS(IDLE) ? "idle" : "busy");
@@ -174,6 +188,8 @@ int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *c
 }
 void accel_clear_counters(void) {}
 uint32_t accel_clk_freq(void) { return 0; }
+uint32_t accel_watchdog(void) { return 0; }
+void accel_set_watchdog(uint32_t cycles) { (void)cycles; }
 int accel_cycles(uint64_t *cycles)
 {
 	*cycles = 0;

@@ -15,6 +15,10 @@ uint32_t accel_result_words(void);
 /* Soft reset of the core and its DMAs; the weights must be loaded again. */
 void accel_reset(void);
 
+/* The hardware watchdog: sys cycles a load or batch may go without a DMA beat (0: off); 0 if absent. */
+uint32_t accel_watchdog(void);
+void accel_set_watchdog(uint32_t cycles);
+
 /* DMA a load image; waits for the core's verdict. 0, or -1 with one error line. */
 int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen);
 

@@ -102,8 +102,11 @@ static int accel_frames(uint32_t addr, uint32_t n, uint8_t *cls, int32_t *last, 
 	*cycles = 0;
 	for (uint32_t done = 0; done < n;) {
 		uint32_t k = n - done < CHUNK_FRAMES ? n - done : CHUNK_FRAMES, c;
-		if (accel_run((const void *)(uintptr_t)(addr + done * fb), k, results, &c, err, sizeof(err)))
-			return fail(err);
+		if (accel_run((const void *)(uintptr_t)(addr + done * fb), k, results, &c, err, sizeof(err))) {
+			have_model = 0;               /* the accelerator was reset: its weights must be loaded again */
+			printf("error: %s; model unloaded (load it again)\n", err);
+			return -1;
+		}
 		*cycles += c;
 		for (uint32_t i = 0; i < k; i++) {
 			if (cls)
@@ -362,6 +365,23 @@ static int cmd_put(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_watchdog(int argc, char **argv)
+{
+	uint32_t c;
+	if (!accel_present())
+		return fail("this SoC has no accelerator");
+	if (argc > 1) {
+		if (console_parse_u32(argv[1], &c)) {
+			printf("error: watchdog cycles '%.24s' is not a number (0 turns it off)\n", argv[1]);
+			return -1;
+		}
+		accel_set_watchdog(c);
+	}
+	printf("watchdog: %lu sys cycles without a DMA beat end a load or batch%s\n", (unsigned long)accel_watchdog(),
+	       accel_watchdog() ? "" : " (0: off)");
+	return 0;
+}
+
 static int cmd_reset(int argc, char **argv)
 {
 	(void)argc, (void)argv;
@@ -381,6 +401,7 @@ static const console_cmd_t commands[] = {
 	{"selftest", "<addr> [n]", "accelerator against the CPU reference on n stored frames", 1, 2, cmd_selftest},
 	{"bench", "<addr> [n]", "CPU reference vs accelerator cycles per frame", 1, 2, cmd_bench},
 	{"put", "<addr> <len>", "receive len bytes at addr (LiteX serial boot frames), report their CRC-32", 2, 2, cmd_put},
+	{"watchdog", "[cycles]", "show or set the accelerator's stall watchdog (sys cycles, 0: off)", 0, 1, cmd_watchdog},
 	{"reset", "", "reset the accelerator and unload the model", 0, 0, cmd_reset},
 };
 static const int n_commands = sizeof(commands) / sizeof(commands[0]);

@@ -27,6 +27,10 @@ from litex.soc.interconnect.csr_eventmanager import EventManager, EventSourcePul
 
 from soc.accel_cdc import LAYER_COUNTERS, AccelCDC
 
+# Watchdog default: sys cycles without a DMA beat during a load or batch (0.17 s at 100 MHz; the slowest
+# default build, SCNN5 on the A7-35T, goes about 130,000 sys cycles between beats).
+WATCHDOG_CYCLES = 1 << 24
+
 
 class SNNAccel(LiteXModule):
     """CSR/DMA/IRQ shell around an AccelCore (soc/accel/core.py), which runs in clock domain `accel`.
@@ -65,7 +69,8 @@ class SNNAccel(LiteXModule):
                      "last ``control.latch`` (cleared by ``latch`` and ``reset``)."),
             CSRField("resetting", size=1, description="A ``control.reset`` is still crossing into the "
                      "accelerator clock domain; DMAs and clock-crossing FIFOs are held."),
-            CSRField("reserved", size=1, description="Reads 0."),
+            CSRField("watchdog", size=1, description="The watchdog fired: a load or batch moved no word (no "
+                     "DMA beat in or out) for ``watchdog`` sys cycles. Held until ``control.reset``."),
             CSRField("load_error", size=8, description="0 = ok, else the core's refusal code for the load "
                      "image (docs/load-image.md: 1 magic, 2 signature, 3 layers, 4 topology, 5 widths, "
                      "6 end marker, 7 truncated)."),
@@ -94,6 +99,9 @@ class SNNAccel(LiteXModule):
         self._layer_stall = CSRStatus(32, description="Selected layer: cycles stalled by back-pressure.")
         self._layer_pairs = CSRStatus(32, description="Selected layer: matched (weight, spike) pairs.")
         self._layer_empty = CSRStatus(32, description="Selected layer: chunks with no match.")
+        self._watchdog = CSRStorage(32, reset=WATCHDOG_CYCLES, description="sys cycles a load or batch may go "
+                                    "without moving a word before ``status.watchdog`` rises (0: off). A stalled "
+                                    "pipeline or DMA then ends in an error, not a hang.")
         # IRQ --------------------------------------------------------------------------------------
         self.ev = EventManager()
         self.ev.load = EventSourcePulse(description="The load DMA finished (check ``status.load_error``).")
@@ -166,6 +174,22 @@ class SNNAccel(LiteXModule):
             self._cycles.status.eq(shell.cycles),
         ]
         self.comb += [getattr(self, f"_layer_{n}").status.eq(getattr(shell, f"layer_{n}")) for n in LAYER_COUNTERS]
+        # Watchdog: sys cycles without a beat on any of the three DMA streams while a load or batch is on.
+        busy = Signal()
+        quiet = Signal(32)
+        fired = Signal()
+        beat = Signal()
+        self.comb += [
+            busy.eq((self._load_enable.storage & ~load_dma.done) | (self._run_enable.storage & ~results_dma.done)),
+            beat.eq((shell.load.valid & shell.load.ready) | (shell.frames.valid & shell.frames.ready) |
+                    (shell.results.valid & shell.results.ready)),
+            self._status.fields.watchdog.eq(fired),
+        ]
+        self.sync += [
+            If(reset | ~busy | beat, quiet.eq(0)).Elif(quiet != 0xFFFFFFFF, quiet.eq(quiet + 1)),
+            If(reset, fired.eq(0)).Elif(busy & (self._watchdog.storage != 0) & (quiet >= self._watchdog.storage),
+                                        fired.eq(1)),
+        ]
         # IRQ on the rising edges of the DMA done flags.
         load_done_d, run_done_d = Signal(), Signal()
         self.sync += load_done_d.eq(load_dma.done), run_done_d.eq(results_dma.done)

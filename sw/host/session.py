@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .console import Console, HostError
 
-COMMANDS = ("help", "info", "load", "infer", "run", "stats", "selftest", "bench", "reset")
+COMMANDS = ("help", "info", "load", "infer", "run", "stats", "selftest", "bench", "put", "watchdog", "reset")
 
 
 @dataclass
@@ -64,6 +64,12 @@ def selftest(con: Console, addr: int, n: int, timeout=1800.0) -> str:
 def bench(con: Console, addr: int, n: int = 1, timeout=1800.0) -> dict:
     line = next(l for l in con.command(f"bench 0x{addr:08x} {n}", timeout=timeout) if l.startswith("bench:"))
     return {k: int(v) for k, v in _kv(line[len("bench:"):]).items()}
+
+
+def watchdog(con: Console, cycles: int | None = None) -> int:
+    """The accelerator's stall watchdog in sys cycles (0: off); sets it first if `cycles` is given."""
+    line = con.command("watchdog" if cycles is None else f"watchdog {cycles}")[-1]
+    return int(line.split()[1])
 
 
 def stats(con: Console) -> list[dict]:

@@ -186,6 +186,13 @@ def linked(tiny):
                    fb=frame_bytes(model), clean=clean, load_line=load_line)
 
 
+def same(got: dict, want: dict) -> bool:
+    """Two `infer` answers agree: class and readouts exactly, cycles within 2 (the clock-domain crossing
+    varies them by a cycle or two from run to run)."""
+    return (got["class"], got["readout"]) == (want["class"], want["readout"]) and \
+        abs(got["cycles"] - want["cycles"]) <= 2
+
+
 def test_long_and_binary_input_then_the_console_resynchronises(linked):
     """A 4 KB line and 2 KB of binary garbage written straight to the link (past sw.host's own checks, and
     more than serial2tcp's 2 KiB ring at once): the next command resynchronises and answers correctly."""
@@ -196,7 +203,7 @@ def test_long_and_binary_input_then_the_console_resynchronises(linked):
         con.port.flush()
         before = con.retried
         got = session.infer(con, linked["frames_addr"])
-        assert got == linked["clean"][0]
+        assert same(got, linked["clean"][0])
         assert con.command("help")
         print(f"after {len(junk)} junk bytes: {con.retried - before} resends, infer and help answer")
 
@@ -241,9 +248,8 @@ def test_faulty_link_never_pairs_a_reply_with_the_wrong_command(linked):
                 con.resync()
                 proxy.enabled = True
                 continue
-            want = linked["clean"][k]       # cycles vary by a cycle or two: the clock-domain crossing
-            if (got["class"], got["readout"]) == (want["class"], want["readout"]) and \
-                    abs(got["cycles"] - want["cycles"]) <= 2:
+            want = linked["clean"][k]
+            if same(got, want):
                 ok += 1
             else:
                 wrong += 1
@@ -328,5 +334,26 @@ def test_error_paths_are_one_line_and_the_console_answers(linked):
         assert len(got) == 1 and got[0].startswith(want), (line, got)
     assert "outside main RAM" in con.command("infer 0x10000000", check=False)[0]
     assert con.command("help")
-    got = session.infer(con, fa)
-    assert (got["class"], got["readout"]) == (linked["clean"][0]["class"], linked["clean"][0]["readout"])
+    assert same(session.infer(con, fa), linked["clean"][0])
+
+
+def test_watchdog_ends_a_stalled_batch_and_reset_reload_rerun_agree(linked):
+    """The hardware watchdog (status.watchdog): set below the gap between DMA beats while a frame is
+    computed, every batch counts as stalled, and `infer` ends with one error line instead of waiting out
+    the firmware's own timeout; the model is unloaded. Restored, then reset + load + rerun: the clean
+    answers on every frame."""
+    from sw.host import session
+    from soc.peripheral import WATCHDOG_CYCLES
+    con = linked["con"]
+    assert session.watchdog(con) == WATCHDOG_CYCLES
+    assert session.watchdog(con, 20) == 20
+    got = con.command(f"run 0x{linked['frames_addr']:08x} 4", check=False, timeout=120)
+    assert len(got) == 1 and got[0].startswith("error: accelerator stalled on a batch of 4 frames: no word "
+                                               "moved for 20 sys cycles (watchdog;"), got
+    assert got[0].endswith("accelerator reset; model unloaded (load it again)"), got
+    assert con.command(f"infer 0x{linked['frames_addr']:08x}", check=False)[0].startswith("error: no model loaded")
+    assert session.watchdog(con, WATCHDOG_CYCLES) == WATCHDOG_CYCLES
+    con.command("reset")
+    assert session.load(con, linked["model_addr"]) == linked["load_line"]
+    for k, want in enumerate(linked["clean"]):
+        assert same(session.infer(con, linked["frames_addr"] + k * linked["fb"]), want)

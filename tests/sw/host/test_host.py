@@ -41,7 +41,7 @@ def fake_console(conn):
     replies = {"help": "  help                     list the commands\n  run <addr> <n>           n frames\n",
                "run 0x00001000 3": "pred 1 2 3\ncycles 300 per_frame 100\n",
                "bad": "error: unknown command 'bad' (type help)\n"}
-    conn.sendall(b"BIOS noise\nFireFly-S console (9 commands, type help)\nffs> ")
+    conn.sendall(b"BIOS noise\nFireFly-S console (11 commands, type help)\nffs> ")
     buf = b""
     while True:
         data = conn.recv(1024)
