@@ -1,0 +1,242 @@
+"""RESULTS.md and the PNG plots of bench/run.py, rendered from its results dict (results.json)."""
+import os
+
+NYM = "not yet measured"
+
+
+def _fmt(v, nd=0):
+    if v is None:
+        return NYM
+    if isinstance(v, str):
+        return v
+    if abs(v) >= 1e7:
+        return f"{v:.3g}"
+    return f"{v:,.{nd}f}"
+
+
+def _fig(res, name):
+    for f in res["figures"]:
+        if f["name"] == name:
+            return f["value"]
+    return None
+
+
+def headline(res):
+    """Rows (label, dict) of the headline table: FireFly-S's SCNN5 and our measured SCNN5 builds."""
+    paper = res["paper"]["scnn5"]
+    clock = res["meta"]["accel_clock_hz"]
+    acc, sp = _fig(res, "scnn5_mnist_accuracy"), _fig(res, "scnn5_mnist_weight_sparsity")
+    rows = [("FireFly-S SCNN5 (paper; " + paper["device"] + ")",
+             {"lut": paper["lut"], "ff": paper["ff"], "bram": paper["bram36"], "dsp": paper["dsp"],
+              "clock": f"{paper['clock_mhz']} MHz (implemented)", "lat": "not published", "fps": paper["fps"], "cpf": paper["cycles_per_frame"],
+              "acc": f"{paper['accuracy']:.2f}%", "sp": f"{paper['weight_sparsity']:.2f}%",
+              "prec": paper["precision"], "frames": "-"})]
+    pts = res["pareto"]
+    if pts:
+        for tag, p in (("largest build = A7-100T budget", pts[-1]), ("smallest build (= A7-35T budget's)", pts[0])):
+            if tag.startswith("smallest") and len(pts) == 1:
+                break
+            y = p.get("yosys")
+            lut = y["lut"] if y else f"~{p['predicted_luts']:,} predicted"
+            rows.append((f"this work SCNN5, {tag}, `{p['parallelism']}`",
+                         {"lut": lut, "ff": y["ff"] if y else None, "bram": y["bram36"] if y else None,
+                          "dsp": y["dsp"] if y else None, "clock": f"{clock / 1e6:g} MHz (logic-only estimate)",
+                          "fps": p["fps_at_accel_clock"], "cpf": p["cycles_per_frame"], "lat": p["latency_cycles"],
+                          "acc": f"{acc:.2f}% (golden = RTL)" if acc else None,
+                          "sp": f"{sp:.2f}%" if sp else None, "prec": "4-bit weights", "frames": p["frames"],
+                          "lut_mem": y["lut_mem"] if y else None}))
+    rows.append(("this work SCNN7 / SCNN9 (random, untrained)", {}))
+    return rows
+
+
+def area_time(d):
+    lut = d.get("lut")
+    if not isinstance(lut, (int, float)) or not d.get("cpf"):
+        return None, None
+    fps = d["fps"]
+    return lut * d["cpf"], lut / fps
+
+
+def render(res, out):
+    plots(res, out)
+    meta = res["meta"]
+    L = ["# Benchmark results (bench/run.py)", "",
+         f"Made by `{meta['command']}` at commit {meta['git']} ({meta['started_utc']}), model `{meta['model']}`, "
+         f"on {meta['host']}; "
+         + (f"wall time {meta['wall_seconds']:.0f} s." if meta.get("wall_seconds") else "run not finished: partial results."),
+         f"Frames: {meta['settings']['pareto_frames']} MNIST test frames per Pareto point, "
+         f"{meta['settings']['sparsity_frames']} per sparsity level, {meta['settings']['golden_frames']} for the "
+         "golden-model throughput. Every RTL run is checked bit for bit (every readout accumulator) against the "
+         "golden model. **measured** = this run; **recorded** = read from the file an earlier command wrote.", "",
+         "## Headline: SCNN5 on MNIST", "",
+         "| design | LUT | FF | BRAM36 | DSP | clock | FPS | cycles/frame | latency (cycles) | accuracy | weight sparsity "
+         "| precision | LUT x cycles | LUT x s | RTL frames |", "|" + "---|" * 15]
+    for label, d in headline(res):
+        if not d:
+            L.append(f"| {label} | {NYM} |" + " |" * 14)
+            continue
+        at, ats = area_time(d)
+        L.append(f"| {label} | " + " | ".join(_fmt(d.get(k)) for k in ("lut", "ff", "bram", "dsp", "clock", "fps", "cpf", "lat",
+                                                                          "acc", "sp", "prec"))
+                 + f" | {_fmt(at)} | {_fmt(ats, 2)} | {_fmt(d.get('frames'))} |")
+    L += ["", f"Paper figures: {res['paper']['cite']}; its cycles/frame is 333 MHz / 10,047 FPS. Our LUT/FF/BRAM/DSP are "
+          "yosys `synth_xilinx` (recorded, the accelerator alone, logic LUTs; LUTRAM counted apart) where a recorded "
+          "synthesis has the same parallelism, else balance()'s prediction (incl. LUTRAM). Cycles/frame and latency "
+          "are measured in this run (RTL); FPS = accel clock / cycles/frame. Accuracy is the trained model's on the "
+          "10k MNIST test set (artifacts/mnist-scnn5/report.json); the RTL equals the golden model on every frame "
+          "it ran. No power was measured: no FPS/W.", "",
+          "**Caveats.** (1) Vivado (paper) vs yosys (ours): LUT and FF counts of the two tools are not directly "
+          "comparable (different mapping and packing); ours are yosys' of the accelerator alone, before place "
+          "and route. (2) Kria KV260 "
+          "(UltraScale+, paper) vs Artix-7 (ours; ECP5 build not in this run): different LUT fabrics and speed "
+          "grades. (3) Routed (paper, 333 MHz) vs logic-only timing (ours): our 150 MHz is an estimate from "
+          "yosys cell delays without wires (docs/accelerator.md, Timing); no Vivado run has confirmed it. "
+          "(4) The paper does not say whether its first layer runs on chip; ours does.", ""]
+    L += pareto_md(res) + sparsity_md(res) + layers_md(res) + accuracy_md(res) + figures_md(res) + missing_md(res)
+    with open(os.path.join(out, "RESULTS.md"), "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+def pareto_md(res):
+    pts = res["pareto"]
+    L = ["## Pareto: LUTs against cycles/frame (SCNN5, MNIST)", "", "![pareto](pareto.png)", "",
+         "balance() at LUT budgets geometric from its smallest build to the A7-100T accelerator budget "
+         "(part x 80% - SoC). **LUTs are predicted by balance()'s linear model (`soc/accel/balance.py`), not "
+         "measured by yosys**, except where a recorded yosys run has the same parallelism (column yosys).", "",
+         "| budget | parallelism | predicted LUTs | yosys logic LUTs (recorded) | cycles/frame (RTL) | predicted "
+         "| bound | utilisation | latency | FPS @ clock | frames |", "|" + "---|" * 11]
+    for p in pts:
+        y = p.get("yosys")
+        L.append(f"| {p['budget_luts']:,} | `{p['parallelism']}` | {p['predicted_luts']:,} | "
+                 f"{_fmt(y['lut']) if y else NYM} | {_fmt(p['cycles_per_frame'])} | "
+                 f"{_fmt(p['predicted_cycles_per_frame'])} | {_fmt(p['bound_cycles_per_frame'])} | "
+                 f"{p['utilisation']:.2f} | {_fmt(p['latency_cycles'])} | {_fmt(p['fps_at_accel_clock'])} | {p['frames']} |")
+    return L + ["", "utilisation = bound / measured, bound = max over layers of (golden matched pairs + bias "
+                "operations) / PCo on the same frames.", ""]
+
+
+def sparsity_md(res):
+    rows = res["sparsity"]
+    if not rows:
+        return ["## Cycles against weight sparsity", "", NYM, ""]
+    L = ["## Cycles against weight sparsity", "", "![sparsity](sparsity.png)", "",
+         f"One build ({rows[0]['hardware']}, `{rows[0]['parallelism']}`). Models: the trained SCNN5; and for each "
+         "level, the trained model with its pruned weights refilled with random non-zero 4-bit values (as "
+         "bench/accel_sparsity.py), then per layer the lowest-ranked weights zeroed (refilled ones first, then "
+         "trained ones by magnitude). Biases and thresholds unchanged, no retraining: these models are for "
+         "cycles, not accuracy.", "",
+         "| model | weight sparsity | cycles/frame (RTL) | matched pairs/frame | bound | utilisation | frames |",
+         "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        L.append(f"| {r['label']} | {100 * r['weight_sparsity']:.2f}% | {_fmt(r['cycles_per_frame'])} | "
+                 f"{_fmt(r['matched_pairs_per_frame'])} | {_fmt(r['bound_cycles_per_frame'])} | "
+                 f"{r['utilisation']:.2f} | {r['frames']} |")
+    return L + [""]
+
+
+def layers_md(res):
+    ly = res["layers"]
+    if not ly:
+        return []
+    L = ["## Per layer (pipeline balance)", "", "![layers](layers.png)", "",
+         f"Build `{ly['parallelism']}`, {ly['frames']} frames. Counters of the RTL run per frame; fractions of "
+         "the run's cycles. busy = any of the layer's scanner, token FIFOs, detectors or neurons active; stall = its output "
+         "valid but not accepted (back-pressure from the next layer); the two may overlap; idle = 1 - busy.", "",
+         "| layer | PCo x PCi | work/frame | work/PCo | predicted cycles | busy/frame | stall/frame | busy | stall "
+         "| idle | output spike density |", "|" + "---|" * 11]
+    for l, pred in zip(ly["layers"], ly["predicted_per_layer"]):
+        L.append(f"| {l['layer']} | {l['pco']}x{l['pci']} | {_fmt(l['work_per_frame'])} | {_fmt(l['work_per_detector'])} | "
+                 f"{_fmt(pred)} | {_fmt(l['busy_per_frame'])} | {_fmt(l['stall_per_frame'])} | "
+                 f"{100 * l['busy_fraction']:.0f}% | {100 * l['stall_fraction']:.0f}% | {100 * l['idle_fraction']:.0f}% | "
+                 f"{l['spike_density_out']:.3f} |")
+    return L + [""]
+
+
+def accuracy_md(res):
+    rows = res["accuracy_sweep"]
+    if not rows:
+        return []
+    L = ["## Accuracy against weight sparsity (recorded training runs)", "", "![accuracy](accuracy.png)", "",
+         "From `artifacts/mnist-scnn5-sweep/*/report.json` (test-set runs; `artifacts/mnist-scnn5-sweep/PROVENANCE.md`).",
+         "", "| run | seed | weight sparsity | deployed test accuracy |", "|---|---|---|---|"]
+    for r in rows:
+        L.append(f"| {r['name']} | {r['seed']} | {r['sp']:.2f}% | {r['acc']:.2f}% |")
+    return L + [""]
+
+
+def figures_md(res):
+    L = ["## Every figure", "", "| figure | value | unit | source | command |", "|---|---|---|---|---|"]
+    for f in res["figures"]:
+        v = f["value"]
+        v = f"{v:.4g}" if isinstance(v, float) and v < 10 else _fmt(v, 0)
+        cmd = f["command"] + (f" (file `{f['file']}`)" if f.get("file") else "")
+        L.append(f"| {f['name']} | {v} | {f['unit']} | {f['source']} | `{cmd}` |")
+    return L + [""]
+
+
+def missing_md(res):
+    have = {f["name"] for f in res["figures"]}
+    miss = ["yosys LUTs for each Pareto point (only the points matching a recorded synthesis have them)",
+            "SCNN5 on Fashion-MNIST in RTL; SCNN7 and SCNN9 (random, untrained) in RTL and yosys",
+            "the ECP5 (ULX3S) build; the whole SoC for the A7-100T build",
+            "routed timing and Fmax (no Vivado/nextpnr-xilinx run); energy",
+            "NeuroBench metrics (footprint, connection and activation sparsity, synaptic operations)"]
+    if "litex_sim_speedup" not in have:
+        miss.append("the accelerator against the firmware's CPU reference (litex_sim)")
+    return ["## Not yet measured", ""] + [f"- {m}" for m in miss] + [""]
+
+
+def plots(res, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    paper = res["paper"]["scnn5"]
+    pts = res["pareto"]
+    if pts:
+        fig, ax = plt.subplots(figsize=(6.4, 4.4))
+        ax.plot([p["predicted_luts"] for p in pts], [p["cycles_per_frame"] for p in pts], "o-",
+                label=f"this work: predicted LUTs (balance model), RTL cycles ({pts[0]['frames']} frames)")
+        ys = [p for p in pts if p.get("yosys")]
+        if ys:
+            ax.plot([p["yosys"]["lut"] for p in ys], [p["cycles_per_frame"] for p in ys], "s", mfc="none", ms=9,
+                    label="same builds: yosys logic LUTs (recorded)")
+        ax.plot(paper["lut"], paper["cycles_per_frame"], "*", color="C3", ms=14, label="FireFly-S SCNN5 (Vivado, KV260)")
+        ax.set(xlabel="LUTs", ylabel="cycles/frame (steady state)", yscale="log", title="SCNN5 / MNIST: area vs speed")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "pareto.png"), dpi=110)
+        plt.close(fig)
+    rows = sorted(res["sparsity"], key=lambda r: r["weight_sparsity"])
+    if rows:
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        x = [100 * r["weight_sparsity"] for r in rows]
+        ax.plot(x, [r["cycles_per_frame"] for r in rows], "o-", label="cycles/frame (RTL)")
+        ax.plot(x, [r["matched_pairs_per_frame"] for r in rows], "s--", label="matched pairs/frame (golden)")
+        ax.set(xlabel="weight sparsity (%)", yscale="log", title=f"one build: {rows[0]['parallelism']}")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "sparsity.png"), dpi=110)
+        plt.close(fig)
+    ly = res["layers"]
+    if ly:
+        import numpy as np
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        idx = np.arange(len(ly["layers"]))
+        w = 0.2
+        ax.bar(idx - 1.5 * w, [l["work_per_detector"] for l in ly["layers"]], w, label="work / PCo (bound per layer)")
+        ax.bar(idx - 0.5 * w, ly["predicted_per_layer"], w, label="balance() predicted cycles")
+        ax.bar(idx + 0.5 * w, [l["busy_per_frame"] for l in ly["layers"]], w, label="RTL busy cycles")
+        ax.bar(idx + 1.5 * w, [l["stall_per_frame"] for l in ly["layers"]], w, label="RTL stalled cycles")
+        ax.set(xlabel="layer", ylabel="per frame", title=f"per layer, {ly['parallelism']}")
+        ax.set_xticks(idx)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "layers.png"), dpi=110)
+        plt.close(fig)
+    if res["accuracy_sweep"]:
+        from pathlib import Path
+
+        from sw.training.curve import plot
+        plot(res["accuracy_sweep"], Path(out) / "accuracy.png", "SCNN5 / MNIST: accuracy vs weight sparsity")

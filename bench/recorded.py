@@ -1,0 +1,111 @@
+"""Figures measured earlier, read from the files their commands wrote (not re-measured by bench/run.py),
+and FireFly-S's published figures. A file that is not there gives no figure ("not yet measured")."""
+import json
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODEL = "artifacts/mnist-scnn5/model.ffs"
+
+# FireFly-S (Li et al., IEEE TCSI 2024), SCNN5 on MNIST, as collected in ../shared/design/firefly-s.md:
+# LUT/FF/BRAM36/FPS from Table IV and VI, accuracy @ sparsity from Table VII, 333 MHz on a Kria KV260,
+# no DSPs ("LUT arithmetic only"), 4-bit weights; cycles/frame = 333 MHz / 10,047 FPS.
+PAPER_SCNN5 = {"lut": 30_911, "ff": 55_986, "bram36": 5, "dsp": 0, "clock_mhz": 333, "fps": 10_047,
+               "accuracy": 98.03, "weight_sparsity": 93.82, "precision": "4-bit weights",
+               "device": "Kria KV260 (xczu5ev), Vivado"}
+PAPER_SCNN5["cycles_per_frame"] = PAPER_SCNN5["clock_mhz"] * 1e6 / PAPER_SCNN5["fps"]
+PAPER_CITE = "FireFly-S, Table IV/VI (resources, FPS) and Table VII (accuracy), via ../shared/design/firefly-s.md"
+
+SYNTH = "python -m soc.accel.synth --model artifacts/mnist-scnn5/model.ffs --part {part} --json {file}"
+SOURCES = {
+    "synth_a7-100": ("build/final/a7-100-yowasp.json", SYNTH.format(part="a7-100", file="build/final/a7-100-yowasp.json")),
+    "synth_a7-35": ("build/final/a7-35-v8.json", SYNTH.format(part="a7-35", file="build/final/a7-35-v8.json")),
+    "soc_a7-35": ("build/final/arty35b/gateware/yosys_estimate.json",
+                  "python soc/targets/arty.py --model artifacts/mnist-scnn5/model.ffs --synth-estimate "
+                  "(output folder build/final/arty35b)"),
+    "demo": ("build/demo-sim.json", "make demo"),
+    "soak": ("bench/results/soak-mnist-1000.json", None),
+    "model_report": ("artifacts/mnist-scnn5/report.json", None),
+}
+RTL10K = [f"build/final/rtl10k_{k}.json" for k in (0, 2500, 5000, 7500)]
+RTL10K_CMD = ("python -m soc.accel.rtlsim --model artifacts/mnist-scnn5/model.ffs --dataset mnist "
+              "--parallelism 6x9,16x54,29x24,13x29,22x52,1x24 --offset K --limit 2500 --jobs 2 --json "
+              "build/final/rtl10k_K.json, K = 0, 2500, 5000, 7500")
+
+
+def _load(rel):
+    p = os.path.join(ROOT, rel)
+    if not os.path.exists(p):
+        return None
+    with open(p) as f:
+        return json.load(f)
+
+
+def fig(name, value, unit, command, file=None, **extra):
+    d = {"name": name, "value": value, "unit": unit, "source": "recorded", "command": command}
+    if file:
+        d["file"] = file
+    d.update(extra)
+    return d
+
+
+def synth_parallelism(d):
+    return ",".join(f"{a}x{b}" for a, b in d["parallelism"])
+
+
+def recorded():
+    """(figures, synth) where synth maps a parallelism string to its recorded yosys resources."""
+    figs, synth = [], {}
+    for key in ("synth_a7-100", "synth_a7-35"):
+        file, cmd = SOURCES[key]
+        d = _load(file)
+        if d is None:
+            continue
+        par = synth_parallelism(d)
+        t = d.get("timing") or {}
+        res = {"lut": d["lut"], "lut_mem": d["lut_mem"], "ff": d["ff"], "bram36": d["bram36_equiv"],
+               "dsp": d["dsp"], "critical_ns": t.get("critical_ns"), "file": file, "command": cmd}
+        synth[par] = res
+        part = key.split("_")[1]
+        for k, unit in (("lut", "logic LUTs (yosys synth_xilinx)"), ("lut_mem", "LUTs as LUTRAM"),
+                        ("ff", "FF"), ("bram36", "RAMB36-equivalents"), ("critical_ns", "ns, logic only")):
+            if res[k] is not None:
+                figs.append(fig(f"accel_{part}_{k}", res[k], unit, cmd, file, parallelism=par))
+        figs.append(fig(f"accel_{part}_dsp", d["dsp"], "DSP", cmd, file, parallelism=par, zero_ok=True))
+    file, cmd = SOURCES["soc_a7-35"]
+    d = _load(file)
+    if d is not None:
+        for k, unit in (("lut", "LUTs incl. LUTRAM (yosys, whole Arty A7-35T SoC)"), ("ff", "FF"),
+                        ("bram36", "RAMB36-equivalents"), ("dsp", "DSP")):
+            figs.append(fig(f"soc_a7-35_{k}", d[k], unit, cmd, file))
+    runs = [_load(f) for f in RTL10K]
+    if all(runs):
+        n = sum(r["n"] for r in runs)
+        agree = sum(r["agreement"] * r["n"] for r in runs) / n
+        figs.append(fig("rtl_10k_frames", n, "frames", RTL10K_CMD, "build/final/rtl10k_*.json"))
+        figs.append(fig("rtl_10k_agreement", agree, "fraction of frames equal to golden", RTL10K_CMD))
+        figs.append(fig("rtl_10k_accuracy", sum(r["accuracy"] * r["n"] for r in runs) / n, "fraction",
+                        RTL10K_CMD, parallelism=synth_parallelism(runs[0])))
+        figs.append(fig("rtl_10k_cycles_per_frame", sum(r["cycles_per_frame"] for r in runs) / len(runs),
+                        "cycles/frame (steady state, mean of 4 runs)", RTL10K_CMD, parallelism=synth_parallelism(runs[0])))
+    file, cmd = SOURCES["demo"]
+    d = _load(file)
+    if d is not None:
+        figs.append(fig("litex_sim_accel_cycles_per_frame", d["cycles_per_frame"], "accel cycles/frame", cmd, file,
+                        frames=d["n"]))
+        figs.append(fig("litex_sim_cpu_cycles_per_frame", d["cpu_cycles_per_frame"], "CPU cycles/frame (firmware "
+                        "reference, 100 MHz sys clock)", cmd, file))
+        figs.append(fig("litex_sim_speedup", d["speedup"], "x in time at the Arty clocks", cmd, file))
+    file, _ = SOURCES["soak"]
+    d = _load(file)
+    if d is not None:
+        figs.append(fig("soak_frames", d["frames"], "frames", d["command"], file))
+        figs.append(fig("soak_agreement", d["agreement"], "fraction", d["command"], file))
+        figs.append(fig("soak_cycles_per_frame", d["cycles_per_frame"], "cycles/frame", d["command"], file))
+    file, _ = SOURCES["model_report"]
+    d = _load(file)
+    if d is not None:
+        figs.append(fig("scnn5_mnist_accuracy", 100 * d["accuracy"]["deployed"], "% (10k MNIST test, deployed 4-bit)",
+                        ".venv/bin/python sw/training/run.py (report: artifacts/mnist-scnn5/report.json)", file))
+        figs.append(fig("scnn5_mnist_weight_sparsity", 100 * d["weight_sparsity"], "%",
+                        ".venv/bin/python sw/training/run.py", file))
+    return figs, synth

@@ -1,0 +1,205 @@
+"""One benchmark (issue 16, first version): SCNN5 on MNIST, measured in RTL (Verilator) in one run, next to
+the figures recorded earlier and FireFly-S's published ones; writes results.json, RESULTS.md and plots.
+
+    python bench/run.py [--quick] [--out bench/results/] [--pareto-frames N] [--sparsity-frames N]
+
+Stages: golden-model host throughput; the Pareto sweep (balance() at LUT budgets from the smallest build
+to the A7-100T's, each point run in RTL); the sparsity sweep (the trained model pruned by magnitude to
+several weight sparsities, one A7-100T-sized build); per-layer counters of the A7-100T build; accuracy
+against sparsity from the training reports. --quick: a few frames, three small builds, two sparsities.
+Every RTL run is checked bit for bit against the golden model. LUTs per Pareto point are balance()'s
+prediction (soc/accel/balance.py's model), not yosys, unless a recorded yosys run has that parallelism.
+"""
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import measure  # noqa: E402
+import page  # noqa: E402
+import recorded  # noqa: E402
+from accel_common import DEFAULT_MODEL, mnist_frames  # noqa: E402
+
+from sw import golden  # noqa: E402
+from sw.artifact import Model  # noqa: E402
+from soc import ACCEL_CLK_FREQ  # noqa: E402
+from soc.accel.balance import Budget  # noqa: E402
+from soc.accel.config import AccelConfig  # noqa: E402
+
+FULL = {"pareto_frames": 200, "sparsity_frames": 48, "golden_frames": 2000, "budgets": 8,
+        "sparsities": [0.0, 0.5, 0.8, 0.9, 0.95, 0.98]}
+QUICK = {"pareto_frames": 4, "sparsity_frames": 2, "golden_frames": 200, "budgets": 3,
+         "sparsities": [0.0, 0.95]}
+
+
+def measured(name, value, unit, command, **extra):
+    d = {"name": name, "value": value, "unit": unit, "source": "measured", "command": command}
+    d.update(extra)
+    return d
+
+
+class Run:
+    def __init__(self, args, settings):
+        self.args, self.s = args, settings
+        self.cmd = "python bench/run.py " + " ".join(args.argv)
+        self.model = Model.load(args.model)
+        self.res = {"meta": {"command": self.cmd, "quick": args.quick, "model": args.model,
+                             "started_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                             "git": git_rev(), "settings": settings, "accel_clock_hz": ACCEL_CLK_FREQ,
+                             "host": f"{os.cpu_count()} CPUs, shared with other jobs"},
+                    "figures": [], "pareto": [], "sparsity": [], "layers": None, "accuracy_sweep": [],
+                    "paper": {"scnn5": recorded.PAPER_SCNN5, "cite": recorded.PAPER_CITE}}
+        self.figs = self.res["figures"]
+
+    def save(self):
+        os.makedirs(self.args.out, exist_ok=True)
+        with open(os.path.join(self.args.out, "results.json"), "w") as f:
+            json.dump(self.res, f, indent=1, default=float)
+        page.render(self.res, self.args.out)
+
+    def golden_throughput(self):
+        n = self.s["golden_frames"]
+        images = mnist_frames(self.model, n)
+        t0 = time.perf_counter()
+        preds, _, _ = golden.run(self.model, images)
+        dt = time.perf_counter() - t0
+        self.figs.append(measured("golden_frames_per_second", n / dt, "frames/s (numpy golden model, host CPU)",
+                                  self.cmd, frames=n))
+
+    def pareto(self, bar):
+        budgets, top = measure.pareto_budgets(self.model, n=self.s["budgets"] if not self.args.quick else 8)
+        if self.args.quick:
+            budgets = budgets[:self.s["budgets"]]      # the three smallest builds: quick to verilate
+        images = mnist_frames(self.model, self.s["pareto_frames"])
+        cache = {}
+        for lut_budget in budgets:
+            b, cfg = measure.balanced(self.model, lut_budget, top.brams)
+            par = measure.par_text(cfg.parallelism)
+            bar.set_postfix_str(f"pareto {par}")
+            if par not in cache:
+                cache[par] = measure.rtl_point(self.model, cfg, images, self.args.jobs)
+            p = dict(cache[par], budget_luts=lut_budget, predicted_luts=b.luts, predicted_brams=b.brams,
+                     predicted_cycles_per_frame=b.cycles, predicted_bound=b.bound)
+            p["fps_at_accel_clock"] = ACCEL_CLK_FREQ / p["cycles_per_frame"]
+            syn = self.synth.get(par)
+            if syn:
+                p["yosys"] = syn
+            self.res["pareto"].append(p)
+            self.save()
+            bar.update(1)
+        pts = self.res["pareto"]
+        self.res["layers"] = {"parallelism": pts[-1]["parallelism"], "frames": pts[-1]["frames"],
+                              "predicted_per_layer": list(b.per_layer), "layers": pts[-1]["layers"]}
+        lo, hi = pts[0], pts[-1]
+        for tag, p in (("smallest", lo), ("largest", hi)):
+            self.figs += [measured(f"pareto_{tag}_cycles_per_frame", p["cycles_per_frame"], "cycles/frame (RTL, steady state)",
+                                   self.cmd, frames=p["frames"], parallelism=p["parallelism"]),
+                          measured(f"pareto_{tag}_latency", p["latency_cycles"], "cycles (RTL, first frame)", self.cmd,
+                                   frames=p["frames"], parallelism=p["parallelism"]),
+                          measured(f"pareto_{tag}_utilisation", p["utilisation"], "bound / measured", self.cmd,
+                                   frames=p["frames"], parallelism=p["parallelism"]),
+                          measured(f"pareto_{tag}_predicted_luts", p["predicted_luts"],
+                                   "LUTs predicted by balance()'s model (not yosys)", self.cmd, parallelism=p["parallelism"]),
+                          measured(f"pareto_{tag}_fps", p["fps_at_accel_clock"], f"frames/s at {ACCEL_CLK_FREQ / 1e6:g} "
+                                   "MHz (the accel clock soc.ACCEL_CLK_FREQ; logic-only timing estimate)", self.cmd,
+                                   frames=p["frames"], parallelism=p["parallelism"])]
+
+    def sparsity(self, bar):
+        """One build for all sparsities: A7-100T-balanced parallelism (quick: the smallest build), on the
+        widths of the densest model so that every pruned model loads into it."""
+        dense, kept = measure.dense_of(self.model)
+        top = Budget.for_part("a7-100")
+        luts = top.luts if not self.args.quick else 1
+        b, _ = measure.balanced(self.model, luts, top.brams)
+        cfg = AccelConfig.from_model(dense, b.parallelism)
+        images = mnist_frames(self.model, self.s["sparsity_frames"])
+        levels = [("trained", self.model)] + [(f"{s:g}", measure.magnitude_pruned(dense, kept, s))
+                                              for s in self.s["sparsities"]]
+        for label, m in levels:
+            bar.set_postfix_str(f"sparsity {label}")
+            p = measure.rtl_point(m, cfg, images, self.args.jobs)
+            del p["layers"]
+            p.update(label=label, weight_sparsity=measure.weight_sparsity(m),
+                     hardware="dense-width build of " + ("the A7-100T" if not self.args.quick else "the smallest")
+                     + " parallelism")
+            self.res["sparsity"].append(p)
+            self.save()
+            bar.update(1)
+        rows = self.res["sparsity"]
+        dense_row = min(rows, key=lambda r: r["weight_sparsity"])
+        trained = rows[0]
+        self.figs += [measured("dense_cycles_per_frame", dense_row["cycles_per_frame"], "cycles/frame (RTL)", self.cmd,
+                               frames=dense_row["frames"], parallelism=dense_row["parallelism"]),
+                      measured("trained_cycles_per_frame_same_hw", trained["cycles_per_frame"], "cycles/frame (RTL)",
+                               self.cmd, frames=trained["frames"], parallelism=trained["parallelism"]),
+                      measured("dense_over_pruned_cycles", dense_row["cycles_per_frame"] / trained["cycles_per_frame"],
+                               "x (same hardware)", self.cmd, frames=trained["frames"])]
+
+    def accuracy_sweep(self):
+        from pathlib import Path
+
+        from sw.training.curve import load_reports
+        folder = Path(recorded.ROOT) / "artifacts" / "mnist-scnn5-sweep"
+        if folder.exists():
+            self.res["accuracy_sweep"] = [dict(r, command=f"sw/training/run.py, {r['name']}/report.json")
+                                          for r in load_reports(folder)]
+
+
+def git_rev():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=HERE).stdout.strip()
+    except OSError:
+        return None
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="a few frames and small builds (CI)")
+    ap.add_argument("--out", default=os.path.join("bench", "results"))
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--pareto-frames", type=int)
+    ap.add_argument("--sparsity-frames", type=int)
+    ap.add_argument("--budgets", type=int, help="Pareto points (full run; >= 2)")
+    ap.add_argument("--jobs", type=int, default=2, help="parallel Verilator processes per RTL run")
+    args = ap.parse_args(argv)
+    args.argv = argv
+    settings = dict(QUICK if args.quick else FULL)
+    for k in ("pareto_frames", "sparsity_frames", "budgets"):
+        if getattr(args, k) is not None:
+            if getattr(args, k) < (2 if k == "budgets" else 1):
+                ap.error(f"--{k.replace('_', '-')} {getattr(args, k)}: too small")
+            settings[k] = getattr(args, k)
+    t0 = time.perf_counter()
+    run = Run(args, settings)
+    figs, run.synth = recorded.recorded()
+    run.figs += figs
+    total = 1 + settings["budgets"] + len(settings["sparsities"]) + 1 + 1
+    with tqdm(total=total, desc="bench", unit="step") as bar:
+        run.golden_throughput()
+        bar.update(1)
+        run.accuracy_sweep()
+        bar.update(1)
+        run.save()
+        run.pareto(bar)
+        run.sparsity(bar)
+    wall = time.perf_counter() - t0
+    run.res["meta"]["wall_seconds"] = wall
+    run.figs.append(measured("bench_wall_seconds", wall, "s (this run)", run.cmd))
+    run.save()
+    print(f"bench/run.py: {len(run.figs)} figures, {len(run.res['pareto'])} Pareto points, "
+          f"{len(run.res['sparsity'])} sparsity rows -> {args.out}; total wall time {wall:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
