@@ -33,17 +33,20 @@ def headline(res):
               "prec": paper["precision"], "frames": "-"})]
     pts = res["pareto"]
     if pts:
-        for tag, p in (("largest build = A7-100T budget", pts[-1]), ("smallest build (= A7-35T budget's)", pts[0])):
-            if tag.startswith("smallest") and len(pts) == 1:
+        names = {"a7-35": "A7-35T", "a7-100": "A7-100T"}
+        for tag, p in (("largest", pts[-1]), ("smallest", pts[0])):
+            if tag == "smallest" and len(pts) == 1:
                 break
+            parts = " and ".join(names[x] for x in p.get("default_build_of", []))
+            tag = f"{tag} build of the sweep" + (f" = the {parts} build" if parts else "")
             y = p.get("yosys")
             lut = y["lut"] if y else f"~{p['predicted_luts']:,} predicted"
             rows.append((f"this work SCNN5, {tag}, `{p['parallelism']}`",
                          {"lut": lut, "ff": y["ff"] if y else None, "bram": y["bram36"] if y else None,
                           "dsp": y["dsp"] if y else None, "clock": f"{clock / 1e6:g} MHz (logic-only estimate)",
                           "fps": p["fps_at_accel_clock"], "cpf": p["cycles_per_frame"], "lat": p["latency_cycles"],
-                          "acc": f"{acc:.2f}% (golden = RTL)" if acc else None,
-                          "sp": f"{sp:.2f}%" if sp else None, "prec": "4-bit weights", "frames": p["frames"],
+                          "acc": f"{acc:.2f}% (10k test, golden; RTL equal)" if acc else None,
+                          "sp": f"{sp:.2f}% (nominal)" if sp else None, "prec": "4-bit weights", "frames": p["frames"],
                           "lut_mem": y["lut_mem"] if y else None}))
     rows.append(("this work SCNN7 / SCNN9 (random, untrained)", {}))
     return rows
@@ -125,7 +128,7 @@ def sparsity_md(res):
          "bench/accel_sparsity.py), then per layer the lowest-ranked weights zeroed (refilled ones first, then "
          "trained ones by magnitude). Biases and thresholds unchanged, no retraining: these models are for "
          "cycles, not accuracy.", "",
-         "| model | weight sparsity | cycles/frame (RTL) | matched pairs/frame | bound | utilisation | frames |",
+         "| model | weight sparsity (deployed shapes) | cycles/frame (RTL) | matched pairs/frame | bound | utilisation | frames |",
          "|---|---|---|---|---|---|---|"]
     for r in rows:
         L.append(f"| {r['label']} | {100 * r['weight_sparsity']:.2f}% | {_fmt(r['cycles_per_frame'])} | "

@@ -6,7 +6,7 @@ the figures recorded earlier and FireFly-S's published ones; writes results.json
 Stages: golden-model host throughput; the Pareto sweep (balance() at LUT budgets from the smallest build
 to the A7-100T's, each point run in RTL); the sparsity sweep (the trained model pruned by magnitude to
 several weight sparsities, one A7-100T-sized build); per-layer counters of the A7-100T build; accuracy
-against sparsity from the training reports. --quick: a few frames, three small builds, two sparsities.
+against sparsity from the training reports. --quick: a few frames, the two smallest builds, two sparsities.
 Every RTL run is checked bit for bit against the golden model. LUTs per Pareto point are balance()'s
 prediction (soc/accel/balance.py's model), not yosys, unless a recorded yosys run has that parallelism.
 """
@@ -37,7 +37,7 @@ from soc.accel.config import AccelConfig  # noqa: E402
 
 FULL = {"pareto_frames": 200, "sparsity_frames": 48, "golden_frames": 2000, "budgets": 8,
         "sparsities": [0.0, 0.5, 0.8, 0.9, 0.95, 0.98]}
-QUICK = {"pareto_frames": 4, "sparsity_frames": 2, "golden_frames": 200, "budgets": 3,
+QUICK = {"pareto_frames": 4, "sparsity_frames": 2, "golden_frames": 200, "budgets": 2,
          "sparsities": [0.0, 0.95]}
 
 
@@ -78,9 +78,11 @@ class Run:
     def pareto(self, bar):
         budgets, top = measure.pareto_budgets(self.model, n=self.s["budgets"] if not self.args.quick else 8)
         if self.args.quick:
-            budgets = budgets[:self.s["budgets"]]      # the three smallest builds: quick to verilate
+            budgets = budgets[:self.s["budgets"]]      # the smallest builds: quick to verilate
         images = mnist_frames(self.model, self.s["pareto_frames"])
         cache = {}
+        small = Budget.for_part("a7-35")       # which points are the parts' default accelerators
+        part_of = {measure.par_text(measure.balanced(self.model, small.luts, small.brams)[0].parallelism): ["a7-35"]}
         for lut_budget in budgets:
             b, cfg = measure.balanced(self.model, lut_budget, top.brams)
             par = measure.par_text(cfg.parallelism)
@@ -90,6 +92,7 @@ class Run:
             p = dict(cache[par], budget_luts=lut_budget, predicted_luts=b.luts, predicted_brams=b.brams,
                      predicted_cycles_per_frame=b.cycles, predicted_bound=b.bound)
             p["fps_at_accel_clock"] = ACCEL_CLK_FREQ / p["cycles_per_frame"]
+            p["default_build_of"] = part_of.get(par, []) + (["a7-100"] if lut_budget == top.luts else [])
             syn = self.synth.get(par)
             if syn:
                 p["yosys"] = syn
@@ -174,6 +177,7 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2, help="parallel Verilator processes per RTL run")
     args = ap.parse_args(argv)
     args.argv = argv
+    args.out = os.path.abspath(args.out)    # something below changes the working folder (Verilog conversion)
     settings = dict(QUICK if args.quick else FULL)
     for k in ("pareto_frames", "sparsity_frames", "budgets"):
         if getattr(args, k) is not None:
