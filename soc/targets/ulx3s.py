@@ -84,6 +84,8 @@ def build_parser():
     parser.add_target_argument("--sys-clk-freq", default=SYS_CLK_FREQ, type=float, help="System clock frequency (Hz).")
     parser.add_target_argument("--accel-clk-freq", default=ACCEL_CLK_FREQ, type=float,
                                help="Accelerator clock frequency (Hz, its own PLL output).")
+    parser.add_target_argument("--nextpnr-router", default="router2", choices=("router1", "router2"),
+                               help="nextpnr's router (router1 made no headway in 8 min on the SCNN5 SoC at 73%% of the LUT4s).")
     add_accel_args(parser)
     return parser
 
@@ -142,7 +144,8 @@ def main(argv=None) -> int:
     name = soc.platform.name
     # nextpnr writes its log and its machine-readable report (utilisation, Fmax, critical paths) next to
     # the build script; LiteX's NextPNRWrapper passes the toolchain's pnr options through
-    soc.platform.toolchain._pnr_opts += f" --log {name}_nextpnr.log --report {name}_nextpnr_report.json"
+    soc.platform.toolchain._pnr_opts += (f" --log {name}_nextpnr.log --report {name}_nextpnr_report.json"
+                                         f" --router {args.nextpnr_router}")
     builder = Builder(soc, **builder_kw)
     seconds = {}
     if args.build:
