@@ -1,5 +1,10 @@
-"""RESULTS.md and the PNG plots of bench/run.py, rendered from its results dict (results.json)."""
+"""RESULTS.md and the PNG plots of bench/run.py, rendered from its results dict (results.json).
+
+    python bench/page.py bench/results/results.json     # render again (same folder), nothing re-measured
+"""
+import json
 import os
+import sys
 
 NYM = "not yet measured"
 
@@ -70,7 +75,7 @@ def render(res, out):
          f"Frames: {meta['settings']['pareto_frames']} MNIST test frames per Pareto point, "
          f"{meta['settings']['sparsity_frames']} per sparsity level, {meta['settings']['golden_frames']} for the "
          "golden-model throughput. Every RTL run is checked bit for bit (every readout accumulator) against the "
-         "golden model. **measured** = this run; **recorded** = read from the file an earlier command wrote.", "",
+         "golden model. **measured** = this run; **recorded** = read from the file an earlier command wrote; **predicted** = balance()'s model, computed in this run.", "",
          "## Headline: SCNN5 on MNIST", "",
          "| design | LUT | FF | BRAM36 | DSP | clock | FPS | cycles/frame | latency (cycles) | accuracy | weight sparsity "
          "| precision | LUT x cycles | LUT x s | RTL frames |", "|" + "---|" * 15]
@@ -79,13 +84,15 @@ def render(res, out):
             L.append(f"| {label} | {NYM} |" + " |" * 14)
             continue
         at, ats = area_time(d)
-        L.append(f"| {label} | " + " | ".join(_fmt(d.get(k)) for k in ("lut", "ff", "bram", "dsp", "clock", "fps", "cpf", "lat",
-                                                                          "acc", "sp", "prec"))
+        lut = _fmt(d.get("lut")) + (f" + {d['lut_mem']:,} as LUTRAM (yosys, recorded)" if d.get("lut_mem") else "")
+        L.append(f"| {label} | {lut} | " + " | ".join(_fmt(d.get(k)) for k in ("ff", "bram", "dsp", "clock", "fps", "cpf", "lat",
+                                                                                  "acc", "sp", "prec"))
                  + f" | {_fmt(at)} | {_fmt(ats, 2)} | {_fmt(d.get('frames'))} |")
     L += ["", f"Paper figures: {res['paper']['cite']}; its cycles/frame is 333 MHz / 10,047 FPS. Our LUT/FF/BRAM/DSP are "
           "yosys `synth_xilinx` (recorded, the accelerator alone, logic LUTs; LUTRAM counted apart) where a recorded "
           "synthesis has the same parallelism, else balance()'s prediction (incl. LUTRAM). Cycles/frame and latency "
-          "are measured in this run (RTL); FPS = accel clock / cycles/frame. Accuracy is the trained model's on the "
+          "are measured in this run (RTL); FPS = accel clock / cycles/frame. LUT x cycles and LUT x s (per frame) use logic LUTs, LUTRAM excluded (as "
+          "bench/accel_area_time.py), and are given only where yosys LUTs exist. Accuracy is the trained model's on the "
           "10k MNIST test set (artifacts/mnist-scnn5/report.json); the RTL equals the golden model on every frame "
           "it ran. No power was measured: no FPS/W.", "",
           "**Caveats.** (1) Vivado (paper) vs yosys (ours): LUT and FF counts of the two tools are not directly "
@@ -168,12 +175,14 @@ def accuracy_md(res):
 
 
 def figures_md(res):
-    L = ["## Every figure", "", "| figure | value | unit | source | command |", "|---|---|---|---|---|"]
+    L = ["## Every figure", "", "Recorded figures were written at earlier commits (the file's time is given); the RTL "
+         "may have changed since (for instance issue 14's watchdog).", "", "| figure | value | unit | source | command |", "|---|---|---|---|---|"]
     for f in res["figures"]:
         v = f["value"]
         v = f"{v:.4g}" if isinstance(v, float) and v < 10 else _fmt(v, 0)
-        cmd = f["command"] + (f" (file `{f['file']}`)" if f.get("file") else "")
-        L.append(f"| {f['name']} | {v} | {f['unit']} | {f['source']} | `{cmd}` |")
+        when = f", {f['file_utc']}" if f.get("file_utc") else ""
+        cmd = f"`{f['command']}`" + (f" (file `{f['file']}`{when})" if f.get("file") else "")
+        L.append(f"| {f['name']} | {v} | {f['unit']} | {f['source']} | {cmd} |")
     return L + [""]
 
 
@@ -243,3 +252,8 @@ def plots(res, out):
 
         from sw.training.curve import plot
         plot(res["accuracy_sweep"], Path(out) / "accuracy.png", "SCNN5 / MNIST: accuracy vs weight sparsity")
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as fh:
+        render(json.load(fh), os.path.dirname(os.path.abspath(sys.argv[1])))

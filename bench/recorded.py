@@ -1,5 +1,6 @@
 """Figures measured earlier, read from the files their commands wrote (not re-measured by bench/run.py),
 and FireFly-S's published figures. A file that is not there gives no figure ("not yet measured")."""
+import datetime
 import json
 import os
 
@@ -44,6 +45,9 @@ def fig(name, value, unit, command, file=None, **extra):
     d = {"name": name, "value": value, "unit": unit, "source": "recorded", "command": command}
     if file:
         d["file"] = file
+        p = os.path.join(ROOT, file.replace("*", "0"))
+        if os.path.exists(p):      # when the recording was made: the RTL may have changed since
+            d["file_utc"] = datetime.datetime.fromtimestamp(os.path.getmtime(p), datetime.timezone.utc).isoformat(timespec="minutes")
     d.update(extra)
     return d
 

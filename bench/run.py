@@ -110,8 +110,9 @@ class Run:
                                    frames=p["frames"], parallelism=p["parallelism"]),
                           measured(f"pareto_{tag}_utilisation", p["utilisation"], "bound / measured", self.cmd,
                                    frames=p["frames"], parallelism=p["parallelism"]),
-                          measured(f"pareto_{tag}_predicted_luts", p["predicted_luts"],
-                                   "LUTs predicted by balance()'s model (not yosys)", self.cmd, parallelism=p["parallelism"]),
+                          dict(measured(f"pareto_{tag}_predicted_luts", p["predicted_luts"],
+                                        "LUTs predicted by balance()'s model (not yosys)", self.cmd,
+                                        parallelism=p["parallelism"]), source="predicted"),
                           measured(f"pareto_{tag}_fps", p["fps_at_accel_clock"], f"frames/s at {ACCEL_CLK_FREQ / 1e6:g} "
                                    "MHz (the accel clock soc.ACCEL_CLK_FREQ; logic-only timing estimate)", self.cmd,
                                    frames=p["frames"], parallelism=p["parallelism"])]

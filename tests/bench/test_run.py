@@ -36,7 +36,7 @@ def test_outputs_and_schema(results):
     assert res["figures"]
     for f in res["figures"]:
         assert {"name", "value", "unit", "source", "command"} <= set(f), f
-        assert f["source"] in ("measured", "recorded") and f["unit"] and f["command"], f
+        assert f["source"] in ("measured", "recorded", "predicted") and f["unit"] and f["command"], f
         if f.get("zero_ok"):
             assert f["value"] >= 0, f
         else:
