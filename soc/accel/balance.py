@@ -20,7 +20,6 @@ Vivado to route and close timing) minus what the SoC around the accelerator take
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass, field
 
@@ -324,7 +323,8 @@ def configure(model, parallelism=None, budget: Budget | None = None, dataset: st
 
 def main(argv=None):
     from sw.artifact import ArtifactError, Model
-    ap = argparse.ArgumentParser(prog="python -m soc.accel.balance", description=__doc__.split("\n\n")[0])
+    from sw.cli import OneLineParser
+    ap = OneLineParser(prog="python -m soc.accel.balance", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True)
     ap.add_argument("--dataset", help="calibration frames from this data set's train split "
                     "(default: MNIST for 1x28x28 models, else random frames)")
@@ -332,10 +332,20 @@ def main(argv=None):
     ap.add_argument("--luts", type=int, help="accelerator LUT-cell budget, LUT4 on ECP5 (overrides --part)")
     ap.add_argument("--brams", type=float, help="accelerator RAMB36 budget, DP16KD on ECP5 (overrides --part)")
     args = ap.parse_args(argv)
+    for name in ("luts", "brams"):
+        v = getattr(args, name)
+        if v is not None and not v > 0:
+            ap.error(f"--{name} {v:g}: must be > 0")
     try:
         model = Model.load(args.model)
     except ArtifactError as e:
         ap.exit(1, f"error: {e}\n")
+    if args.dataset is not None:
+        from sw.datasets import DatasetError, load
+        try:
+            load(args.dataset, "train")
+        except (DatasetError, ValueError, KeyError) as e:
+            ap.exit(1, f"error: --dataset {args.dataset}: {e}\n")
     part = Budget.for_part(args.part)
     budget = Budget(part.luts if args.luts is None else args.luts,
                     part.brams if args.brams is None else args.brams, part.family)

@@ -11,7 +11,6 @@ SoC's clock-domain-crossing FIFOs do), so every timed path runs between register
 """
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -96,7 +95,8 @@ def synthesize_ecp5(cfg: AccelConfig, keep: Path | None = None, timeout: int = 7
 
 def main(argv=None):
     from .rtlsim import parse_parallelism
-    ap = argparse.ArgumentParser(prog="python -m soc.accel.synth", description=__doc__.split("\n\n")[0])
+    from sw.cli import OneLineParser, output_problem, write_output
+    ap = OneLineParser(prog="python -m soc.accel.synth", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True)
     ap.add_argument("--parallelism", help="PCOxPCI per layer (default: balance() for --part)")
     ap.add_argument("--part", default=SIM_PART, choices=sorted(PARTS),
@@ -104,6 +104,8 @@ def main(argv=None):
     ap.add_argument("--json")
     ap.add_argument("--keep", help="work in this directory (default build/synth/<signature>; not under /tmp)")
     args = ap.parse_args(argv)
+    if output_problem(args.json):                  # before the minutes of synthesis, not after
+        ap.error(f"--json {output_problem(args.json)}")
     try:
         model = Model.load(args.model)
         cfg = configure(model, parse_parallelism(args.parallelism) if args.parallelism else None,
@@ -131,7 +133,10 @@ def main(argv=None):
         print(timing.summary(r["timing"]))
     if args.json:
         r = dict(r, parallelism=cfg.parallelism, model=args.model, part=args.part)
-        Path(args.json).write_text(json.dumps(r, indent=1))
+        try:
+            write_output(args.json, json.dumps(r, indent=1))
+        except Exception as e:                      # sw.cli.CLIError: one line naming the path
+            ap.exit(1, f"error: {e}\n")
     return 0
 
 

@@ -1,7 +1,7 @@
 """Every entry point answers bad input with one error line on stderr and a non-zero exit: no traceback,
 no usage block, and nothing written (issue 13). Each case runs the real command as a subprocess.
 
-Not covered here: sw/training (tests/sw/training/test_cli_errors.py) and soc.accel's synth and balance.
+Not covered here: sw/training (tests/sw/training/test_cli_errors.py) and the ULX3S target (tests/soc/targets/test_ulx3s.py).
 The rtlsim cases must fail before the Verilator build (nothing printed about building).
 """
 import subprocess
@@ -18,6 +18,8 @@ HOST_RUN = PY + ["-m", "sw.host", "--port", "socket://127.0.0.1:9", "run"]
 SIM = PY + ["soc/targets/sim.py"]
 ARTY = PY + ["soc/targets/arty.py"]
 RTL = PY + ["-m", "soc.accel.rtlsim", "--no-progress", "--model", M]
+SYNTH = PY + ["-m", "soc.accel.synth"]
+BALANCE = PY + ["-m", "soc.accel.balance"]
 RTL_MNIST = RTL + ["--dataset", "mnist"]
 BENCH = "bench/"
 
@@ -121,6 +123,19 @@ CASES = [
     ("bench mnist10k: --limit 0", PY + [BENCH + "accel_mnist10k.py", "--limit", "0"], 2, "--limit 0: must be >= 1"),
     ("bench mnist10k: missing model", PY + [BENCH + "accel_mnist10k.py", "--model", "{tmp}/none.ffs"], 1,
      "cannot read"),
+    ("synth: not an artifact", SYNTH + ["--model", "README.md"], 1, "bad magic"),
+    ("synth: missing model", SYNTH + ["--model", "{tmp}/none.ffs"], 1, "cannot read"),
+    ("synth: parallelism of the wrong length", SYNTH + ["--model", M, "--parallelism", "1x1"], 1,
+     "1 entries for 6 layers"),
+    ("synth: unknown part", SYNTH + ["--model", M, "--part", "zz"], 2, "invalid choice"),
+    ("synth: --json unwritable (before synthesis)", SYNTH + ["--model", M, "--json", "/proc/x.json"], 2,
+     "cannot write"),
+    ("synth: --json a directory", SYNTH + ["--model", M, "--json", "{tmp}"], 2, "is a directory"),
+    ("balance: not an artifact", BALANCE + ["--model", "README.md"], 1, "bad magic"),
+    ("balance: negative --luts", BALANCE + ["--model", M, "--luts", "-5"], 2, "--luts -5: must be > 0"),
+    ("balance: zero --brams", BALANCE + ["--model", M, "--brams", "0"], 2, "--brams 0: must be > 0"),
+    ("balance: unknown data set", BALANCE + ["--model", M, "--dataset", "imagenet"], 1, "unknown data set"),
+    ("balance: unknown option", BALANCE + ["--model", M, "--foo"], 2, "unrecognized arguments"),
 ]
 
 
