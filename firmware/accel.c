@@ -5,6 +5,7 @@
 #include <generated/csr.h>
 #include <generated/soc.h>
 #include <system.h>
+#include <libbase/uart.h>
 
 #include "accel.h"
 #include "snn_hw.h"
@@ -115,7 +116,11 @@ int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *c
 	snn_run_enable_write(1);
 	uint64_t t0 = cpu_cycles(), limit = accel_to_cpu((uint64_t)count * 4000000u) + 2ull * CONFIG_CLOCK_FREQUENCY;
 	while (!STATUS(RUN_DONE))
-		if (STATUS(WATCHDOG)) {
+		if (uart_read_nonblock() && uart_read() == ACCEL_INTERRUPT) {
+			snprintf(err, errlen, "batch of %u frames interrupted (Ctrl-C); accelerator reset", (unsigned)count);
+			accel_reset();
+			return -1;
+		} else if (STATUS(WATCHDOG)) {
 			snprintf(err, errlen, "accelerator stalled on a batch of %u frames: no word moved for %lu sys "
 				 "cycles (watchdog; frames DMA %s, core %s); accelerator reset", (unsigned)count,
 				 (unsigned long)snn_watchdog_read(), STATUS(FRAMES_DMA_DONE) ? "done" : "not done",

@@ -15,6 +15,9 @@ uint32_t accel_result_words(void);
 /* Soft reset of the core and its DMAs; the weights must be loaded again. */
 void accel_reset(void);
 
+/* Ctrl-C from the console ends a running batch (accel_run: the accelerator is reset, -1). */
+#define ACCEL_INTERRUPT 0x03
+
 /* The hardware watchdog: sys cycles a load or batch may go without a DMA beat (0: off); 0 if absent. */
 uint32_t accel_watchdog(void);
 void accel_set_watchdog(uint32_t cycles);

@@ -191,6 +191,11 @@ class Console:
             return body
         raise HostError(f"'{line}': no intact reply in {RETRIES + 1} tries (last: {problems[-1]})")
 
+    def interrupt(self) -> None:
+        """Ctrl-C: the firmware ends a running batch (its reply is an error line; the model is unloaded)."""
+        self.port.write(b"\x03")
+        self.port.flush()
+
     def resync(self, alive=None, tries: int = 5) -> None:
         """Bring the console back to a known state: drop what is in flight, end an upload the firmware may
         still be receiving (an SFL abort frame, four zero bytes the line editor ignores), kill any partial

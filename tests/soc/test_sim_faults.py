@@ -357,3 +357,28 @@ def test_watchdog_ends_a_stalled_batch_and_reset_reload_rerun_agree(linked):
     assert session.load(con, linked["model_addr"]) == linked["load_line"]
     for k, want in enumerate(linked["clean"]):
         assert same(session.infer(con, linked["frames_addr"] + k * linked["fb"]), want)
+
+
+def test_ctrl_c_ends_a_running_batch_and_reset_reload_rerun_agree(linked):
+    """A batch as long as RAM allows, interrupted from the host mid-run with Ctrl-C: one error line soon
+    after, the accelerator reset and the model unloaded; then reset, load and rerun give the clean answers."""
+    from sw.host import session
+    from sw.host.framing import check_reply, frame
+    con = linked["con"]
+    base, size = linked["sim"].b.main_ram
+    n = min(65536, (base + size - linked["frames_addr"]) // linked["fb"])
+    con.seq += 1
+    sent = frame(f"run 0x{linked['frames_addr']:08x} {n}", con.seq)
+    con.write_line(sent)
+    con.read_until("\n", 30, "the echo", keep=True)
+    time.sleep(2.0)                                  # the batch is running
+    t0 = time.monotonic()
+    con.interrupt()
+    body, ok = check_reply(con.read_reply(60, "the interrupted run"), sent, con.seq)
+    print(f"run of {n} frames interrupted; answered {time.monotonic() - t0:.1f} s after Ctrl-C: {body.strip()}")
+    assert not ok and body.strip() == (f"error: batch of 256 frames interrupted (Ctrl-C); accelerator reset; "
+                                       "model unloaded (load it again)"), body
+    con.command("reset")
+    assert session.load(con, linked["model_addr"]) == linked["load_line"]
+    for k, want in enumerate(linked["clean"]):
+        assert same(session.infer(con, linked["frames_addr"] + k * linked["fb"]), want)
