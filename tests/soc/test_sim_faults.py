@@ -224,21 +224,21 @@ def proxied(linked, drop, flip, seed):
     proxy.enabled = False
     linked["con"].close()                               # serial2tcp serves one client: hand it over
     con = Console(f"socket://127.0.0.1:{proxy.port}", connect_timeout=10)
-    con.answer_timeout = 3.0
+    con.answer_timeout = 2.0
     con.resync()
     proxy.enabled = True
     return proxy, con
 
 
 def test_faulty_link_never_pairs_a_reply_with_the_wrong_command(linked):
-    """200 commands (infer on 4 frames) over a link that drops or corrupts ~1 byte in 250: each
+    """100 commands (infer on 4 frames) over a link that drops or corrupts ~1 byte in 250: each
     either gets the clean answer or fails with an error, never a wrong or another command's answer."""
     from sw.host import session
     from sw.host.console import HostError
     proxy, con = proxied(linked, 0.002, 0.002, seed=7)
     ok = failed = wrong = 0
     try:
-        for i in range(200):
+        for i in range(100):
             k = i % 4
             try:
                 got = session.infer(con, linked["frames_addr"] + k * linked["fb"])
@@ -254,12 +254,12 @@ def test_faulty_link_never_pairs_a_reply_with_the_wrong_command(linked):
             else:
                 wrong += 1
                 print("wrong:", got, "clean:", want)
-        print(f"faulty link: 200 commands, {ok} right, {failed} failed cleanly, {wrong} wrong; "
+        print(f"faulty link: 100 commands, {ok} right, {failed} failed cleanly, {wrong} wrong; "
               f"{con.retried} resent; {proxy.dropped} bytes dropped, {proxy.flipped} corrupted")
     finally:
         linked["con"] = con
         proxy.enabled = False
-    assert wrong == 0 and proxy.faults > 50 and ok > 150
+    assert wrong == 0 and proxy.faults > 25 and ok > 75
 
 
 def test_faulty_uploads_are_never_silently_wrong(linked):
@@ -279,7 +279,7 @@ def test_faulty_uploads_are_never_silently_wrong(linked):
             proxy.enabled = True
             counts["tried"] += 1
             try:
-                st = put(con, addr, blob, ack_timeout=1.0)
+                st = put(con, addr, blob, ack_timeout=0.5)
                 good = True
                 counts["retried"] += st["attempts"] > 1 or st["resends"] > 0
             except HostError:
