@@ -66,6 +66,10 @@ def area_time(d):
 
 
 def render(res, out):
+    if not res["layers"] and res["pareto"]:      # a run stopped before its end: the largest point measured
+        p = res["pareto"][-1]
+        res = dict(res, layers={"parallelism": p["parallelism"], "frames": p["frames"], "layers": p["layers"],
+                                "predicted_per_layer": [None] * len(p["layers"])})
     plots(res, out)
     meta = res["meta"]
     L = ["# Benchmark results (bench/run.py)", "",
@@ -238,7 +242,8 @@ def plots(res, out):
         idx = np.arange(len(ly["layers"]))
         w = 0.2
         ax.bar(idx - 1.5 * w, [l["work_per_detector"] for l in ly["layers"]], w, label="work / PCo (bound per layer)")
-        ax.bar(idx - 0.5 * w, ly["predicted_per_layer"], w, label="balance() predicted cycles")
+        if None not in ly["predicted_per_layer"]:
+            ax.bar(idx - 0.5 * w, ly["predicted_per_layer"], w, label="balance() predicted cycles")
         ax.bar(idx + 0.5 * w, [l["busy_per_frame"] for l in ly["layers"]], w, label="RTL busy cycles")
         ax.bar(idx + 1.5 * w, [l["stall_per_frame"] for l in ly["layers"]], w, label="RTL stalled cycles")
         ax.set(xlabel="layer", ylabel="per frame", title=f"per layer, {ly['parallelism']}")
