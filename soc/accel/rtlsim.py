@@ -75,9 +75,22 @@ def verilog(cfg: AccelConfig) -> str:
     return convert(top, ios=top.io, name="top")
 
 
+_built: dict = {}          # (repr(cfg), trace) -> executable, for this process: no second Verilog conversion
+
+
 def build(cfg: AccelConfig, trace: bool = False) -> Path:
-    """Verilate the core for `cfg` (cached by hash); returns the simulator executable. trace=True adds
-    VCD support (the harness then writes $TB_VCD)."""
+    """Verilate the core for `cfg` (cached by hash of the Verilog on disk, and by config in this process,
+    so repeated calls, e.g. one per shard, convert the design once); returns the simulator executable.
+    trace=True adds VCD support (the harness then writes $TB_VCD)."""
+    memo = (repr(cfg), trace)
+    if memo in _built and _built[memo].exists():
+        return _built[memo]
+    exe = _build(cfg, trace)
+    _built[memo] = exe
+    return exe
+
+
+def _build(cfg: AccelConfig, trace: bool) -> Path:
     src = verilog(cfg)
     key = hashlib.sha256(src.encode() + HARNESS.read_bytes() + bytes([trace])).hexdigest()[:16]
     d = BUILD / key
