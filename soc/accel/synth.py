@@ -104,6 +104,11 @@ def main(argv=None):
     ap.add_argument("--json")
     ap.add_argument("--keep", help="work in this directory (default build/synth/<signature>; not under /tmp)")
     args = ap.parse_args(argv)
+    if args.keep:                                  # the work folder may hold the JSON: make it first
+        try:
+            Path(args.keep).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            ap.error(f"--keep {args.keep}: cannot create: {e.strerror}")
     if output_problem(args.json):                  # before the minutes of synthesis, not after
         ap.error(f"--json {output_problem(args.json)}")
     try:
