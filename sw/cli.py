@@ -40,12 +40,9 @@ def output_problem(path) -> str | None:
     parent = p.parent
     if not parent.is_dir():
         return f"{path}: directory {parent} does not exist"
-    try:
-        fd, probe = tempfile.mkstemp(dir=parent, prefix=".probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        return f"{path}: cannot write in {parent}: {e.strerror}"
+    problem = _probe(path, parent)
+    if problem:
+        return problem
     if p.exists() and not os.access(p, os.W_OK):
         return f"{path}: not writable"
     return None
@@ -62,12 +59,17 @@ def folder_problem(path) -> str | None:
         probe_in = probe_in.parent
     if not probe_in.is_dir():
         return f"{path}: {probe_in} is not a folder"
+    return _probe(path, probe_in)
+
+
+def _probe(path, folder: Path) -> str | None:
+    """Why nothing can be written in `folder` (a probe file is created and removed there), or None."""
     try:
-        fd, probe = tempfile.mkstemp(dir=probe_in, prefix=".probe-")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-")
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        return f"{path}: cannot write in {probe_in}: {e.strerror}"
+        return f"{path}: cannot write in {folder}: {e.strerror}"
     return None
 
 
