@@ -1,6 +1,9 @@
 """RESULTS.md and the PNG plots of bench/run.py, rendered from its results dict (results.json).
 
     python bench/page.py bench/results/results.json     # render again (same folder), nothing re-measured
+    python bench/page.py bench/results/results.json --neurobench FILE
+        # first put the NeuroBench block FILE (written by bench/neurobench.py --json) into results.json,
+        # marked recorded, replacing any earlier one; then render
 """
 import json
 import os
@@ -106,7 +109,8 @@ def render(res, out):
           "grades. (3) Routed (paper, 333 MHz) vs logic-only timing (ours): our 150 MHz is an estimate from "
           "yosys cell delays without wires (docs/accelerator.md, Timing); no Vivado run has confirmed it. "
           "(4) The paper does not say whether its first layer runs on chip; ours does.", ""]
-    L += pareto_md(res) + sparsity_md(res) + layers_md(res) + accuracy_md(res) + figures_md(res) + missing_md(res)
+    L += (pareto_md(res) + sparsity_md(res) + layers_md(res) + accuracy_md(res) + neurobench_md(res)
+          + figures_md(res) + missing_md(res))
     with open(os.path.join(out, "RESULTS.md"), "w") as f:
         f.write("\n".join(L) + "\n")
 
@@ -178,6 +182,70 @@ def accuracy_md(res):
     return L + [""]
 
 
+def neurobench_md(res):
+    r = res.get("neurobench")
+    if not r:
+        return []
+    if r.get("error"):
+        return ["## NeuroBench", "", f"{NYM}: {r['error']}", ""]
+    nb, ours, px, n = r["neurobench"], r["ours"], r.get("neurobench_pixels"), r["frames"]
+    v = r["versions"]
+    src = (f"**{r['source']}**: `{r['command']}`" + (f" (file `{r['file']}`)" if r.get("file") else "")
+           + (f", the same as `{r['same_as']}`" if r.get("same_as") else ""))
+    ok = all(r["checks"].values())
+    L = ["## NeuroBench", "",
+         f"NeuroBench {v['neurobench']} (snntorch {v['snntorch']}, torch {v['torch']}) through its `TorchModel` "
+         f"wrapper and `Benchmark`, on the trained SCNN5 (`{r['model']}`) and the first {n:,} MNIST test frames, "
+         f"batches of {r['batch']}; {src}. The torch model is built from the artifact: integer weights, biases and "
+         f"thresholds in {r['dtype']}, the integer LIF with its 2x2 OR pool as one `snntorch.SpikingNeuron`, layer 0 "
+         "fed its 8 bit-planes (as the hardware). Its readout accumulators equal `sw.golden`'s on every frame "
+         + ("(checked), and every exact relation below held." if ok else "(checked); **a relation below FAILED**: "
+            + ", ".join(k for k, x in r["checks"].items() if not x) + "."), "",
+         "| metric | NeuroBench | ours | relation |", "|---|---|---|---|",
+         f"| footprint | {nb['footprint_bytes']:,} B ({nb['parameter_count']:,} parameters in {r['dtype']} + neuron buffers) "
+         f"| {ours['artifact_bytes']:,} B (`model.ffs`: bitmaps + packed 4-bit weights) | different storage: dense floats vs "
+         "sparse 4-bit |",
+         f"| connection sparsity | {nb['connection_sparsity']:.4f} | {100 * ours['weight_sparsity']:.2f}% weight sparsity "
+         f"({ours['nonzero_weights']:,} of {ours['weights']:,} weights non-zero, deployed shapes) | equal (NeuroBench "
+         "rounds to 4 decimals) |",
+         f"| activation sparsity | {nb['activation_sparsity']:.4f} | 1 - spike density {1 - ours['spike_density']:.4f} "
+         "(sw.golden, firing layers' outputs after pooling) | equal per layer (exact counts); overall: NeuroBench "
+         "averages over batches |",
+         f"| synaptic ops: effective ACs/frame | {nb['effective_acs_per_frame']:,.1f} | matched pairs {ours['matched_pairs_per_frame']:,.1f}"
+         f"; + bias ops {ours['bias_ops_per_frame']:,.0f} = work {ours['work_per_frame']:,.1f} | ACs = matched pairs: "
+         "NeuroBench counts 0 per bias op |",
+         f"| synaptic ops: effective MACs/frame | {nb['effective_macs_per_frame']:g} | - | layer 0 on bit-planes: no MACs |",
+         f"| synaptic ops: dense/frame | {nb['dense_synops_per_frame']:,.0f} | in-bounds synapses x forward calls "
+         f"{ours['in_bounds_synapses_x_calls_per_frame']:,.0f} | equal (zero padding not counted) |"]
+    if px:
+        L.append(f"| layer 0 fed the 8-bit pixels instead: MACs / ACs per frame | {px['effective_macs_per_frame']:,.1f} / "
+                 f"{px['effective_acs_per_frame']:,.1f} | (non-zero pixel, non-zero weight) pairs "
+                 f"{ours['layer0_pixel_pairs_per_frame']:,.1f} / matched pairs of layers 1.. | equal |")
+    L += [f"| classification accuracy ({n:,} frames) | {100 * nb['classification_accuracy']:.2f}% | "
+          f"{100 * ours['accuracy']:.2f}% (sw.golden) | same predictions |", "",
+          "NeuroBench counts one accumulate per (non-zero input, non-zero weight) pair of every `Conv2d`/`Linear` call "
+          "(T calls per frame, k = 8 bit-plane convolutions for layer 0), zeroes the bias, and counts a non-binary "
+          "input as MACs (one per non-zero value, not per bit-plane). Its Footprint counts the torch model's "
+          "float parameters and buffers, not a deployed format. Per layer (sw.golden; NeuroBench's activation "
+          "sparsity by layer):", "",
+          "| layer | token | weight sparsity | matched pairs/frame | bias ops/frame | spike density | NeuroBench "
+          "activation sparsity |", "|---|---|---|---|---|---|---|"]
+    by = nb["activation_sparsity_by_layer"]
+    for l in ours["layers"]:
+        i = l["layer"]
+        dens = "-" if l["spike_density"] is None else f"{l['spike_density']:.4f}"
+        act = f"{by[i]:.4f}" if i < len(by) else "- (readout: no spikes)"
+        L.append(f"| {i} | `{l['token']}` | {100 * l['weight_sparsity']:.2f}% | {_fmt(l['matched_pairs_per_frame'], 1)} | "
+                 f"{_fmt(l['bias_ops_per_frame'])} | {dens} | {act} |")
+    t = [f"{r['neurobench_seconds']:.0f} s for NeuroBench's run with bit-planes"]
+    if r.get("neurobench_pixels_seconds"):
+        t.append(f"{r['neurobench_pixels_seconds']:.0f} s for the run on pixels")
+    t.append(f"{r['golden_seconds']:.0f} s for sw.golden")
+    if r.get("seconds"):
+        t.append(f"{r['seconds']:.0f} s in all (without imports)")
+    return L + ["", "Time: " + ", ".join(t) + f" ({res['meta']['host']}).", ""]
+
+
 def figures_md(res):
     L = ["## Every figure", "", "Recorded figures were written at earlier commits (the file's time is given); the RTL "
          "may have changed since (for instance issue 14's watchdog).", "", "| figure | value | unit | source | command |", "|---|---|---|---|---|"]
@@ -195,8 +263,11 @@ def missing_md(res):
     miss = ["yosys LUTs for each Pareto point (only the points matching a recorded synthesis have them)",
             "SCNN5 on Fashion-MNIST in RTL; SCNN7 and SCNN9 (random, untrained) in RTL and yosys",
             "the ECP5 (ULX3S) build; the whole SoC for the A7-100T build",
-            "routed timing and Fmax (no Vivado/nextpnr-xilinx run); energy",
-            "NeuroBench metrics (footprint, connection and activation sparsity, synaptic operations)"]
+            "routed timing and Fmax (no Vivado/nextpnr-xilinx run); energy"]
+    nb = res.get("neurobench")
+    if not nb or nb.get("error"):
+        miss.append("NeuroBench metrics (footprint, connection and activation sparsity, synaptic operations)"
+                    + (f": {nb['error']}" if nb else ""))
     if "litex_sim_speedup" not in have:
         miss.append("the accelerator against the firmware's CPU reference (litex_sim)")
     return ["## Not yet measured", ""] + [f"- {m}" for m in miss] + [""]
@@ -259,6 +330,28 @@ def plots(res, out):
         plot(res["accuracy_sweep"], Path(out) / "accuracy.png", "SCNN5 / MNIST: accuracy vs weight sparsity")
 
 
+def main(argv=None):
+    import argparse
+
+    import recorded
+    ap = argparse.ArgumentParser(prog="python bench/page.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument("results", help="results.json of bench/run.py")
+    ap.add_argument("--neurobench", metavar="FILE", help="a bench/neurobench.py --json output to record first")
+    args = ap.parse_args(argv)
+    try:
+        with open(args.results) as fh:
+            res = json.load(fh)
+        if args.neurobench:
+            block, figs = recorded.neurobench_recorded(args.neurobench)
+            res["neurobench"] = block
+            res["figures"] = [f for f in res["figures"] if f["name"] not in {g["name"] for g in figs}] + figs
+            with open(args.results, "w") as fh:
+                json.dump(res, fh, indent=1, default=float)
+    except (OSError, ValueError, KeyError) as e:
+        ap.exit(1, f"error: {e}\n")
+    render(res, os.path.dirname(os.path.abspath(args.results)))
+
+
 if __name__ == "__main__":
-    with open(sys.argv[1]) as fh:
-        render(json.load(fh), os.path.dirname(os.path.abspath(sys.argv[1])))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    main()

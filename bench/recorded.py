@@ -113,3 +113,52 @@ def recorded():
         figs.append(fig("scnn5_mnist_weight_sparsity", 100 * d["weight_sparsity"], "%",
                         ".venv/bin/python sw/training/run.py", file))
     return figs, synth
+
+
+NEUROBENCH_CMD = "python bench/neurobench.py --frames {n} --json {file}"
+
+
+def neurobench_figures(r, source, command, file=None):
+    """The figures of one bench/neurobench.py result `r`: NeuroBench's and ours on the same frames."""
+    nb, ours, n = r["neurobench"], r["ours"], r["frames"]
+    tool = f"NeuroBench {r['versions']['neurobench']}"
+    rows = [("neurobench_footprint", nb["footprint_bytes"], f"bytes ({tool} Footprint: the {r['dtype']} torch model)"),
+            ("neurobench_parameter_count", nb["parameter_count"], f"parameters ({tool} ParameterCount)"),
+            ("neurobench_connection_sparsity", nb["connection_sparsity"], f"fraction of zero weights ({tool})"),
+            ("neurobench_activation_sparsity", nb["activation_sparsity"],
+             f"fraction of zero spikes, all firing layers' outputs after pooling ({tool})"),
+            ("neurobench_effective_acs_per_frame", nb["effective_acs_per_frame"],
+             f"accumulates/frame ({tool} SynapticOperations, layer 0 on bit-planes)"),
+            ("neurobench_effective_macs_per_frame", nb["effective_macs_per_frame"],
+             f"MACs/frame ({tool}, layer 0 on bit-planes)"),
+            ("neurobench_dense_synops_per_frame", nb["dense_synops_per_frame"], f"synaptic ops/frame, dense ({tool})"),
+            ("golden_matched_pairs_per_frame", ours["matched_pairs_per_frame"], "pairs/frame (sw.golden, all layers)"),
+            ("golden_bias_ops_per_frame", ours["bias_ops_per_frame"], "bias operations/frame (sw.golden)"),
+            ("golden_spike_density", ours["spike_density"], "fraction of ones, firing layers' outputs (sw.golden)"),
+            ("artifact_bytes", ours["artifact_bytes"], "bytes (model.ffs)"),
+            ("artifact_weight_sparsity", ours["weight_sparsity"], "fraction of zero weights, deployed shapes")]
+    px = r.get("neurobench_pixels")
+    if px:
+        rows += [("neurobench_pixels_effective_macs_per_frame", px["effective_macs_per_frame"],
+                  f"MACs/frame ({tool}, layer 0 on the 8-bit pixels)"),
+                 ("neurobench_pixels_effective_acs_per_frame", px["effective_acs_per_frame"],
+                  f"accumulates/frame ({tool}, layer 0 on the 8-bit pixels)")]
+    out = []
+    for name, value, unit in rows:
+        d = {"name": name, "value": value, "unit": unit, "source": source, "command": command, "frames": n}
+        if name == "neurobench_effective_macs_per_frame":
+            d["zero_ok"] = True
+        if file:
+            d = dict(fig(name, value, unit, command, file, frames=n), **{k: v for k, v in d.items() if k == "zero_ok"})
+        out.append(d)
+    return out
+
+
+def neurobench_recorded(file):
+    """(block, figures) from a JSON written by bench/neurobench.py --json (figures marked recorded)."""
+    with open(file if os.path.isabs(file) else os.path.join(ROOT, file)) as f:
+        r = json.load(f)
+    rel = os.path.relpath(os.path.abspath(file), ROOT)
+    cmd = r.get("command") or NEUROBENCH_CMD.format(n=r["frames"], file=rel)
+    r = dict(r, source="recorded", file=rel, command=cmd)
+    return r, neurobench_figures(r, "recorded", cmd, rel)

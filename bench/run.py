@@ -6,12 +6,14 @@ the figures recorded earlier and FireFly-S's published ones; writes results.json
 Stages: golden-model host throughput; the Pareto sweep (balance() at LUT budgets from the smallest build
 to the A7-100T's, each point run in RTL); the sparsity sweep (the trained model pruned by magnitude to
 several weight sparsities, one A7-100T-sized build); per-layer counters of the A7-100T build; accuracy
-against sparsity from the training reports. --quick: a few frames, the two smallest builds, two sparsities.
+against sparsity from the training reports; NeuroBench's metrics of the trained model (bench/neurobench.py,
+checked exact against the golden model). --quick: a few frames, the two smallest builds, two sparsities.
 Every RTL run is checked bit for bit against the golden model. LUTs per Pareto point are balance()'s
 prediction (soc/accel/balance.py's model), not yosys, unless a recorded yosys run has that parallelism.
 """
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import subprocess
@@ -36,9 +38,9 @@ from soc.accel.balance import Budget  # noqa: E402
 from soc.accel.config import AccelConfig  # noqa: E402
 
 FULL = {"pareto_frames": 200, "sparsity_frames": 48, "golden_frames": 2000, "budgets": 8,
-        "sparsities": [0.0, 0.5, 0.8, 0.9, 0.95, 0.98]}
+        "sparsities": [0.0, 0.5, 0.8, 0.9, 0.95, 0.98], "neurobench_frames": 10000}
 QUICK = {"pareto_frames": 4, "sparsity_frames": 2, "golden_frames": 200, "budgets": 2,
-         "sparsities": [0.0, 0.95]}
+         "sparsities": [0.0, 0.95], "neurobench_frames": 32}
 
 
 def measured(name, value, unit, command, **extra):
@@ -57,6 +59,7 @@ class Run:
                              "git": git_rev(), "settings": settings, "accel_clock_hz": ACCEL_CLK_FREQ,
                              "host": f"{os.cpu_count()} CPUs, shared with other jobs"},
                     "figures": [], "pareto": [], "sparsity": [], "layers": None, "accuracy_sweep": [],
+                    "neurobench": None,
                     "paper": {"scnn5": recorded.PAPER_SCNN5, "cite": recorded.PAPER_CITE}}
         self.figs = self.res["figures"]
 
@@ -74,6 +77,28 @@ class Run:
         dt = time.perf_counter() - t0
         self.figs.append(measured("golden_frames_per_second", n / dt, "frames/s (numpy golden model, host CPU)",
                                   self.cmd, frames=n))
+
+    def neurobench(self):
+        """NeuroBench's metrics next to ours (bench/neurobench.py, loaded under another name: "neurobench" is
+        the package). A missing package is recorded as the reason, and the run goes on."""
+        spec = importlib.util.spec_from_file_location("bench_neurobench", os.path.join(HERE, "neurobench.py"))
+        nbm = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(nbm)
+        n = self.s["neurobench_frames"]
+        try:
+            nbm._neurobench()
+        except ImportError as e:
+            self.res["neurobench"] = {"error": f"neurobench could not be imported: {e}", "frames": n}
+            return
+        r = nbm.measure(self.args.model, n)
+        if not all(r["checks"].values()):
+            raise RuntimeError(f"NeuroBench check failed: {r['checks']}")
+        r.update(source="measured", command=self.cmd,
+                 same_as=f"python bench/neurobench.py --frames {n} --model {self.args.model}")
+        self.res["neurobench"] = r
+        self.figs += recorded.neurobench_figures(r, "measured", self.cmd)
+        self.figs.append(measured("neurobench_seconds", r["seconds"], "s (both NeuroBench runs and the golden "
+                                  "model on the same frames)", self.cmd, frames=n))
 
     def pareto(self, bar):
         budgets, top = measure.pareto_budgets(self.model, n=self.s["budgets"] if not self.args.quick else 8)
@@ -175,12 +200,13 @@ def main(argv=None):
     ap.add_argument("--pareto-frames", type=int)
     ap.add_argument("--sparsity-frames", type=int)
     ap.add_argument("--budgets", type=int, help="Pareto points (full run; >= 2)")
+    ap.add_argument("--neurobench-frames", type=int, help="MNIST test frames for NeuroBench's metrics")
     ap.add_argument("--jobs", type=int, default=2, help="parallel Verilator processes per RTL run")
     args = ap.parse_args(argv)
     args.argv = argv
     args.out = os.path.abspath(args.out)    # something below changes the working folder (Verilog conversion)
     settings = dict(QUICK if args.quick else FULL)
-    for k in ("pareto_frames", "sparsity_frames", "budgets"):
+    for k in ("pareto_frames", "sparsity_frames", "budgets", "neurobench_frames"):
         if getattr(args, k) is not None:
             if getattr(args, k) < (2 if k == "budgets" else 1):
                 ap.error(f"--{k.replace('_', '-')} {getattr(args, k)}: too small")
@@ -189,11 +215,14 @@ def main(argv=None):
     run = Run(args, settings)
     figs, run.synth = recorded.recorded()
     run.figs += figs
-    total = 1 + settings["budgets"] + len(settings["sparsities"]) + 1 + 1
+    total = 1 + settings["budgets"] + len(settings["sparsities"]) + 1 + 1 + 1
     with tqdm(total=total, desc="bench", unit="step") as bar:
         run.golden_throughput()
         bar.update(1)
         run.accuracy_sweep()
+        bar.update(1)
+        bar.set_postfix_str("neurobench")
+        run.neurobench()
         bar.update(1)
         run.save()
         run.pareto(bar)
