@@ -17,8 +17,9 @@ spikes, as sw.golden's spike density does. Exact relations, checked on every run
   Effective_MACs = 0,
   Dense x frames = the in-bounds synapses of every layer x its forward calls (T; k planes for layer 0),
   per-layer spikes and neuron slots = the golden model's.
+A second run feeds layer 0 the k-bit pixels instead (NeuroBench's usual way for a static image): its pairs
+become MACs, one per (non-zero pixel, non-zero weight), and the ACs are the matched pairs of layers 1.. .
 """
-import argparse
 import os
 import sys
 import time
@@ -244,7 +245,10 @@ def measure(model_path, n, batch=None, progress=True, pixels=True):
     if n > len(ds.images):
         raise ValueError(f"--frames {n}: the MNIST test set has {len(ds.images)} frames")
     images, labels = ds.images[:n], np.asarray(ds.labels[:n])
-    golden.check_frames(model, images)
+    try:
+        golden.check_frames(model, images)
+    except ValueError as e:
+        raise ValueError(f"mnist: {e}") from None
     n = len(images)
     batch = batch or safe_batch(model)
     if batch > safe_batch(model):
@@ -336,7 +340,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     check_args(ap, args, positive=("frames", "batch"), json=args.json)
     if not os.path.exists(args.model):
-        fail(ap, f"--model {args.model}: no such file")
+        fail(ap, f"--model {args.model}: cannot read: no such file")
     try:
         r = measure(args.model, args.frames, args.batch)
     except (ArtifactError, DatasetError, CLIError, ValueError, RuntimeError) as e:
