@@ -237,12 +237,14 @@ def neurobench_md(res):
         act = f"{by[i]:.4f}" if i < len(by) else "- (readout: no spikes)"
         L.append(f"| {i} | `{l['token']}` | {100 * l['weight_sparsity']:.2f}% | {_fmt(l['matched_pairs_per_frame'], 1)} | "
                  f"{_fmt(l['bias_ops_per_frame'])} | {dens} | {act} |")
-    t = [f"{r['neurobench_seconds']:.0f} s for NeuroBench's run with bit-planes"]
+    def sec(x):
+        return f"{x:.1f} s" if x < 10 else f"{x:.0f} s"
+    t = [f"{sec(r['neurobench_seconds'])} for NeuroBench's run with bit-planes"]
     if r.get("neurobench_pixels_seconds"):
-        t.append(f"{r['neurobench_pixels_seconds']:.0f} s for the run on pixels")
-    t.append(f"{r['golden_seconds']:.0f} s for sw.golden")
+        t.append(f"{sec(r['neurobench_pixels_seconds'])} for the run on pixels")
+    t.append(f"{sec(r['golden_seconds'])} for sw.golden")
     if r.get("seconds"):
-        t.append(f"{r['seconds']:.0f} s in all (without imports)")
+        t.append(f"{sec(r['seconds'])} in all (without imports)")
     return L + ["", "Time: " + ", ".join(t) + f" ({res['meta']['host']}).", ""]
 
 
