@@ -82,7 +82,8 @@ def finetune(net, dataset: str, x_train, y_train, x_eval, y_eval, epochs: int, t
                  prior_strength=Config.prior_strength if target > 0 else 0.0, seed=seed)
     data = Data(x_train, y_train, x_eval, y_eval, net.in_kind, net.shapes[-1].co,
                 eval_split="calibration")
-    trainer = Trainer(cfg, data, out_dir="", progress=progress, log=log)
+    trainer = Trainer(cfg, data, out_dir="", progress=progress,
+                      log=lambda *m: log("  fine-tune:", *m))   # its accuracies are on the calibration frames
     trainer.net = net                            # the imported net, not a fresh one
     trainer.fit()
     return {"history": trainer.history, "config": {"epochs": epochs, "target_sparsity": target, "lr": lr,

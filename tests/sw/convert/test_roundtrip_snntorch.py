@@ -1,0 +1,41 @@
+"""An snnTorch CSNN (conv-Leaky(beta=0.5, reset 'zero')-max-pool x2, linear readout, init_hidden) trained
+here on 1,000 real MNIST frames with snnTorch's own step loop, saved whole with torch.save, converted with
+python -m sw.convert (with pruning and one fine-tuning epoch), and run on the golden model and the
+Verilated accelerator."""
+import numpy as np
+import pytest
+import torch
+
+from sw.convert import examples, pipeline
+
+
+@pytest.fixture(scope="module")
+def trained(mnist, tmp_path_factory):
+    torch.set_num_threads(1)
+    xtr, ytr, xte, yte = mnist
+    net = examples.train(examples.snntorch_net("small"), xtr, ytr, epochs=4, lr=5e-3)
+    path = tmp_path_factory.mktemp("snn") / "csnn.pt"
+    torch.save(examples.picklable(net), path)
+    return path, examples.predict(net, xte)
+
+
+def test_import_is_exact(trained, mnist, float_preds):
+    path, src = trained
+    net_ir, _ = pipeline.read_source(torch_path=path)
+    assert net_ir.exact and pipeline.mapping_report(net_ir)["notation"] == "1x28x28-8c3p1-mp2-16c3p1-mp2-10fc"
+    ours = float_preds(net_ir, mnist[2])
+    assert np.array_equal(ours, src), f"imported float differs from snnTorch on {(ours != src).sum()} frames"
+
+
+def test_deploy_pruned_finetuned_and_rtl(trained, mnist, tmp_path, run_convert, rtl):
+    path, src = trained
+    yte = mnist[3]
+    src_acc = float((src == yte).mean())
+    rc, rep = run_convert(["--torch", str(path), "--target-sparsity", "0.6", "--finetune-epochs", "1"], tmp_path)
+    assert rc == 0
+    assert rep["float"]["agreement"] == 1.0
+    assert src_acc > 0.6, f"the source model itself learned too little ({src_acc:.3f})"
+    assert rep["weight_sparsity"] >= 0.55, rep["weight_sparsity"]
+    assert rep["deployed_acc"] > 0.6, rep["deployed_acc"]
+    assert rep["deployed_acc"] == rep["finetuned_acc"]
+    rtl(tmp_path / "model.ffs", mnist[2][:8])
