@@ -5,8 +5,10 @@
 Every port below is in `sys`; only the core runs in `accel`. Crossings (docs/soc.md, "Clock domains"):
   load, frames (sys -> accel), results (accel -> sys)
         stream.ClockDomainCrossing (an AsyncFIFO, gray-coded pointers); data, first and last travel together
-  reset a sys request held until the accel side answers (MultiReg both ways). Both sides of every
-        FIFO are in reset together; the accel side leaves first, the sys side after it has seen that
+  reset a sys request held until the accel side answers (MultiReg both ways). In accel the request
+        reaches the core's registers through a tree of registers (soc.accel.reset_tree: no net fans out
+        to the whole core), and the answer is taken after the same delay. Both sides of every FIFO are
+        in reset together; the accel side leaves first, the sys side after it has seen that
   clear, latch
         PulseSynchronizer sys -> accel
   layer_sel, running
@@ -42,6 +44,8 @@ from migen.genlib.cdc import BusSynchronizer, MultiReg, PulseSynchronizer
 from litex.gen import LiteXModule
 from litex.soc.interconnect import stream
 
+from soc.accel.reset_tree import ResetTree
+
 LAYER_COUNTERS = ("busy", "stall", "pairs", "empty")
 FIFO_DEPTH = 16           # words per stream crossing (AsyncFIFO: a power of 2)
 LATCH_SETTLE = 3          # accel cycles a latch waits for layer_sel/running to pass their MultiRegs
@@ -71,21 +75,20 @@ class AccelCDC(LiteXModule):
 
         # # #
 
-        # Reset handshake: rst_req (sys) -> rst_a (accel) -> ack (sys); sys side held until ack falls.
+        # Reset handshake: rst_req (sys) -> rst_a (accel) -> the core's reset tree -> ack (sys); the sys
+        # side is held until ack falls, i.e. until every register of the core has left reset.
+        self.core = core = ClockDomainsRenamer("accel")(ResetTree()(core))
         rst_req, rst_a, ack = Signal(reset=1), Signal(), Signal()
         self.sync += If(self.reset, rst_req.eq(1)).Elif(ack, rst_req.eq(0))
-        self.specials += MultiReg(rst_req, rst_a, "accel", reset=1), MultiReg(rst_a, ack, "sys", reset=1)
+        self.specials += MultiReg(rst_req, rst_a, "accel", reset=1), MultiReg(core.reset_out, ack, "sys", reset=1)
         rst_s = Signal()
-        self.comb += rst_s.eq(rst_req | ack), self.resetting.eq(rst_s)
-
-        self.core = core = ClockDomainsRenamer("accel")(ResetInserter()(core))
-        self.comb += core.reset.eq(rst_a)
+        self.comb += rst_s.eq(rst_req | ack), self.resetting.eq(rst_s), core.reset.eq(rst_a)
 
         # Streams.
         def crossing(cd_from, cd_to):
             cdc = ResetInserter(["sys", "accel"])(stream.ClockDomainCrossing(
                 WORD, cd_from=cd_from, cd_to=cd_to, depth=fifo_depth, buffered=True))
-            self.comb += cdc.reset_sys.eq(rst_s), cdc.reset_accel.eq(rst_a)
+            self.comb += cdc.reset_sys.eq(rst_s), cdc.reset_accel.eq(core.reset_out)
             return cdc
         self.load_cdc = crossing("sys", "accel")
         self.frames_cdc = crossing("sys", "accel")

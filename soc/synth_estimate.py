@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from . import timing
+from .accel.reset_tree import yosys_keep
 
 PARTS = {   # device: LUT, FF, RAMB36, DSP48E1
     "a7-35": {"name": "XC7A35T", "lut": 20800, "ff": 41600, "bram36": 50, "dsp": 90},
@@ -83,7 +84,7 @@ def synth_xc7(workdir, files, top: str, timeout: float = 7200, n_worst: int = 20
     wd.mkdir(parents=True, exist_ok=True)
     rel = [os.path.relpath(Path(f).resolve(), wd) for f in files]
     script = "\n".join([f"read_verilog -sv {f}" for f in rel] +
-                       [f"synth_xilinx -family xc7 -top {top} -flatten -abc9", "tee -q -o yosys_stat.txt stat",
+                       [*yosys_keep(top), f"synth_xilinx -family xc7 -top {top} -flatten -abc9", "tee -q -o yosys_stat.txt stat",
                         "write_json yosys_net.json"])
     (wd / "yosys_synth.ys").write_text(script + "\n")
     t0 = time.perf_counter()

@@ -4,6 +4,8 @@ Three parts, each a chain of registers (stage counts follow from the parameters 
   front (stalls as a whole on `ce`, so its block RAM read and output register share one enable):
     F1 fetch:   the chunk record address goes to the chunk memory; the token is registered.
     F2 record:  the memory's output register holds the record (PCi mask bits + base offset).
+    F2b:        a fabric register of it, so no logic follows a block RAM's output directly (yosys maps
+                ECP5 DP16KDs with one register, 5.8 ns clock-to-out; on xc7 F2 is the RAMB's own).
     F3..        x = spikes AND mask, x != 0, and n = popcount(x) (the chunk's pair count): a 3-bit table,
                 then an adder tree with a register every `count_per_stage` levels; x, mask, base travel
                 beside it.
@@ -17,11 +19,13 @@ Three parts, each a chain of registers (stage counts follow from the parameters 
     E2..        offset = popcount(below): a 6-bit table, then adds, a register every `offset_per_stage`
                 levels.
     E+1 address: pair address = base + offset.
-    V1..V3      the packed 4-bit weight word: address, block RAM read, its output register.
+    V1..V4      the packed 4-bit weight word: address, block RAM read, its output register, a fabric
+                register (as F2b).
     D0 select:  the weight nibble (0 for an update without a pair).
     D1 shift:   by the bit-plane of a static first layer.
     D2 accumulate: I += w; on the update's last pair total = I + w, I = 0.
-    D3 bias:    current = total + bias (the param memory is read from D0's group) -> current FIFO.
+    D3 bias:    current = total + bias (the param memory is read from V4's group, through its output
+                register and a fabric register) -> current FIFO.
 
 Ports:
   sink    token_layout(lc)        in   chunk tokens from the orchestrator
@@ -146,17 +150,22 @@ class Detector(Module):
         f1_tok = _reg(self, tok, "f1_tok", ce)
         f2_valid = _reg(self, f1_valid, "f2_valid", ce)
         f2_tok = _reg(self, f1_tok, "f2_tok", ce)
-        f2_rec = _reg(self, chunk_rd.dat_r, "f2_rec", ce)            # the block RAM's output register
+        f2_ram = _reg(self, chunk_rd.dat_r, "f2_ram", ce)            # the block RAM's output register
+        # F2b: a fabric register between the RAM and any logic (yosys' ECP5 mapping folds one register
+        # into the DP16KD as its synchronous read, REGMODE NOREG, 5.8 ns clock-to-out)
+        f2b_valid = _reg(self, f2_valid, "f2b_valid", ce)
+        f2b_tok = _reg(self, f2_tok, "f2b_tok", ce)
+        f2_rec = _reg(self, f2_ram, "f2b_rec", ce)
         f2_x = Signal(pci, name="f2_x")
-        self.comb += f2_x.eq(f2_tok[:pci] & f2_rec[:pci])
-        f3_valid = _reg(self, f2_valid, "f3_valid", ce)
+        self.comb += f2_x.eq(f2b_tok[:pci] & f2_rec[:pci])
+        f3_valid = _reg(self, f2b_valid, "f3_valid", ce)
         f3_nz = _reg(self, f2_x != 0, "f3_nz", ce)
         n, cstages = popcount(self, f2_x, pci, "npairs", group=3, per_stage=count_per_stage, ce=ce)
         # fields beside the count: x, mask, base, plane, upd, group
-        fields = Cat(f2_x, f2_rec, f2_tok[pci:])
+        fields = Cat(f2_x, f2_rec, f2b_tok[pci:])
         fl = delay(self, fields, cstages, "front", ce)
-        valids += [f1_valid, f2_valid]
-        fl_valid = delay(self, f2_valid, cstages, "front_valid", ce, valids)
+        valids += [f1_valid, f2_valid, f2b_valid]
+        fl_valid = delay(self, f2b_valid, cstages, "front_valid", ce, valids)
         fl_nz = delay(self, f3_nz, cstages - 1, "front_nz", ce)
         fl_x, fl_mask = fl[:pci], fl[pci:2 * pci]
         o = 2 * pci
@@ -208,8 +217,13 @@ class Detector(Module):
         v2_tok = _reg(self, Cat(v1_tok, adr[:3]), "v2_tok")
         v3_valid = _reg(self, v2_valid, "v3_valid")
         v3_tok = _reg(self, v2_tok, "v3_tok")
-        v3_word = _reg(self, val_rd.dat_r, "v3_word")                        # the block RAM's output register
-        valids += [e_valid, v1_valid, v2_valid, v3_valid]
+        v3_ram = _reg(self, val_rd.dat_r, "v3_ram")                          # the block RAM's output register
+        # V4: a fabric register between the RAM and the nibble select (as F2b)
+        v4_valid = _reg(self, v3_valid, "v4_valid")
+        v3_tok = _reg(self, v3_tok, "v4_tok")
+        v3_word = _reg(self, v3_ram, "v4_word")
+        valids += [e_valid, v1_valid, v2_valid, v3_valid, v4_valid]
+        v3_valid = v4_valid
         assert VAL_PER_WORD == 8
         v3_pair, v3_last = v3_tok[0], v3_tok[1]
         v3_plane, v3_group = v3_tok[2:2 + lc.plane_bits], v3_tok[2 + lc.plane_bits:2 + lc.plane_bits + lc.group_bits]
@@ -229,15 +243,15 @@ class Detector(Module):
         d1_valid = _reg(self, v0_valid, "d1_valid")
         d1_last = _reg(self, v0_last, "d1_last")
         d1_term = _reg(self, term, "d1_term")
-        v3_group_d = _reg(self, v3_group, "d0_group")
-        self.comb += param_rd.adr.eq(v3_group_d)
+        self.comb += param_rd.adr.eq(v3_group)                              # read a cycle earlier than D0 ...
         acc = Signal((wd.acc, True), name="acc")
         d2_valid, d2_total = Signal(name="d2_valid"), Signal((wd.acc, True), name="d2_total")
         self.sync += [
             d2_valid.eq(d1_valid & d1_last),
             If(d1_valid, If(d1_last, acc.eq(0), d2_total.eq(acc + d1_term)).Else(acc.eq(acc + d1_term))),
         ]
-        d2_param = _reg(self, param_rd.dat_r, "d2_param")                  # the block RAM's output register
+        d1_param = _reg(self, param_rd.dat_r, "d1_param")                  # the block RAM's output register
+        d2_param = _reg(self, d1_param, "d2_param")                         # ... for a fabric register after it
         bias, vth = Signal((wd.bias, True), name="bias"), Signal((wd.vth, True), name="vth")
         self.comb += bias.eq(d2_param[:wd.bias]), vth.eq(d2_param[wd.bias:])
         d3_valid = _reg(self, d2_valid, "d3_valid")
