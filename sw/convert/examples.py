@@ -57,6 +57,17 @@ def snntorch_net(arch: str = "small", per_neuron_params: bool = False) -> nn.Mod
         mods = [nn.Conv2d(1, 8, 3, padding=1), leaky((8, 28, 28)), nn.MaxPool2d(2),
                 nn.Conv2d(8, 16, 3, padding=1), leaky((16, 14, 14)), nn.MaxPool2d(2),
                 nn.Flatten(), nn.Linear(16 * 7 * 7, 10)]
+    elif arch in ("pool-first", "output-neuron", "tutorial"):
+        # snnTorch's tutorial CSNN order (conv -> max-pool -> Leaky: the pool sees membrane currents) and/or
+        # an output Leaky whose spike counts are the prediction: the two --approximate cases
+        first = arch in ("pool-first", "tutorial")
+        mods = []
+        for ci, co, hw in ((1, 8, 28), (8, 16, 14)):
+            mods += [nn.Conv2d(ci, co, 3, padding=1)]
+            mods += [nn.MaxPool2d(2), leaky((co, hw // 2, hw // 2))] if first else [leaky((co, hw, hw)), nn.MaxPool2d(2)]
+        mods += [nn.Flatten(), nn.Linear(16 * 7 * 7, 10)]
+        if arch in ("output-neuron", "tutorial"):
+            mods.append(leaky((10,)))
     elif arch == "strided":
         mods = [nn.Conv2d(1, 8, 3, stride=2, padding=1), leaky((8, 14, 14)),
                 nn.Conv2d(8, 16, 3, stride=2, padding=1), leaky((16, 7, 7)),
