@@ -24,7 +24,8 @@ def read_source(torch_path=None, nir_path=None, in_shape=(1, 28, 28), approximat
     else:
         graph = walk_nir.read_graph(nir_path)
         shape = walk_nir.input_shape(graph)
-        if shape is not None and tuple(shape[-3:]) != tuple(in_shape) or shape is not None and len(shape) < 3:
+        flat_ok = shape is not None and len(shape) == 1 and shape[0] == int(np.prod(in_shape))   # an MLP's input
+        if shape is not None and not flat_ok and (len(shape) < 3 or tuple(shape[-3:]) != tuple(in_shape)):
             raise ir.ConvertError(f"NIR Input takes {'x'.join(map(str, shape))}, the data set's frames are "
                                   f"{'x'.join(map(str, in_shape))}")
         ops = walk_nir.to_ops(graph, nir_dt)

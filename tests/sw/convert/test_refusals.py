@@ -232,3 +232,23 @@ def test_the_real_command_prints_one_line(tmp_path):
                         str(tmp_path / "o")], cwd=ROOT, capture_output=True, text=True, timeout=300)
     lines = [l for l in r.stderr.splitlines() if "Triton" not in l]
     assert r.returncode == 2 and len(lines) == 1 and "not a saved torch module" in lines[0], r.stderr
+
+
+def test_nir_mlp_with_a_flat_input(tmp_path):
+    """An MLP graph whose Input is the flattened frame ([784]) maps onto 1x28x28-20fc-10fc."""
+    import nir
+    from sw.convert import pipeline
+    S = (20,)
+    rng = np.random.default_rng(2)
+    g = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([784])),
+        "a": nir.Affine(weight=rng.normal(size=(20, 784)).astype(np.float32), bias=np.zeros(20, np.float32)),
+        "n": nir.LIF(tau=np.full(S, 2e-4), r=np.full(S, 2.0), v_leak=np.zeros(S), v_threshold=np.ones(S),
+                     v_reset=np.zeros(S)),
+        "b": nir.Affine(weight=rng.normal(size=(10, 20)).astype(np.float32), bias=np.zeros(10, np.float32)),
+        "output": nir.Output(output_type=np.array([10]))},
+        edges=[("input", "a"), ("a", "n"), ("n", "b"), ("b", "output")])
+    p = tmp_path / "mlp.nir"
+    nir.write(str(p), g)
+    net_ir, _ = pipeline.read_source(nir_path=p)
+    assert net_ir.exact and pipeline.mapping_report(net_ir)["notation"] == "1x28x28-20fc-10fc"
