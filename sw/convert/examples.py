@@ -23,7 +23,10 @@ def spikingjelly_net(arch: str = "small") -> nn.Module:
 
     def lif():
         return neuron.LIFNode(tau=2.0, decay_input=True, v_reset=0.0, detach_reset=True)
-    if arch == "small":
+    if arch == "strided":            # for spikingjelly's own NIR export (no max-pool in NIR)
+        mods = [layer.Conv2d(1, 8, 3, stride=2, padding=1), lif(), layer.Conv2d(8, 16, 3, stride=2, padding=1),
+                neuron.IFNode(v_reset=0.0, detach_reset=True), layer.Flatten(), layer.Linear(16 * 7 * 7, 10)]
+    elif arch == "small":
         mods = [layer.Conv2d(1, 8, 3, padding=1, bias=False), layer.BatchNorm2d(8), lif(), layer.MaxPool2d(2),
                 layer.Conv2d(8, 16, 3, padding=1), neuron.IFNode(v_reset=0.0, detach_reset=True),
                 layer.MaxPool2d(2), layer.Flatten(), layer.Linear(16 * 7 * 7, 10)]

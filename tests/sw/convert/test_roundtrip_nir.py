@@ -36,3 +36,21 @@ def test_deploy_and_rtl(exported, mnist, tmp_path, run_convert, rtl):
     assert src_acc > 0.6, f"the source model itself learned too little ({src_acc:.3f})"
     assert rep["deployed_acc"] > 0.6 and rep["deployed_acc"] >= src_acc - 0.05, rep["deployed_acc"]
     rtl(tmp_path / "model.ffs", mnist[2][:8])
+
+
+def test_spikingjelly_nir_exchange_is_exact(mnist, tmp_path, float_preds):
+    """spikingjelly's own NIR export (activation_based.nir_exchange.export_to_nir, LIFNode(tau=2) and IFNode
+    with stride-2 convolutions), trained here: the imported float net predicts as spikingjelly does."""
+    from spikingjelly.activation_based import functional
+    from spikingjelly.activation_based.nir_exchange import export_to_nir
+    xtr, ytr, xte, yte = mnist
+    net = examples.train(examples.spikingjelly_net("strided"), xtr, ytr, epochs=4, lr=5e-3)
+    src = examples.predict(net, xte)
+    path = tmp_path / "sj.nir"
+    functional.set_step_mode(net, "s")
+    export_to_nir(net, torch.zeros(1, 1, 28, 28), save_path=str(path))
+    net_ir, _ = pipeline.read_source(nir_path=path)
+    assert net_ir.exact and [l.leak for l in net_ir.layers[:2]] == [True, False]
+    assert float((src == yte).mean()) > 0.6
+    ours = float_preds(net_ir, xte)
+    assert np.array_equal(ours, src), f"imported float differs from spikingjelly on {(ours != src).sum()} frames"
