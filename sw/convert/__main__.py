@@ -85,6 +85,7 @@ def main(argv=None):
     import numpy as np
     import torch
     from ..datasets import FRAME_SHAPES, DatasetError, load
+    from ..artifact import ArtifactError
     from ..training.export import ExportError
     from . import mapping, pipeline
     from .ir import ConvertError
@@ -126,7 +127,7 @@ def main(argv=None):
     try:
         model, dep = pipeline.deploy(snet, a.dataset, xtr, ytr, xte, yte, a.target_sparsity, a.finetune_epochs,
                                      a.calib_frames, a.lr, a.batch, a.seed, log=log)
-    except ExportError as e:
+    except (ExportError, ArtifactError) as e:        # golden != torch, or an unencodable model
         print(f"error: {e}", file=sys.stderr)
         return 1
     rep.update(dep)

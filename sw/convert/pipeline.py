@@ -42,13 +42,12 @@ def float_check(snet, source, x, y, timesteps, log=print) -> dict:
     fa = float(evaluate(snet, x, y)[0])
     rec = {"frames": int(len(x)), "imported_float_acc": fa}
     if source is not None:
-        from ..training.export import torch_input
         import torch
+        from spikingjelly.activation_based import functional
         with torch.no_grad():
             preds = []
             for a in range(0, len(x), 500):
-                logits, _ = snet(torch_input(x[a:a + 500], snet))
-                from spikingjelly.activation_based import functional
+                logits, _ = snet(export.torch_input(x[a:a + 500], snet))
                 functional.reset_net(snet)
                 preds.append(logits.argmax(1).numpy())
         ours = np.concatenate(preds)
