@@ -37,6 +37,14 @@ uint32_t accel_result_words(void) { return SNN_ACCEL_RESULT_WORDS; }
 
 static int waited_too_long(uint64_t t0, uint64_t limit) { return cpu_cycles() - t0 > limit; }
 
+/* The DMAs whose beats ended in a bus error (status.bus_error: bit 0 load, 1 frames, 2 results), as words. */
+static const char *bus_error_dmas(void)
+{
+	static const char *const names[8] = {"", "load", "frames", "load and frames", "results", "load and results",
+					     "frames and results", "load, frames and results"};
+	return names[STATUS(BUS_ERROR) & 7];
+}
+
 /* CPU (sys clock) cycles that last at least `c` accelerator clock cycles. */
 static uint64_t accel_to_cpu(uint64_t c)
 {
@@ -76,6 +84,17 @@ int accel_loaded(void)
 	return STATUS(LOAD_DONE);
 }
 
+int accel_inject(uint32_t mask)
+{
+#ifdef CSR_SNN_INJECT_ADDR
+	snn_inject_write(mask & 7);
+	return 0;
+#else
+	(void)mask;
+	return -1;
+#endif
+}
+
 int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen)
 {
 	accel_reset();
@@ -84,7 +103,9 @@ int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen)
 	snn_load_enable_write(1);
 	uint64_t t0 = cpu_cycles(), limit = 64ull * n + accel_to_cpu(64ull * n) + 4ull * CONFIG_CLOCK_FREQUENCY;
 	while (!STATUS(LOAD_DMA_DONE) || (!STATUS(LOAD_DONE) && !STATUS(LOAD_ERROR)))
-		if (STATUS(WATCHDOG)) {
+		if (STATUS(BUS_ERROR)) {
+			break;
+		} else if (STATUS(WATCHDOG)) {
 			snprintf(err, errlen, "accelerator stalled during the load: no word moved for %lu sys cycles "
 				 "(watchdog); accelerator reset", (unsigned long)snn_watchdog_read());
 			accel_reset();
@@ -96,6 +117,12 @@ int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen)
 			return -1;
 		}
 	snn_load_enable_write(0);
+	if (STATUS(BUS_ERROR)) {       /* first: the core may have refused the all-ones words it was given */
+		snprintf(err, errlen, "bus error on the %s DMA during the load (no slave answered, or it signalled "
+			 "an error); accelerator reset", bus_error_dmas());
+		accel_reset();
+		return -1;
+	}
 	uint32_t code = STATUS(LOAD_ERROR);
 	if (code) {
 		const char *why = code < sizeof(load_errors) / sizeof(load_errors[0]) ? load_errors[code] : "unknown";
@@ -120,6 +147,8 @@ int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *c
 			snprintf(err, errlen, "batch of %u frames interrupted (Ctrl-C); accelerator reset", (unsigned)count);
 			accel_reset();
 			return -1;
+		} else if (STATUS(BUS_ERROR)) {
+			break;
 		} else if (STATUS(WATCHDOG)) {
 			snprintf(err, errlen, "accelerator stalled on a batch of %u frames: no word moved for %lu sys "
 				 "cycles (watchdog; frames DMA %s, core %s); accelerator reset", (unsigned)count,
@@ -135,6 +164,12 @@ int accel_run(const void *frames, uint32_t count, uint32_t *results, uint32_t *c
 			return -1;
 		}
 	snn_run_enable_write(0);
+	if (STATUS(BUS_ERROR)) {
+		snprintf(err, errlen, "bus error on the %s DMA during a batch of %u frames (no slave answered, or it "
+			 "signalled an error); accelerator reset", bus_error_dmas(), (unsigned)count);
+		accel_reset();
+		return -1;
+	}
 	if (latch_counters()) {
 		snprintf(err, errlen, "accelerator counters did not cross into the CPU clock domain (latch timed out)");
 		accel_reset();
@@ -195,6 +230,7 @@ void accel_clear_counters(void) {}
 uint32_t accel_clk_freq(void) { return 0; }
 uint32_t accel_watchdog(void) { return 0; }
 void accel_set_watchdog(uint32_t cycles) { (void)cycles; }
+int accel_inject(uint32_t mask) { (void)mask; return -1; }
 int accel_cycles(uint64_t *cycles)
 {
 	*cycles = 0;

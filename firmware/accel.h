@@ -22,6 +22,10 @@ void accel_reset(void);
 uint32_t accel_watchdog(void);
 void accel_set_watchdog(uint32_t cycles);
 
+/* Fault injection (test SoCs with the `inject` CSR): mask bit 0 load, 1 frames, 2 results points that
+ * DMA at an address no slave decodes, so its beats end in bus errors. -1 where the SoC has no such CSR. */
+int accel_inject(uint32_t mask);
+
 /* DMA a load image; waits for the core's verdict. 0, or -1 with one error line. */
 int accel_load(const uint32_t *words, uint32_t n, char *err, unsigned errlen);
 

@@ -382,6 +382,28 @@ static int cmd_watchdog(int argc, char **argv)
 	return 0;
 }
 
+#ifdef CSR_SNN_INJECT_ADDR
+static int cmd_inject(int argc, char **argv)
+{
+	static const char *const roles[3] = {"load", "frames", "results"};
+	uint32_t mask = 0;
+	for (int i = 1; i < argc; i++) {
+		int k = 0;
+		while (k < 3 && strcmp(argv[i], roles[k]))
+			k++;
+		if (k == 3 && strcmp(argv[i], "off")) {
+			printf("error: inject '%.24s': expected load, frames, results or off\n", argv[i]);
+			return -1;
+		}
+		mask |= k < 3 ? 1u << k : 0;
+	}
+	accel_inject(mask);
+	printf("inject: bus errors on the%s%s%s DMA%s\n", mask & 1 ? " load" : "", mask & 2 ? " frames" : "",
+	       mask & 4 ? " results" : "", mask ? "" : " (none)");
+	return 0;
+}
+#endif
+
 static int cmd_reset(int argc, char **argv)
 {
 	(void)argc, (void)argv;
@@ -402,6 +424,9 @@ static const console_cmd_t commands[] = {
 	{"bench", "<addr> [n]", "CPU reference vs accelerator cycles per frame", 1, 2, cmd_bench},
 	{"put", "<addr> <len>", "receive len bytes at addr (LiteX serial boot frames), report their CRC-32", 2, 2, cmd_put},
 	{"watchdog", "[cycles]", "show or set the accelerator's stall watchdog (sys cycles, 0: off)", 0, 1, cmd_watchdog},
+#ifdef CSR_SNN_INJECT_ADDR
+	{"inject", "<dma|off> ...", "test SoCs: bus errors on the load, frames and/or results DMA", 1, 3, cmd_inject},
+#endif
 	{"reset", "", "reset the accelerator and unload the model", 0, 0, cmd_reset},
 };
 static const int n_commands = sizeof(commands) / sizeof(commands[0]);

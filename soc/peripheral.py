@@ -16,7 +16,7 @@ in memory. Hardware parameters reach C as soc.h constants ({NAME}_ACCEL_*, {NAME
 """
 from __future__ import annotations
 
-from migen import If, ResetInserter, Signal
+from migen import Cat, If, Mux, ResetInserter, Signal
 
 from litex.gen import LiteXModule
 from litex.soc.cores.dma import WishboneDMAReader, WishboneDMAWriter
@@ -37,7 +37,7 @@ class SNNAccel(LiteXModule):
 
     Ports: load_bus, frames_bus, results_bus (wishbone.Interface, masters, word addressing), in `sys`.
     """
-    def __init__(self, core, load_bus, frames_bus, results_bus):
+    def __init__(self, core, load_bus, frames_bus, results_bus, bus_timeout=None, inject_addr=None):
         cfg = core.config
         n_layers = len(cfg.layers)
         self.intro = ModuleDoc(title="SNN accelerator", body=(
@@ -71,6 +71,9 @@ class SNNAccel(LiteXModule):
                      "accelerator clock domain; DMAs and clock-crossing FIFOs are held."),
             CSRField("watchdog", size=1, description="The watchdog fired: a load or batch moved no word (no "
                      "DMA beat in or out) for ``watchdog`` sys cycles. Held until ``control.reset``."),
+            CSRField("bus_error", size=3, description="A DMA beat ended in a bus error (bit 0 load, 1 frames, "
+                     "2 results): acked with ``err``, or only after the interconnect's timeout (no slave "
+                     "answered; LiteX's timeout acks with all-ones data). Held until ``control.reset``."),
             CSRField("load_error", size=8, description="0 = ok, else the core's refusal code for the load "
                      "image (docs/load-image.md: 1 magic, 2 signature, 3 layers, 4 topology, 5 widths, "
                      "6 end marker, 7 truncated)."),
@@ -102,6 +105,11 @@ class SNNAccel(LiteXModule):
         self._watchdog = CSRStorage(32, reset=WATCHDOG_CYCLES, description="sys cycles a load or batch may go "
                                     "without moving a word before ``status.watchdog`` rises (0: off). A stalled "
                                     "pipeline or DMA then ends in an error, not a hang.")
+        if inject_addr is not None:
+            self._inject = CSRStorage(description="Fault injection (test SoCs only).", fields=[
+                CSRField(role, size=1, description=f"``1``: the {role} DMA reads/writes at 0x{inject_addr:08x}, "
+                         "where no slave answers, so the interconnect's timeout ends every beat with a bus "
+                         "error.") for role in ("load", "frames", "results")])
         # IRQ --------------------------------------------------------------------------------------
         self.ev = EventManager()
         self.ev.load = EventSourcePulse(description="The load DMA finished (check ``status.load_error``).")
@@ -120,15 +128,23 @@ class SNNAccel(LiteXModule):
         load_dma.add_ctrl()
         frames_dma.add_ctrl()
         results_dma.add_ctrl(ready_on_idle=0)    # back-pressure results until a batch is armed
-        self.comb += [m.reset.eq(reset) for m in (load_dma, frames_dma, results_dma)]
+        bus_error = Signal(3)                    # sticky per DMA, see "Bus errors" below
+        # a DMA that met a bus error stays in reset until control.reset: it lets go of the bus (a beat to
+        # nowhere holds the shared interconnect for the whole timeout, the CPU included) and moves no
+        # more words
+        self.comb += [m.reset.eq(reset | bus_error[k]) for k, m in enumerate((load_dma, frames_dma, results_dma))]
+        bases = {"load": self._load_base.storage, "frames": self._frames_base.storage,
+                 "results": self._results_base.storage}
+        if inject_addr is not None:
+            bases = {role: Mux(getattr(self._inject.fields, role), inject_addr, b) for role, b in bases.items()}
         self.comb += [
-            load_dma.base.eq(self._load_base.storage),
+            load_dma.base.eq(bases["load"]),
             load_dma.length.eq(self._load_words.storage << 2),
             load_dma.enable.eq(self._load_enable.storage),
-            frames_dma.base.eq(self._frames_base.storage),
+            frames_dma.base.eq(bases["frames"]),
             frames_dma.length.eq((self._count.storage * cfg.frame_words) << 2),
             frames_dma.enable.eq(self._run_enable.storage),
-            results_dma.base.eq(self._results_base.storage),
+            results_dma.base.eq(bases["results"]),
             results_dma.length.eq((self._count.storage * cfg.result_words) << 2),
             results_dma.enable.eq(self._run_enable.storage),
         ]
@@ -190,6 +206,21 @@ class SNNAccel(LiteXModule):
             If(reset, fired.eq(0)).Elif(busy & (self._watchdog.storage != 0) & (quiet >= self._watchdog.storage),
                                         fired.eq(1)),
         ]
+        # Bus errors, sticky: a beat acked with `err`, or acked after waiting >= bus_timeout cycles (the
+        # interconnect's Timeout answers a beat no slave decodes after bus_timeout cycles of cyc & stb &
+        # ~ack, with all-ones data and no `err`; a beat of ours waits at least as long as its timer ran).
+        errs = []
+        for b in (load_bus, frames_bus, results_bus):
+            e = Signal()
+            self.comb += e.eq(b.cyc & b.stb & b.ack & b.err)
+            if bus_timeout is not None:
+                waited = Signal(max=int(bus_timeout) + 1)
+                self.sync += If(~(b.cyc & b.stb) | b.ack, waited.eq(0)).Elif(waited != int(bus_timeout),
+                                                                               waited.eq(waited + 1))
+                e = e | (b.cyc & b.stb & b.ack & (waited == int(bus_timeout)))
+            errs.append(e)
+        self.comb += self._status.fields.bus_error.eq(bus_error)
+        self.sync += If(reset, bus_error.eq(0)).Else(bus_error.eq(bus_error | Cat(*errs)))
         # IRQ on the rising edges of the DMA done flags.
         load_done_d, run_done_d = Signal(), Signal()
         self.sync += load_done_d.eq(load_dma.done), run_done_d.eq(results_dma.done)
@@ -208,7 +239,15 @@ def layer_descriptors(cfg):
     return out
 
 
-def add_snn_accel(soc, core_config, name="snn", *, accel_clk_freq):
+def unmapped_address(soc) -> int:
+    """A word address-aligned byte address inside no bus region of `soc` (for fault injection)."""
+    for base in range(0x10000000, 1 << 32, 0x10000000):
+        if all(base + 0x10000000 <= r.origin or base >= r.origin + r.size for r in soc.bus.regions.values()):
+            return base
+    raise ValueError("the SoC's bus regions leave no 256 MiB hole for fault injection")
+
+
+def add_snn_accel(soc, core_config, name="snn", *, accel_clk_freq, fault_injection=False):
     """Attach an AccelCore generated from `core_config` (soc.accel.config.AccelConfig) to `soc`.
 
     The caller provides two clock domains: `sys` (the SoC's: CSRs, DMAs) and `accel` (the core's),
@@ -216,6 +255,9 @@ def add_snn_accel(soc, core_config, name="snn", *, accel_clk_freq):
     `pll.create_clkout(ClockDomain("accel"), f)`, or a sim clocker), and `accel_clk_freq`, the
     `accel` clock in Hz. The two may be unrelated: every crossing is synchronized (soc.accel_cdc); on
     an FPGA, declare the sys <-> accel paths false (platform.add_false_path_constraints).
+
+    fault_injection (test SoCs): adds the `inject` CSR, which points a DMA at unmapped_address(soc) so
+    that its beats end in bus errors (status.bus_error).
 
     Adds `soc.<name>` (CSRs + EventManager IRQ), three Wishbone DMA masters on soc.dma_bus (or
     soc.bus), and the constants <NAME>_ACCEL_* (config.constants()), <NAME>_L<i>_DESC<j> and
@@ -228,7 +270,8 @@ def add_snn_accel(soc, core_config, name="snn", *, accel_clk_freq):
         bus = wishbone.Interface(data_width=soc.bus.data_width,
                                  adr_width=soc.bus.get_address_width(standard="wishbone"), addressing="word")
         buses.append(bus)
-    periph = SNNAccel(AccelCore(core_config), *buses)
+    periph = SNNAccel(AccelCore(core_config), *buses, bus_timeout=soc.bus.timeout,
+                      inject_addr=unmapped_address(soc) if fault_injection else None)
     soc.add_module(name=name, module=periph)
     dma_bus = getattr(soc, "dma_bus", soc.bus)
     for role, bus in zip(("load", "frames", "results"), buses):

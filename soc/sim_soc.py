@@ -98,7 +98,7 @@ class SimSoC(SoCCore):
         # The BIOS skips its serial boot after a short timeout and jumps to the firmware in main RAM.
         self.add_constant("ROM_BOOT_ADDRESS", self.mem_map["main_ram"])
         if accel_config is not None:
-            add_snn_accel(self, accel_config, name="snn", accel_clk_freq=SIM_ACCEL_CLK_FREQ)
+            add_snn_accel(self, accel_config, name="snn", accel_clk_freq=SIM_ACCEL_CLK_FREQ, fault_injection=True)
             # --trace dumps only the window in which the accelerator is active (load, batches): a whole
             # traced boot + firmware run is gigabytes of FST before the first frame
             self.comb += platform.trace.eq(self.snn.active)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from .console import Console, HostError
 
 COMMANDS = ("help", "info", "load", "infer", "run", "stats", "selftest", "bench", "put", "watchdog", "reset")
+# test SoCs (soc/sim_soc.py: the accelerator's `inject` CSR) have these too, before `reset`
+TEST_COMMANDS = ("inject",)
 
 
 @dataclass
@@ -70,6 +72,11 @@ def watchdog(con: Console, cycles: int | None = None) -> int:
     """The accelerator's stall watchdog in sys cycles (0: off); sets it first if `cycles` is given."""
     line = con.command("watchdog" if cycles is None else f"watchdog {cycles}")[-1]
     return int(line.split()[1])
+
+
+def inject(con: Console, *dmas: str) -> str:
+    """Test SoCs: make the named DMAs' beats (load, frames, results) end in bus errors; none: stop."""
+    return con.command("inject " + (" ".join(dmas) or "off"))[-1]
 
 
 def stats(con: Console) -> list[dict]:

@@ -362,6 +362,33 @@ def test_watchdog_ends_a_stalled_batch_and_reset_reload_rerun_agree(linked):
         assert same(session.infer(con, linked["frames_addr"] + k * linked["fb"]), want)
 
 
+def test_bus_errors_end_loads_and_batches_and_reset_reload_rerun_agree(linked):
+    """Fault injection (the sim SoC's `inject` CSR): each DMA in turn is pointed at an address no slave
+    decodes, so LiteX's interconnect timeout answers its beats (status.bus_error). The load or batch ends
+    with one error line naming that DMA, the model is unloaded, and after `inject off` + reset + load the
+    clean answers come back on every frame."""
+    from sw.host import session
+    con, fa, ma = linked["con"], linked["frames_addr"], linked["model_addr"]
+    assert con.command("inject bogus", check=False) == ["error: inject 'bogus': expected load, frames, results or off"]
+    cases = [("load", f"load 0x{ma:08x}", "error: bus error on the load DMA during the load"),
+             ("frames", f"run 0x{fa:08x} 2", "error: bus error on the frames DMA during a batch of 2 frames"),
+             ("results", f"infer 0x{fa:08x}", "error: bus error on the results DMA during a batch of 1 frames")]
+    for dma, line, want in cases:
+        assert session.inject(con, dma) == f"inject: bus errors on the {dma} DMA"
+        if dma != "load":
+            con.command("reset")
+            assert session.load(con, ma) == linked["load_line"]
+        got = con.command(line, check=False, timeout=300)
+        assert len(got) == 1 and got[0].startswith(want), (dma, got)
+        assert "accelerator reset" in got[0]
+        assert session.inject(con) == "inject: bus errors on the DMA (none)"
+        assert con.command(f"infer 0x{fa:08x}", check=False)[0].startswith("error: no model loaded")
+    con.command("reset")
+    assert session.load(con, ma) == linked["load_line"]
+    for k, want in enumerate(linked["clean"]):
+        assert same(session.infer(con, fa + k * linked["fb"]), want)
+
+
 def test_ctrl_c_ends_a_running_batch_and_reset_reload_rerun_agree(linked):
     """A batch as long as RAM allows, interrupted from the host mid-run with Ctrl-C: one error line soon
     after, the accelerator reset and the model unloaded; then reset, load and rerun give the clean answers."""
