@@ -21,7 +21,7 @@ cells are reported beside them.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 
@@ -286,6 +286,9 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
         "critical_muxf": sum(1 for p in path if p["cell"].startswith("MUXF")),
         "critical_path": path,
         "max_lut_levels": deepest[2], "max_lut_levels_endpoint": describe(deepest)[0],
+        # endpoints (register/RAM input bits, outputs) by the deepest LUT chain into them
+        "lut_level_histogram": {str(k): v for k, v in sorted(Counter(e[2] for e in ends).items())},
+        "endpoints_over_4_lut_levels": sum(1 for e in ends if e[2] > 4),
         "worst_endpoints": worst,
         "by_block": by_block,
         "endpoints": len(ends),
@@ -298,7 +301,8 @@ def summary(t: dict) -> str:
              f"  critical path {t['critical_ns']:.2f} ns (logic-only Fmax {t['fmax_logic_mhz']:.0f} MHz), "
              f"{t['critical_lut_levels']} LUT levels + {t['critical_carry4']} CARRY4 + {t['critical_muxf']} MUXF",
              f"    from {t['critical_start']}", f"    to   {t['critical_end']} ({t['critical_end_pin']})",
-             f"  deepest logic: {t['max_lut_levels']} LUT levels (to {t['max_lut_levels_endpoint']})",
+             f"  deepest logic: {t['max_lut_levels']} LUT levels (to {t['max_lut_levels_endpoint']}); "
+             f"{t['endpoints_over_4_lut_levels']} of {t['endpoints']} endpoint bits deeper than 4",
              "  worst endpoint per block:"]
     for blk, v in t["by_block"].items():
         lines.append(f"    {blk:<13} {v['worst_ns']:5.2f} ns  {v['lut_levels']} LUT levels  {v['endpoint']}")

@@ -24,6 +24,9 @@ def test_small_accelerator_synthesizes():
     assert abs(t["fmax_logic_mhz"] - 1000 / t["critical_ns"]) < 1
     assert t["critical_path"][-1]["arrival_ns"] == t["critical_ns"] and t["critical_lut_levels"] >= 1
     assert t["worst_endpoints"][0]["ns"] == t["critical_ns"] and t["max_lut_levels"] >= t["critical_lut_levels"]
+    hist = {int(k): v for k, v in t["lut_level_histogram"].items()}
+    assert sum(hist.values()) == t["endpoints"] and max(hist) == t["max_lut_levels"]
+    assert t["endpoints_over_4_lut_levels"] == sum(v for k, v in hist.items() if k > 4)
     assert {"detector", "neuron"} <= set(t["by_block"]), t["by_block"]
 
 
