@@ -33,7 +33,8 @@ def parse_args(argv=None):
     ap.add_argument("--timesteps", type=int, default=4, help="T the source model runs (4)")
     ap.add_argument("--bits", type=int, default=8, help="input bits k of the artifact (8: exact)")
     ap.add_argument("--target-sparsity", type=float, default=0.0,
-                    help="magnitude-prune every layer to this fraction of zero weights (0: off)")
+                    help="fraction of zero weights: one-shot magnitude pruning of every layer, or with "
+                    "--finetune-epochs the Grad R prior ramping up to it while fine-tuning (0: off)")
     ap.add_argument("--finetune-epochs", type=int, default=0,
                     help="epochs of the joint LSQ + Grad R phase from the imported weights (0: off)")
     ap.add_argument("--lr", type=float, default=1e-3, help="fine-tuning learning rate (1e-3)")

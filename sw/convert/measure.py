@@ -46,11 +46,14 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     tr, te = load("mnist", "train"), load("mnist", "test")
     summary = {"framework": a.framework, "epochs": a.epochs, "timesteps": a.timesteps, "conversions": {}}
+    if (out / "summary.json").exists():              # a rerun with other --conversions keeps the earlier ones
+        summary["conversions"] = json.loads((out / "summary.json").read_text()).get("conversions", {})
     src_path = out / "source.pt"
     t0 = time.time()
     if src_path.exists():
         net = torch.load(src_path, weights_only=False)
-        summary["train_seconds"] = None
+        old = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
+        summary["train_seconds"] = old.get("train_seconds")
     else:
         net = examples.spikingjelly_net("scnn5") if a.framework == "spikingjelly" else examples.snntorch_net("scnn5")
         examples.train(net, tr.images, tr.labels, a.timesteps, a.epochs, batch=64, lr=2e-3,

@@ -63,13 +63,15 @@ def float_check(snet, source, x, y, timesteps, log=print) -> dict:
 
 def deploy(snet, dataset, x_train, y_train, x_test, y_test, target=0.0, finetune_epochs=0, calib_frames=1024,
            lr=1e-3, batch=128, seed=0, log=print, progress=False):
-    """Prune (target > 0), quantize with calibration, fine-tune (epochs > 0), export and verify on every
-    test frame. Returns (artifact Model, report dict). Raises export.ExportError on a mismatch."""
+    """Quantize with calibration, fine-tune (epochs > 0), export and verify on every test frame. A sparsity
+    target > 0 is reached by one-shot magnitude pruning before quantization without fine-tuning, and by
+    the Grad R prior during fine-tuning otherwise (its controller ramps the sparsity to the target over
+    the first `ramp` (40 %) of the fine-tuning steps, as in sw.training). Returns (artifact Model, report dict). Raises export.ExportError on a mismatch."""
     rep = {}
     rng = np.random.default_rng(seed)
     cal = rng.permutation(len(x_train))[:calib_frames]
     xc, yc = x_train[cal], y_train[cal]
-    if target > 0:
+    if target > 0 and not finetune_epochs:         # with fine-tuning, Grad R ramps the sparsity up instead
         rep["pruned_float_layers"] = quantize.prune(snet, target)
         snet.integer = False
         rep["pruned_float_acc"] = float(evaluate(snet, x_test, y_test)[0])

@@ -1,7 +1,8 @@
 """Pruning, post-training 4-bit quantization with calibration, and optional fine-tuning of an imported
 `SpikingNet` (docs/convert.md).
 
-- `prune`: magnitude pruning, per layer, to a target fraction of zero weights. The magnitude is |w| / s_c,
+- `prune`: one-shot magnitude pruning (used without fine-tuning), per layer, to a target fraction of
+  zero weights. The magnitude is |w| / s_c,
   s_c the channel's LSQ initial scale, i.e. the size of the weight on its channel's 4-bit grid.
 - `ptq`: the LSQ initial scale per output channel (`lsq.init_scale`: shared by weight, bias and threshold,
   docs/spec.md section 1), then calibration on training frames: layer by layer, the layer's scales are
