@@ -47,3 +47,22 @@ def test_finetune(trained, mnist, tmp_path, run_convert):
     assert rc == 0
     assert rep["finetune"]["epochs"] == 1 and len(rep["finetune"]["history"]) == 1
     assert rep["deployed_acc"] == rep["finetuned_acc"] > 0.6, rep
+
+
+def test_tutorial_order_within_the_measured_tolerance(mnist, tmp_path, float_preds):
+    """snnTorch's tutorial order (conv -> max-pool -> Leaky, and an output Leaky whose spike counts predict)
+    is not ours: refused without --approximate, and with it the imported float net predicts the source's
+    class on at least 90 % of the frames (measured on the full test set: 96.80 %, docs/convert.md)."""
+    from sw.convert.ir import ConvertError
+    xtr, ytr, xte, yte = mnist
+    net = examples.train(examples.snntorch_net("tutorial"), xtr, ytr, epochs=4, lr=5e-3)
+    src = examples.predict(net, xte)
+    path = tmp_path / "tutorial.pt"
+    torch.save(examples.picklable(net), path)
+    with pytest.raises(ConvertError, match="--approximate"):
+        pipeline.read_source(torch_path=path)
+    net_ir, _ = pipeline.read_source(torch_path=path, approximate=True)
+    assert len(net_ir.notes) == 3
+    ours = float_preds(net_ir, xte)
+    assert float((src == yte).mean()) > 0.6
+    assert float((ours == src).mean()) >= 0.9, float((ours == src).mean())
