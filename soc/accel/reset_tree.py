@@ -13,11 +13,15 @@ order of creation (which keeps one block's registers together), are cut into lea
 does not merge the twins back into one, and the copies hang from a tree of registers of fan-out at most
 `fanout`. Every register therefore sees `reset` the same `latency` cycles late (2 or 3 for any
 accelerator), and the module behaves exactly like ResetInserter with the reset that many cycles later.
+Leaves are large on purpose: on ECP5 the reset is each flip-flop's LSR pin and the two flip-flops of a
+slice must share it, so every leaf is one more control set for the packer (a ULX3S-85F build with
+64-bit leaves, ~750 of them, plus the detector's extra registers failed placement at 74% LUT4 fill).
 Yosys merges equal flip-flops whatever the wire's `keep` says, so a yosys flow must mark the copies'
-cells before synthesis: yosys_keep() (soc.synth_estimate, soc.trellis and the ULX3S target run it; Vivado
-honours the `keep` in the Verilog). `reset_out` is a register chain of the same latency, for whoever must wait until the module has left
-reset (soc.accel_cdc's reset handshake and the accel side of its FIFOs). Tree registers power up at 1,
-so the module starts in reset for `latency` cycles after configuration.
+cells before synthesis: yosys_keep() (soc.synth_estimate, soc.trellis and the ULX3S target run it;
+Vivado honours the `keep` in the Verilog). `reset_out` is a register chain of the same latency, for
+whoever must wait until the module has left reset (soc.accel_cdc's reset handshake and the accel side
+of its FIFOs). Tree registers power up at 1, so the module starts in reset for `latency` cycles after
+configuration.
 """
 from __future__ import annotations
 
@@ -47,7 +51,7 @@ def leaves(targets, leaf_bits: int) -> list[list]:
 
 
 class ResetTree(ModuleTransformer):
-    def __init__(self, leaf_bits: int = 64, fanout: int = 16, cd: str = "sys"):
+    def __init__(self, leaf_bits: int = 1024, fanout: int = 16, cd: str = "sys"):
         assert leaf_bits >= 1 and fanout >= 2
         self.leaf_bits, self.fanout, self.cd = leaf_bits, fanout, cd
 
