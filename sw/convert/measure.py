@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 CONVERSIONS = {"ptq+ft": ["--finetune-epochs", "1"],
-               "prune0.9+ft": ["--target-sparsity", "0.9", "--finetune-epochs", "1"]}
+               "prune0.9+ft": ["--target-sparsity", "0.9", "--finetune-epochs", "1"],
+               "prune0.9+ft3": ["--target-sparsity", "0.9", "--finetune-epochs", "3"]}
 
 
 def main(argv=None):
