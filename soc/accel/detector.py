@@ -155,14 +155,14 @@ class Detector(Module):
         # into the DP16KD as its synchronous read, REGMODE NOREG, 5.8 ns clock-to-out)
         f2b_valid = _reg(self, f2_valid, "f2b_valid", ce)
         f2b_tok = _reg(self, f2_tok, "f2b_tok", ce)
-        f2_rec = _reg(self, f2_ram, "f2b_rec", ce)
+        f2b_rec = _reg(self, f2_ram, "f2b_rec", ce)
         f2_x = Signal(pci, name="f2_x")
-        self.comb += f2_x.eq(f2b_tok[:pci] & f2_rec[:pci])
+        self.comb += f2_x.eq(f2b_tok[:pci] & f2b_rec[:pci])
         f3_valid = _reg(self, f2b_valid, "f3_valid", ce)
         f3_nz = _reg(self, f2_x != 0, "f3_nz", ce)
         n, cstages = popcount(self, f2_x, pci, "npairs", group=3, per_stage=count_per_stage, ce=ce)
         # fields beside the count: x, mask, base, plane, upd, group
-        fields = Cat(f2_x, f2_rec, f2b_tok[pci:])
+        fields = Cat(f2_x, f2b_rec, f2b_tok[pci:])
         fl = delay(self, fields, cstages, "front", ce)
         valids += [f1_valid, f2_valid, f2b_valid]
         fl_valid = delay(self, f2b_valid, cstages, "front_valid", ce, valids)
@@ -220,30 +220,29 @@ class Detector(Module):
         v3_ram = _reg(self, val_rd.dat_r, "v3_ram")                          # the block RAM's output register
         # V4: a fabric register between the RAM and the nibble select (as F2b)
         v4_valid = _reg(self, v3_valid, "v4_valid")
-        v3_tok = _reg(self, v3_tok, "v4_tok")
-        v3_word = _reg(self, v3_ram, "v4_word")
+        v4_tok = _reg(self, v3_tok, "v4_tok")
+        v4_word = _reg(self, v3_ram, "v4_word")
         valids += [e_valid, v1_valid, v2_valid, v3_valid, v4_valid]
-        v3_valid = v4_valid
         assert VAL_PER_WORD == 8
-        v3_pair, v3_last = v3_tok[0], v3_tok[1]
-        v3_plane, v3_group = v3_tok[2:2 + lc.plane_bits], v3_tok[2 + lc.plane_bits:2 + lc.plane_bits + lc.group_bits]
-        v3_nib = v3_tok[-3:]
+        v4_pair, v4_last = v4_tok[0], v4_tok[1]
+        v4_plane, v4_group = v4_tok[2:2 + lc.plane_bits], v4_tok[2 + lc.plane_bits:2 + lc.plane_bits + lc.group_bits]
+        v4_nib = v4_tok[-3:]
 
         # ---- D1 select, D2 accumulate, D3 bias
         w = Signal((4, True), name="weight")
         term = Signal((wd.acc, True), name="term")
         self.comb += [
-            w.eq(Array([v3_word[4 * i:4 * i + 4] for i in range(VAL_PER_WORD)])[v3_nib]),
+            w.eq(Array([v4_word[4 * i:4 * i + 4] for i in range(VAL_PER_WORD)])[v4_nib]),
         ]
-        v0_valid = _reg(self, v3_valid, "d0_valid")
-        v0_last = _reg(self, v3_last, "d0_last")
-        v0_w = _reg(self, Mux(v3_pair, w, 0), "d0_weight")
-        v0_plane = _reg(self, v3_plane, "d0_plane")
+        v0_valid = _reg(self, v4_valid, "d0_valid")
+        v0_last = _reg(self, v4_last, "d0_last")
+        v0_w = _reg(self, Mux(v4_pair, w, 0), "d0_weight")
+        v0_plane = _reg(self, v4_plane, "d0_plane")
         self.comb += term.eq(v0_w << v0_plane) if lc.static else term.eq(v0_w)
         d1_valid = _reg(self, v0_valid, "d1_valid")
         d1_last = _reg(self, v0_last, "d1_last")
         d1_term = _reg(self, term, "d1_term")
-        self.comb += param_rd.adr.eq(v3_group)                              # read a cycle earlier than D0 ...
+        self.comb += param_rd.adr.eq(v4_group)                              # read a cycle before D0 ...
         acc = Signal((wd.acc, True), name="acc")
         d2_valid, d2_total = Signal(name="d2_valid"), Signal((wd.acc, True), name="d2_total")
         self.sync += [

@@ -29,7 +29,6 @@ from migen import If, Signal
 from migen.fhdl.decorators import ModuleTransformer
 from migen.fhdl.tools import list_targets
 
-# yosys commands (before synth_*) that keep every tree register a cell of its own
 def yosys_keep(top: str) -> list[str]:
     """yosys commands, before synth_*, that keep every tree register a cell of its own (hierarchy first:
     LiteX reads with `verilog_defaults -defer`, so nothing is elaborated before it)."""
