@@ -5,9 +5,10 @@
 Every port below is in `sys`; only the core runs in `accel`. Crossings (docs/soc.md, "Clock domains"):
   load, frames (sys -> accel), results (accel -> sys)
         stream.ClockDomainCrossing (an AsyncFIFO, gray-coded pointers); data, first and last travel together
-  reset a sys request held until the accel side answers (MultiReg both ways). In accel the request
-        reaches the core's registers through a tree of registers (soc.accel.reset_tree: no net fans out
-        to the whole core), and the answer is taken after the same delay. Both sides of every FIFO are
+  reset a sys request held until the accel side answers (MultiReg both ways). In accel the request,
+        ORed with the accel clock domain's own reset, reaches the core's registers through a tree of
+        registers (soc.accel.reset_tree: no net fans out to the whole core; the domain's reset reaches
+        them only through it), and the answer is taken after the same delay. Both sides of every FIFO are
         in reset together; the accel side leaves first, the sys side after it has seen that
   clear, latch
         PulseSynchronizer sys -> accel
@@ -38,7 +39,7 @@ Ports (sys domain):
 """
 from __future__ import annotations
 
-from migen import Array, ClockDomainsRenamer, If, Mux, ResetInserter, Signal
+from migen import Array, ClockDomainsRenamer, If, Mux, ResetInserter, ResetSignal, Signal
 from migen.genlib.cdc import BusSynchronizer, MultiReg, PulseSynchronizer
 
 from litex.gen import LiteXModule
@@ -82,7 +83,8 @@ class AccelCDC(LiteXModule):
         self.sync += If(self.reset, rst_req.eq(1)).Elif(ack, rst_req.eq(0))
         self.specials += MultiReg(rst_req, rst_a, "accel", reset=1), MultiReg(core.reset_out, ack, "sys", reset=1)
         rst_s = Signal()
-        self.comb += rst_s.eq(rst_req | ack), self.resetting.eq(rst_s), core.reset.eq(rst_a)
+        self.comb += rst_s.eq(rst_req | ack), self.resetting.eq(rst_s)
+        self.comb += core.reset.eq(rst_a | ResetSignal("accel", allow_reset_less=True))
 
         # Streams.
         def crossing(cd_from, cd_to):

@@ -259,10 +259,15 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
             start = f"{start} (into {hints[-1]})"
         return name, blk, start
 
-    by_block, seen, worst = {}, set(), []
+    # the n worst endpoints (one per register), and the worst endpoint of every block, however fast:
+    # an endpoint whose register name already tells a block seen before is not traced again, and
+    # unnamed ones ("other" until traced) are traced up to a bound
+    by_block, seen, worst, traced = {}, set(), [], 0
     for e in ends:
-        if len(worst) >= n_worst and e[0] < ends[0][0] * 0.5:
-            break
+        quick = block_of(e[4])
+        if len(worst) >= n_worst and (quick in by_block if quick != "other" else traced > 2000):
+            continue
+        traced += 1
         name, blk, start = describe(e)
         if blk not in by_block:
             by_block[blk] = {"worst_ns": e[0] / 1000, "endpoint": name, "start": start, "lut_levels": e[1]}
@@ -272,6 +277,11 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
             worst.append({"endpoint": name, "block": blk, "start": start, "ns": e[0] / 1000,
                           "lut_levels": e[1], "pin": f"{e[5]}.{e[6]}"})
     deepest = max(ends, key=lambda e: (e[2], e[0]))
+    deep = {}                                  # registers (bits merged) fed by more than 4 LUT levels
+    for e in sorted((e for e in ends if e[2] > 4), key=lambda e: -e[2]):
+        name = e[4] if not e[4].startswith("$") or len(deep) >= 200 else describe(e)[0]
+        d = deep.setdefault(re.sub(r"\[\d+\]|\$abc\S*", "", name), {"lut_levels": e[2], "bits": 0})
+        d["bits"] += 1
     arr, lev, _, b, reg, ctype, pin = ends[0]
     path = g.path(b, sources)
     crit_name, crit_blk, crit_start = describe(ends[0])
@@ -289,6 +299,7 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
         # endpoints (register/RAM input bits, outputs) by the deepest LUT chain into them
         "lut_level_histogram": {str(k): v for k, v in sorted(Counter(e[2] for e in ends).items())},
         "endpoints_over_4_lut_levels": sum(1 for e in ends if e[2] > 4),
+        "deep_endpoints": [{"endpoint": k, **v} for k, v in list(deep.items())[:40]],
         "worst_endpoints": worst,
         "by_block": by_block,
         "endpoints": len(ends),

@@ -35,7 +35,7 @@ from soc.peripheral import add_snn_accel
 from sw.cli import one_line_error
 
 DEVICES = {"LFE5U-45F": "lfe5u-45", "LFE5U-85F": "lfe5u-85"}     # device -> soc.accel.balance part
-SYS_CLK_FREQ = 50e6             # the board's (and litex-boards') default sys clock
+SYS_CLK_FREQ = 40e6             # litex-boards' 50 MHz did not route with the accelerator (43.7 MHz, small: 49.2)
 ACCEL_CLK_FREQ = 100e6          # the accelerator clock asked of nextpnr (issue 15: >= 100 MHz routed)
 
 
@@ -72,6 +72,16 @@ def pll_problem(sys_clk_freq: float, accel_clk_freq: float) -> str | None:
     return None
 
 
+def pll_pair_within(sys_max_hz: float, accel_max_hz: float) -> tuple[float, float] | None:
+    """The fastest (sys, accel) pair in whole MHz, at most these, that pll_problem() accepts (the accel
+    clock, which sets the frame rate, first), or None within 30 MHz below each."""
+    for accel in range(int(accel_max_hz // 1e6), max(int(accel_max_hz // 1e6) - 30, 0), -1):
+        for sys_mhz in range(int(sys_max_hz // 1e6), max(int(sys_max_hz // 1e6) - 30, 0), -1):
+            if pll_problem(sys_mhz * 1e6, accel * 1e6) is None:
+                return sys_mhz * 1e6, accel * 1e6
+    return None
+
+
 def build_parser():
     from litex.build.parser import LiteXArgumentParser   # after litex.soc: the module imports are circular
     parser = LiteXArgumentParser(platform=radiona_ulx3s.Platform)
@@ -103,10 +113,17 @@ def write_report(out: Path, builder, soc, args, cfg, seconds: dict) -> dict:
     print(f"[ulx3s] {args.device}, accelerator {','.join(f'{a}x{b}' for a, b in cfg.parallelism)}:")
     print(summary(rep))
     print(f"[ulx3s] report {out}; bitstream {rep['bitstream']} ({seconds['gateware']:.0f} s gateware)")
-    for dom, c in rep["clocks"].items():
-        if c["verdict"] != "PASS":
+    clocks = rep["clocks"]
+    failing = [dom for dom, c in clocks.items() if c["verdict"] != "PASS"]
+    if failing:
+        limit = {d: min(c["target_mhz"], c["fmax_mhz"]) * 1e6 for d, c in clocks.items()}
+        pair = pll_pair_within(limit["sys"], limit["accel"])
+        advice = (f"rebuild with --sys-clk-freq {pair[0]:g} --accel-clk-freq {pair[1]:g} (a pair the PLL makes)"
+                  if pair else "no PLL pair within the routed Fmax found")
+        for dom in failing:
+            c = clocks[dom]
             print(f"[ulx3s] warning: {dom} misses {c['target_mhz']:g} MHz (routed {c['fmax_mhz']:.1f} MHz): the "
-                  f"bitstream is not safe on a board; rebuild with --{dom}-clk-freq at most {c['fmax_mhz'] * 1e6:.3g}")
+                  f"bitstream is not safe on a board; {advice}")
     return rep
 
 

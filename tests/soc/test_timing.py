@@ -42,6 +42,7 @@ def test_matches_yosys_sta_and_names_the_path():
     assert t["critical_carry4"] >= 4 and 1 <= t["critical_lut_levels"] <= 4
     assert t["critical_end"].endswith("hit_reg"), t["critical_end"]
     assert r["ff"] == 2
+    assert sum(d["bits"] for d in t["deep_endpoints"]) <= t["endpoints_over_4_lut_levels"]
 
 
 def test_cell_models_parse():

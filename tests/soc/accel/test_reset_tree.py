@@ -85,3 +85,15 @@ def run_pair(widths, leaf_bits, fanout, seed, cycles=300):
 @settings(max_examples=15, deadline=None)
 def test_same_as_resetinserter_delayed(widths, leaf_bits, fanout, seed):
     run_pair(widths, leaf_bits, fanout, seed)
+
+
+def test_the_domain_reset_no_longer_reaches_the_registers():
+    """The tree is the registers' only reset: they are reset-less, so Migen adds no `if (sys_rst)` that
+    would send the clock domain's reset (one net) to every flip-flop; Counters without the tree has it."""
+    from migen.fhdl.verilog import convert
+    plain = Counters([8, 3], 1)
+    assert "if (sys_rst)" in str(convert(plain, ios={plain.en}))
+    dut = ResetTree(leaf_bits=4)(Counters([8, 3], 1))
+    v = str(convert(dut, ios={dut.en, dut.reset, dut.reset_out}))
+    under_rst = v.split("if (sys_rst) begin")[1].split("end")[0] if "if (sys_rst)" in v else ""
+    assert under_rst.strip() == "" and all(r.reset_less for r in dut.regs), v

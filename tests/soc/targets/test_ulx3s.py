@@ -46,13 +46,25 @@ def test_small_flow_makes_a_bitstream_and_a_routed_report(built):
     assert u["lut4"]["available"] == 83_640 and 3000 < u["lut4"]["used"] < u["lut4"]["available"]
     assert u["ff"]["used"] > 2000 and u["dp16kd"]["used"] > 0 and u["dp16kd"]["available"] == 208
     sys_clk, accel = rep["clocks"]["sys"], rep["clocks"]["accel"]
-    assert sys_clk["target_mhz"] == 50 and sys_clk["verdict"] == "PASS", sys_clk
+    assert sys_clk["target_mhz"] == 40 and sys_clk["verdict"] == "PASS", sys_clk     # the default sys clock
     assert accel["target_mhz"] == 100 and accel["fmax_mhz"] > 0, accel
+    for c in (sys_clk, accel):
+        assert c["verdict"] == ("PASS" if c["fmax_mhz"] >= c["target_mhz"] else "FAIL"), c
     for c in (sys_clk, accel):
         cp = c["critical_path"]
         assert cp["start"] and cp["end"] and cp["delay_ns"] > 0 and cp["routing_ns"] > 0, cp
     assert rep["seconds"]["gateware"] > 0 and rep["seconds"]["total"] >= rep["seconds"]["gateware"]
     assert "routed Fmax" in stdout and (out / "firmware" / "firmware.bin").exists()
+    if accel["verdict"] == "FAIL":                  # the advice names a pair the PLL can make
+        assert "a pair the PLL makes" in stdout, stdout[-2000:]
+
+
+def test_pll_advice_is_a_pair_the_pll_makes():
+    sys.path.insert(0, str(ROOT / "soc" / "targets"))
+    from ulx3s import pll_pair_within, pll_problem
+    s, a = pll_pair_within(49.2e6, 56.1e6)        # 49 MHz + 56 MHz is one
+    assert s <= 49.2e6 and a <= 56.1e6 and pll_problem(s, a) is None and a == 56e6
+    assert pll_pair_within(45.9e6, 100e6) == (44e6, 100e6)      # 45 MHz + 100 MHz is not
 
 
 def run_cli(*argv, env=None):
@@ -67,7 +79,7 @@ def run_cli(*argv, env=None):
     (["--sys-clk-freq", "fast"], "--sys-clk-freq"),
     (["--accel-parallelism", "1x9,1x24"], "3"),
     (["--accel-parallelism", "9q9"], "PCOxPCI"),
-    (["--accel-clk-freq", "97.3e6"], "no PLL setting"),
+    (["--accel-clk-freq", "101.3e6"], "no PLL setting"),
     (["--output-dir", "/tmp/ulx3s"], "/tmp"),
 ])
 def test_bad_input_is_one_line(small_model, argv, message):
