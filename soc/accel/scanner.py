@@ -15,8 +15,11 @@ Pipeline (one token per cycle in steady state):
                      window's last item is pushed (the item carries a copy of its plane).
   C chunk extractor  loaded straight from P (a copy of the plane, written with a clock enable): its
                      current chunk `lsb` (one-hot) and the rest `nxt`; each token, lsb' = nxt & -nxt,
-                     nxt' = nxt & (nxt - 1); P pushes when C is empty or hands out its last token
-                     (last = nxt == 0), so a plane with one chunk takes one cycle.
+                     nxt' = nxt & (nxt - 1); P pushes when C is empty or hands out its last token,
+                     so a plane with one chunk takes one cycle. `last` (nxt == 0) is a register,
+                     loaded with at_most_one(plane's vector) and stepped as at_most_one(nxt): the
+                     push, and all of P's and the orchestrator's control behind it, wait on no
+                     compare of `nxt`.
   T token buffer     stream.PipeReady then stream.PipeValid: spikes = AND-OR of the chunks by lsb,
                      addr = g*KCH + j; the ready towards C and the valid/payload out are registers.
 
@@ -58,6 +61,23 @@ def lowest(v):
     return v & (~v + 1), v & (v - 1)
 
 
+def at_most_one(v):
+    """v has at most one bit set: a tree of (any, several) pairs, six inputs per LUT (3 levels up to
+    54 bits, no carry chain; `v & (v - 1) == 0` mapped to a carry chain and 3 more levels)."""
+    nodes = [(v[i], None) for i in range(len(v))]          # (any, several); None: constant 0
+    while len(nodes) > 1:
+        k = 6 if all(m is None for _, m in nodes) else 3   # single bits: 6 per LUT; pairs: 3
+        nxt = []
+        for i in range(0, len(nodes), k):
+            part = nodes[i:i + k]
+            anys = [a for a, _ in part]
+            two = [anys[x] & anys[y] for x in range(len(anys)) for y in range(x + 1, len(anys))]
+            several = reduce(or_, [m for _, m in part if m is not None] + two, 0)
+            nxt.append((reduce(or_, anys), several))
+        nodes = nxt
+    return ~nodes[0][1] if nodes[0][1] is not None else 1
+
+
 class Scanner(Module):
     def __init__(self, lc: LayerConfig):
         P, G, kch, pci = lc.planes, lc.groups, lc.chunks, lc.pci
@@ -83,10 +103,12 @@ class Scanner(Module):
         width = kch * pci
         pdata = Signal(width, name="scan_pdata")
         pnz = Signal(kch, name="scan_pnz")
+        psingle = Signal(name="scan_psingle")
         # a binary-select mux is one LUT6 per bit up to 4 planes (a one-hot AND-OR took two)
         self.comb += [
             pdata.eq(Array(vecs)[psel] if P > 1 else vecs[0]),
             pnz.eq(Array([self.nz[q * kch:(q + 1) * kch] for q in range(P)])[psel] if P > 1 else self.nz),
+            psingle.eq(at_most_one(pnz)),
         ]
         first, rest = lowest(pnz)
         self.comb += [
@@ -133,11 +155,10 @@ class Scanner(Module):
         c_data = Signal(width, name="scan_c_data", reset_less=True)   # data only: meaningless until c_valid
         c_group, c_gbase = Signal(lc.group_bits, name="scan_c_group"), Signal(lc.chunk_bits, name="scan_c_gbase")
         c_plane, c_upd = Signal(lc.plane_bits, name="scan_c_plane"), Signal(name="scan_c_upd")
-        c_last, c_take = Signal(name="scan_c_last"), Signal(name="scan_c_take")
+        c_last, c_take = Signal(name="scan_c_last"), Signal(name="scan_c_take")    # c_last: c_nxt == 0
         nl, nn = lowest(c_nxt)
         j = Signal(bits_for(kch - 1), name="scan_j")
         self.comb += [
-            c_last.eq(c_nxt == 0),
             c_take.eq(c_valid & tokens.sink.ready),
             take.eq(~c_valid | (c_last & tokens.sink.ready)),
             j.eq(onehot_index(c_lsb)),
@@ -150,9 +171,9 @@ class Scanner(Module):
         ]
         self.sync += [
             If(c_take & c_last, c_valid.eq(0)),
-            If(c_take & ~c_last, c_lsb.eq(nl), c_nxt.eq(nn)),
+            If(c_take & ~c_last, c_lsb.eq(nl), c_nxt.eq(nn), c_last.eq(at_most_one(c_nxt))),
             If(push,
-                c_valid.eq(1), c_lsb.eq(first), c_nxt.eq(rest), c_data.eq(pdata),
+                c_valid.eq(1), c_lsb.eq(first), c_nxt.eq(rest), c_last.eq(psingle), c_data.eq(pdata),
                 c_group.eq(g), c_gbase.eq(gbase), c_plane.eq(psel),
                 c_upd.eq(poh[P - 1] if lc.static else 1)),
         ]
