@@ -108,3 +108,47 @@ def magnitude_pruned(dense, kept, sparsity, seed=0):
 def weight_sparsity(model) -> float:
     tot = sum(l.weights.size for l in model.layers)
     return 1 - sum(int(np.count_nonzero(l.weights)) for l in model.layers) / tot
+
+
+# The model suite of bench/run.py's `models` stage: (label, artifact or preset, data set, random spec).
+# Trained artifacts run on their data set's test frames; SCNN7 and SCNN9 have no trained artifact here,
+# so they are random models at the paper's weight sparsity (Table VII: 93.26%, 86.12%), calibrated to
+# ~15% spike density, on random input frames: hardware shape and speed only, no accuracy.
+SUITE = [
+    ("SCNN5 / MNIST", "artifacts/mnist-scnn5/model.ffs", "mnist", None),
+    ("SCNN5 / Fashion-MNIST", "artifacts/fashion-mnist-scnn5/model.ffs", "fashion-mnist", None),
+    ("SCNN7 / 2x48x48, untrained", "scnn7", None, {"sparsity": 0.9326, "in_kind": "temporal", "in_bits": 1}),
+    ("SCNN9 / 3x32x32, untrained", "scnn9", None, {"sparsity": 0.8612, "in_kind": "static", "in_bits": 8}),
+]
+SUITE_PARTS = ("a7-35", "a7-100", "lfe5u-85")
+SUITE_TIMESTEPS = 4
+
+
+def suite_model(src, dataset, rand, n, seed=0):
+    """(model, n input frames, calibration frames or None, note) of one SUITE entry."""
+    from sw import spec
+    from sw.datasets import load
+    if rand is None:
+        model = Model.load(src)
+        return model, load(dataset, "test").images[:n], None, f"trained artifact {src}, {dataset} test frames"
+    kind = spec.IN_TEMPORAL if rand["in_kind"] == "temporal" else spec.IN_STATIC
+    model = random_model.make(src, rand["sparsity"], timesteps=SUITE_TIMESTEPS, in_bits=rand["in_bits"],
+                              in_kind=kind, seed=seed)
+    images = random_model.random_inputs(np.random.default_rng(seed + 1), model.shapes, n, SUITE_TIMESTEPS, kind)
+    return model, images, images, (f"UNTRAINED random weights ({rand['sparsity']:.2%} sparse, seed {seed}), "
+                                   f"T = {SUITE_TIMESTEPS}, random {rand['in_kind']} input frames")
+
+
+def suite_point(model, images, calib, dataset, part, jobs=2) -> dict:
+    """balance() for `part`, then the RTL run; `fits` says whether the build is within the part's budget
+    (balance() returns its smallest build when even that exceeds it)."""
+    budget = Budget.for_part(part)
+    b = balance(model, budget, images=calib, dataset=dataset)
+    cfg = AccelConfig.from_model(model, b.parallelism)
+    p = rtl_point(model, cfg, images, jobs)
+    del p["layers"]
+    p.update(part=part, family=budget.family, predicted_luts=b.luts, predicted_brams=b.brams,
+             budget_luts=budget.luts, budget_brams=budget.brams,
+             fits=bool(b.luts <= budget.luts and b.brams <= budget.brams),
+             predicted_cycles_per_frame=b.cycles)
+    return p

@@ -7,7 +7,11 @@ Stages: golden-model host throughput; the Pareto sweep (balance() at LUT budgets
 to the A7-100T's, each point run in RTL); the sparsity sweep (the trained model pruned by magnitude to
 several weight sparsities, one A7-100T-sized build); per-layer counters of the A7-100T build; accuracy
 against sparsity from the training reports; NeuroBench's metrics of the trained model (bench/neurobench.py,
-checked exact against the golden model). --quick: a few frames, the two smallest builds, two sparsities.
+checked exact against the golden model); the models stage (SCNN5 on MNIST and Fashion-MNIST, trained;
+SCNN7 and SCNN9, untrained at the paper's sparsity) on each part's balanced build (A7-35T, A7-100T,
+ULX3S-85F), in RTL. --quick: a few frames, the two smallest builds, two sparsities, one model row.
+--stages runs a subset and updates the results.json already in --out (each stage's command, commit,
+settings and time go to meta.stage_runs), so a long benchmark can be measured a stage at a time.
 Every RTL run is checked bit for bit against the golden model. LUTs per Pareto point are balance()'s
 prediction (soc/accel/balance.py's model), not yosys, unless a recorded yosys run has that parallelism.
 """
@@ -38,9 +42,12 @@ from soc.accel.balance import Budget  # noqa: E402
 from soc.accel.config import AccelConfig  # noqa: E402
 
 FULL = {"pareto_frames": 200, "sparsity_frames": 48, "golden_frames": 2000, "budgets": 8,
-        "sparsities": [0.0, 0.5, 0.8, 0.9, 0.95, 0.98], "neurobench_frames": 10000}
+        "sparsities": [0.0, 0.5, 0.8, 0.9, 0.95, 0.98], "neurobench_frames": 10000, "model_frames": 16,
+        "models": [m[0] for m in measure.SUITE], "model_parts": list(measure.SUITE_PARTS)}
 QUICK = {"pareto_frames": 4, "sparsity_frames": 2, "golden_frames": 200, "budgets": 2,
-         "sparsities": [0.0, 0.95], "neurobench_frames": 32}
+         "sparsities": [0.0, 0.95], "neurobench_frames": 32, "model_frames": 4,
+         "models": ["SCNN5 / MNIST"], "model_parts": ["a7-35"]}      # the Pareto sweep's smallest build: cached
+STAGES = ("golden", "accuracy", "neurobench", "pareto", "sparsity", "models")
 
 
 def measured(name, value, unit, command, **extra):
@@ -59,9 +66,23 @@ class Run:
                              "git": git_rev(), "settings": settings, "accel_clock_hz": ACCEL_CLK_FREQ,
                              "host": f"{os.cpu_count()} CPUs, shared with other jobs"},
                     "figures": [], "pareto": [], "sparsity": [], "layers": None, "accuracy_sweep": [],
-                    "neurobench": None,
+                    "neurobench": None, "models": [],
                     "paper": {"scnn5": recorded.PAPER_SCNN5, "cite": recorded.PAPER_CITE}}
         self.figs = self.res["figures"]
+
+    # figures of results.json files written before figures carried their stage, by name prefix
+    LEGACY_FIGURES = {"golden": ("golden_frames_per_second",), "pareto": ("pareto_",),
+                      "sparsity": ("dense_", "trained_cycles"), "accuracy": (), "models": (),
+                      "neurobench": ("neurobench_", "golden_matched", "golden_bias", "golden_spike", "artifact_")}
+
+    def reset_stage(self, st):
+        """Forget what stage `st` measured before (a partial run measures it again)."""
+        self.res.update({"pareto": {"pareto": [], "layers": None}, "sparsity": {"sparsity": []},
+                         "models": {"models": []}, "neurobench": {"neurobench": None},
+                         "accuracy": {"accuracy_sweep": []}}.get(st, {}))
+        legacy = self.LEGACY_FIGURES[st]
+        self.figs[:] = [f for f in self.figs if not (f.get("stage") == st or (
+            "stage" not in f and legacy and f["name"].startswith(legacy)))]
 
     def save(self):
         os.makedirs(self.args.out, exist_ok=True)
@@ -173,6 +194,23 @@ class Run:
                       measured("dense_over_pruned_cycles", dense_row["cycles_per_frame"] / trained["cycles_per_frame"],
                                "x (same hardware)", self.cmd, frames=trained["frames"])]
 
+    def models(self, bar):
+        """Each SUITE model on each part's balanced build, in RTL (bit-exact against the golden model)."""
+        for label, src, dataset, rand in measure.SUITE:
+            if label not in self.s["models"]:
+                continue
+            model, images, calib, note = measure.suite_model(src, dataset, rand, self.s["model_frames"])
+            for part in self.s["model_parts"]:
+                bar.set_postfix_str(f"{label} {part}")
+                p = measure.suite_point(model, images, calib, dataset, part, self.args.jobs)
+                p.update(model=label, notation=model.notation, timesteps=model.timesteps, data=note,
+                         weight_sparsity=measure.weight_sparsity(model), command=self.cmd)
+                if p["family"] == "xc7":
+                    p["fps_at_accel_clock"] = ACCEL_CLK_FREQ / p["cycles_per_frame"]
+                self.res["models"].append(p)
+                self.save()
+                bar.update(1)
+
     def accuracy_sweep(self):
         from pathlib import Path
 
@@ -201,38 +239,67 @@ def main(argv=None):
     ap.add_argument("--sparsity-frames", type=int)
     ap.add_argument("--budgets", type=int, help="Pareto points (full run; >= 2)")
     ap.add_argument("--neurobench-frames", type=int, help="MNIST test frames for NeuroBench's metrics")
+    ap.add_argument("--model-frames", type=int, help="input frames per model and build in the models stage")
     ap.add_argument("--jobs", type=int, default=2, help="parallel Verilator processes per RTL run")
+    ap.add_argument("--stages", default=",".join(STAGES),
+                    help=f"comma-separated subset of {','.join(STAGES)}; a subset updates an existing "
+                    "results.json in --out, recording each stage's command and time")
     args = ap.parse_args(argv)
     args.argv = argv
     args.out = os.path.abspath(args.out)    # something below changes the working folder (Verilog conversion)
     settings = dict(QUICK if args.quick else FULL)
-    for k in ("pareto_frames", "sparsity_frames", "budgets", "neurobench_frames"):
+    stages = [x for x in args.stages.split(",") if x]
+    bad = [x for x in stages if x not in STAGES]
+    if bad or not stages:
+        ap.error(f"--stages {args.stages}: choose from {','.join(STAGES)}")
+    for k in ("pareto_frames", "sparsity_frames", "budgets", "neurobench_frames", "model_frames"):
         if getattr(args, k) is not None:
             if getattr(args, k) < (2 if k == "budgets" else 1):
                 ap.error(f"--{k.replace('_', '-')} {getattr(args, k)}: too small")
             settings[k] = getattr(args, k)
     t0 = time.perf_counter()
     run = Run(args, settings)
+    prev = os.path.join(args.out, "results.json")
+    partial = set(stages) != set(STAGES)
+    if partial and os.path.exists(prev):       # keep the other stages' results, replace these
+        with open(prev) as f:
+            old = json.load(f)
+        keep = {k: v for k, v in old.items() if k not in ("figures", "paper")}
+        keep["meta"] = dict(old["meta"], stage_runs=old["meta"].get("stage_runs", []))
+        run.res.update(keep)
+        run.res["figures"] = [f for f in old["figures"] if f["source"] != "recorded"]     # re-read below
+        run.figs = run.res["figures"]
+        for st in stages:
+            run.reset_stage(st)
     figs, run.synth = recorded.recorded()
     run.figs += figs
-    total = 1 + settings["budgets"] + len(settings["sparsities"]) + 1 + 1 + 1
-    with tqdm(total=total, desc="bench", unit="step") as bar:
-        run.golden_throughput()
-        bar.update(1)
-        run.accuracy_sweep()
-        bar.update(1)
-        bar.set_postfix_str("neurobench")
-        run.neurobench()
-        bar.update(1)
-        run.save()
-        run.pareto(bar)
-        run.sparsity(bar)
+    steps = {"golden": 1, "accuracy": 1, "neurobench": 1, "pareto": settings["budgets"],
+             "sparsity": len(settings["sparsities"]) + 1,
+             "models": len(settings["models"]) * len(settings["model_parts"])}
+    with tqdm(total=sum(steps[x] for x in stages), desc="bench", unit="step") as bar:
+        for st in stages:
+            t1, n0 = time.perf_counter(), len(run.figs)
+            if st in ("golden", "accuracy", "neurobench"):
+                {"golden": run.golden_throughput, "accuracy": run.accuracy_sweep, "neurobench": run.neurobench}[st]()
+                bar.update(1)
+            else:
+                getattr(run, st)(bar)
+            for f in run.figs[n0:]:
+                f.setdefault("stage", st)
+            if partial:
+                run.res["meta"].setdefault("stage_runs", []).append(
+                    {"stage": st, "command": run.cmd, "git": git_rev(), "settings": settings,
+                     "seconds": round(time.perf_counter() - t1, 1),
+                     "utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")})
+            run.save()
     wall = time.perf_counter() - t0
-    run.res["meta"]["wall_seconds"] = wall
-    run.figs.append(measured("bench_wall_seconds", wall, "s (this run)", run.cmd))
+    if not partial:
+        run.res["meta"]["wall_seconds"] = wall
+        run.figs.append(measured("bench_wall_seconds", wall, "s (this run)", run.cmd))
     run.save()
-    print(f"bench/run.py: {len(run.figs)} figures, {len(run.res['pareto'])} Pareto points, "
-          f"{len(run.res['sparsity'])} sparsity rows -> {args.out}; total wall time {wall:.0f} s")
+    print(f"bench/run.py: stages {','.join(stages)}: {len(run.figs)} figures, {len(run.res['pareto'])} Pareto points, "
+          f"{len(run.res['sparsity'])} sparsity rows, {len(run.res['models'])} model rows -> {args.out}; "
+          f"wall time {wall:.0f} s")
 
 
 if __name__ == "__main__":

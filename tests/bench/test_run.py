@@ -75,3 +75,21 @@ def test_sparsity_consistent(results):
     assert dense["weight_sparsity"] == 0
     assert all(dense["cycles_per_frame"] >= r["cycles_per_frame"] for r in rows)
     assert all(dense["matched_pairs_per_frame"] >= r["matched_pairs_per_frame"] for r in rows)
+
+
+@pytest.mark.slow
+def test_models_stage_rows(results):
+    res, out = results
+    rows = res["models"]
+    assert rows and {r["part"] for r in rows} and all(r["readout_exact"] is True for r in rows)
+    for r in rows:
+        assert all(positive(r[k]) for k in ("cycles_per_frame", "latency_cycles", "predicted_luts", "frames",
+                                            "matched_pairs_per_frame")), r
+        assert isinstance(r["fits"], bool) and r["utilisation"] <= 1 and 0 < r["weight_sparsity"] < 1
+    assert "## Every model on every build" in (out / "RESULTS.md").read_text()
+
+
+def test_bad_stage_is_one_line():
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--stages", "pareto,nope"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--stages pareto,nope" in r.stderr and "Traceback" not in r.stderr
