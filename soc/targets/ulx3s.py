@@ -118,7 +118,7 @@ def write_report(out: Path, builder, soc, args, cfg, seconds: dict) -> dict:
     if failing:
         limit = {d: min(c["target_mhz"], c["fmax_mhz"]) * 1e6 for d, c in clocks.items()}
         pair = pll_pair_within(limit["sys"], limit["accel"])
-        advice = (f"rebuild with --sys-clk-freq {pair[0]:g} --accel-clk-freq {pair[1]:g} (a pair the PLL makes)"
+        advice = (f"rebuild with --sys-clk-freq {pair[0] / 1e6:g}e6 --accel-clk-freq {pair[1] / 1e6:g}e6 (a pair the PLL makes)"
                   if pair else "no PLL pair within the routed Fmax found")
         for dom in failing:
             c = clocks[dom]
