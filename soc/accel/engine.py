@@ -1,8 +1,9 @@
 """One layer engine: orchestrator -> PCo x (token FIFO -> detector -> neuron) -> pack -> [pool].
 
 Timing: the broadcast waits on a registered "every FIFO has room"; each neuron output passes a
-registered-ready and a registered-valid stage before the join; the packed word passes a registered-ready
-stage before and after the pool; the counters add registered, pipelined population counts.
+registered-ready and a registered-valid stage before the join; the packed word is a register that takes
+the next pixel only once empty (the join's ready never waits on the pool or the FIFO); the counters add
+registered, pipelined population counts.
 
 The orchestrator's chunk tokens are broadcast to PCo detectors through small FIFOs, so a detector
 that meets several matched pairs in a chunk does not stall the others at once. Detector d serves
@@ -90,8 +91,8 @@ class Engine(Module):
                           source.data.eq(Cat(*[o.value for o in outs]))]
             out = source
         else:
-            # the pack's output is a register stage whose ready is one gate of the downstream ready,
-            # and downstream (pool, inter-layer FIFO) are a gate each: no buffer between them
+            # the pack's output is a register stage that takes a pixel only when empty, so no ready
+            # crosses it; downstream (pool, inter-layer FIFO) are a gate each: no buffer between them
             out = self._pack(lc, outs, joined_valid, joined_ready)
             held.append(out.valid)
             if s.pool:
@@ -147,15 +148,19 @@ class Engine(Module):
         full = Cat(work[:(G - 1) * gw], live) if G > 1 else live   # bit g*pco*T + d*T + t
         mapped = Cat(*[full[(c // pco) * gw + (c % pco) * T + t] for t in range(T) for c in range(co)])
         take = Signal()
+        # the last group waits for an empty output register rather than for out.ready: the neurons'
+        # ready (and everything behind it) then waits on no downstream logic; a group comes at most every
+        # few cycles (one token per plane at least), so the bubble this can add is rarely on the path
         self.comb += [
-            joined_ready.eq(~g_last | ~out.valid | out.ready),
+            joined_ready.eq(~g_last | ~out.valid),
             take.eq(joined_valid & joined_ready),
         ]
         self.sync += [
             If(out.ready, out.valid.eq(0)),
             If(take,
                 If(g_last, g.eq(0), g_last.eq(G == 1), out.valid.eq(1), out.data.eq(mapped)
-                   ).Else(g.eq(g + 1), g_last.eq(g == G - 2)),
-                *[If(g == i, work[i * gw:(i + 1) * gw].eq(live)) for i in range(G - 1)]),
+                   ).Else(g.eq(g + 1), g_last.eq(g == G - 2))),
+            # a group other than the last is always taken when valid (g == i < G - 1 means ~g_last)
+            *[If(joined_valid & (g == i), work[i * gw:(i + 1) * gw].eq(live)) for i in range(G - 1)],
         ]
         return out
