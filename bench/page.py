@@ -110,7 +110,9 @@ def render(res, out):
     L = ["# Benchmark results (bench/run.py)", "",
          f"Made by `{meta['command']}` at commit {meta['git']} ({meta['started_utc']}), model `{meta['model']}`, "
          f"on {meta['host']}; "
-         + (f"wall time {meta['wall_seconds']:.0f} s." if meta.get("wall_seconds") else "run not finished: partial results."),
+         + (f"wall time {meta['wall_seconds']:.0f} s." if meta.get("wall_seconds") else "run not finished: partial results.")
+         + "".join(f" Stage `{r['stage']}` measured again by `{r['command']}` at commit {r['git']} ({r['utc']}, "
+                   f"{r['seconds']:.0f} s)." for r in meta.get("stage_runs", [])),
          f"Frames: {meta['settings']['pareto_frames']} MNIST test frames per Pareto point, "
          f"{meta['settings']['sparsity_frames']} per sparsity level, {meta['settings']['golden_frames']} for the "
          "golden-model throughput. Every RTL run is checked bit for bit (every readout accumulator) against the "

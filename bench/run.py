@@ -278,7 +278,7 @@ def main(argv=None):
              "models": len(settings["models"]) * len(settings["model_parts"])}
     with tqdm(total=sum(steps[x] for x in stages), desc="bench", unit="step") as bar:
         for st in stages:
-            t1, n0 = time.perf_counter(), len(run.figs)
+            t1, n0, rev = time.perf_counter(), len(run.figs), git_rev()     # the commit the stage starts on
             if st in ("golden", "accuracy", "neurobench"):
                 {"golden": run.golden_throughput, "accuracy": run.accuracy_sweep, "neurobench": run.neurobench}[st]()
                 bar.update(1)
@@ -288,7 +288,7 @@ def main(argv=None):
                 f.setdefault("stage", st)
             if partial:
                 run.res["meta"].setdefault("stage_runs", []).append(
-                    {"stage": st, "command": run.cmd, "git": git_rev(), "settings": settings,
+                    {"stage": st, "command": run.cmd, "git": rev, "settings": settings,
                      "seconds": round(time.perf_counter() - t1, 1),
                      "utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")})
             run.save()
