@@ -264,9 +264,7 @@ def main(argv=None):
     if partial and os.path.exists(prev):       # keep the other stages' results, replace these
         with open(prev) as f:
             old = json.load(f)
-        keep = {k: v for k, v in old.items() if k not in ("figures", "paper")}
-        keep["meta"] = dict(old["meta"], stage_runs=old["meta"].get("stage_runs", []))
-        run.res.update(keep)
+        run.res.update({k: v for k, v in old.items() if k not in ("figures", "paper")})
         run.res["figures"] = [f for f in old["figures"] if f["source"] != "recorded"]     # re-read below
         run.figs = run.res["figures"]
         for st in stages:

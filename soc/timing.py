@@ -223,6 +223,11 @@ def block_of(name: str) -> str:
     return "other"
 
 
+def register_key(name: str) -> str:
+    """An endpoint's register, its bit index and abc's generated suffixes dropped."""
+    return re.sub(r"\[\d+\]|\$abc\S*", "", name)
+
+
 def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int = 20) -> dict:
     """Timing summary of module `top` of a yosys JSON netlist (see the module docstring). sources:
     {Verilog file name: its lines}, to name endpoints and blocks from the cells' source lines."""
@@ -271,7 +276,7 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
         name, blk, start = describe(e)
         if blk not in by_block:
             by_block[blk] = {"worst_ns": e[0] / 1000, "endpoint": name, "start": start, "lut_levels": e[1]}
-        key = re.sub(r"\[\d+\]|\$abc\S*", "", name)
+        key = register_key(name)
         if key not in seen and len(worst) < n_worst:
             seen.add(key)
             worst.append({"endpoint": name, "block": blk, "start": start, "ns": e[0] / 1000,
@@ -280,7 +285,7 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
     deep = {}                                  # registers (bits merged) fed by more than 4 LUT levels
     for e in sorted((e for e in ends if e[2] > 4), key=lambda e: -e[2]):
         name = e[4] if not e[4].startswith("$") or len(deep) >= 200 else describe(e)[0]
-        d = deep.setdefault(re.sub(r"\[\d+\]|\$abc\S*", "", name), {"lut_levels": e[2], "bits": 0})
+        d = deep.setdefault(register_key(name), {"lut_levels": e[2], "bits": 0})
         d["bits"] += 1
     arr, lev, _, b, reg, ctype, pin = ends[0]
     path = g.path(b, sources)
