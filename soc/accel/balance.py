@@ -29,6 +29,11 @@ from sw import golden, spec
 
 from .config import MAX_PCI, AccelConfig, LayerConfig
 
+# The widest chunk balance() offers (the hardware takes up to MAX_PCI): the detector's extract loop
+# steps PCi bits a cycle (soc.accel.bitops.minus_one, 16-bit blocks) and holds 4 LUT levels up to 64
+# bits; a 128-bit chunk timed 4.54 ns logic-only on xc7 (bench/timing_random.py, issue 12).
+BALANCE_MAX_PCI = min(64, MAX_PCI)
+
 IMBALANCE = 1.15            # detectors of a group see different numbers of pairs
 PAIR_OVERLAP = 0.65         # fraction of a detector's pair cycles not hidden behind token cycles
 # yosys synth_xilinx LUTs (logic LUT1..LUT6 plus the LUTs used as distributed RAM: RAM32M/RAM64M = 4)
@@ -228,7 +233,7 @@ def predict(model, cfg: AccelConfig, stats_or_golden, n=None, images=None) -> di
 
 def _candidates(shape):
     k = shape.fan_in
-    pcis = sorted({min(k, v, MAX_PCI) for v in (8, 16, 24, 32, 48, 64, 72, 96, 128, 144, 192, shape.ci,
+    pcis = sorted({min(k, v, BALANCE_MAX_PCI) for v in (8, 16, 24, 32, 48, 64, 72, 96, 128, 144, 192, shape.ci,
                                                 2 * shape.ci)})
     pcos = sorted({-(-shape.co // g) for g in range(1, shape.co + 1)})   # fewest detectors per group count
     return pcos, pcis

@@ -46,6 +46,7 @@ from migen import Array, Cat, If, Memory, Module, Mux, Signal
 
 from litex.soc.interconnect import stream
 
+from .bitops import minus_one
 from .config import VAL_PER_WORD, LayerConfig, bits_for
 
 
@@ -184,7 +185,7 @@ class Detector(Module):
         b_step, b_free, b_load = Signal(name="b_step"), Signal(name="b_free"), Signal(name="b_load")
         credit_ok = Signal(name="credit_ok", reset=1)                          # registered: outstanding < out_depth
         xm1 = Signal(pci, name="b_xm1")             # x - 1: the lowest set bit cleared, the zeros below it set
-        self.comb += xm1.eq(b_x - 1)
+        self.comb += xm1.eq(minus_one(b_x))
         self.comb += [
             b_step.eq(b_busy & (~(b_last & b_upd) | credit_ok)),
             b_free.eq(~b_busy | (b_step & b_last)),

@@ -38,6 +38,7 @@ from migen import Array, Cat, If, Module, Replicate, Signal
 
 from litex.soc.interconnect import stream
 
+from .bitops import at_most_one, lowest
 from .config import LayerConfig, bits_for
 from .detector import token_layout
 
@@ -54,28 +55,6 @@ def nonempty_chunks(lc: LayerConfig, win):
     """Cat over planes of the non-empty-chunk vector (bit q*KCH + j)."""
     pci, kch = lc.pci, lc.chunks
     return Cat(*[vec[j * pci:(j + 1) * pci] != 0 for vec in plane_vectors(lc, win) for j in range(kch)])
-
-
-def lowest(v):
-    """One-hot lowest set bit, and the rest."""
-    return v & (~v + 1), v & (v - 1)
-
-
-def at_most_one(v):
-    """v has at most one bit set: a tree of (any, several) pairs, six inputs per LUT (3 levels up to
-    54 bits, no carry chain; `v & (v - 1) == 0` mapped to a carry chain and 3 more levels)."""
-    nodes = [(v[i], None) for i in range(len(v))]          # (any, several); None: constant 0
-    while len(nodes) > 1:
-        k = 6 if all(m is None for _, m in nodes) else 3   # single bits: 6 per LUT; pairs: 3
-        nxt = []
-        for i in range(0, len(nodes), k):
-            part = nodes[i:i + k]
-            anys = [a for a, _ in part]
-            two = [anys[x] & anys[y] for x in range(len(anys)) for y in range(x + 1, len(anys))]
-            several = reduce(or_, [m for _, m in part if m is not None] + two, 0)
-            nxt.append((reduce(or_, anys), several))
-        nodes = nxt
-    return ~nodes[0][1] if nodes[0][1] is not None else 1
 
 
 class Scanner(Module):

@@ -1,0 +1,70 @@
+"""Bit-vector operators the scanner and the detector build their one-pair/one-chunk loops from.
+
+Each returns a Migen expression. The carry-chain forms (`v - 1`, `v & -v`) are one CARRY4 per 4 bits
+on xc7 (a CCU2C per 2 bits on ECP5), so on wide vectors they are split into blocks of `BLOCK` bits:
+each block's chain runs at once, and a block learns whether a lower block has a set bit from an OR
+tree over the block flags (a LUT tree, no chain). Up to `BLOCK` bits the plain form is kept, so
+narrow vectors map exactly as before.
+"""
+from functools import reduce
+from operator import or_
+
+from migen import Cat
+
+BLOCK = 16          # bits per carry chain (4 CARRY4): wider vectors are split
+
+
+def _blocks(v):
+    n = len(v)
+    return [v[i:min(i + BLOCK, n)] for i in range(0, n, BLOCK)]
+
+
+def _any_below(blocks):
+    """Per block: some lower block has a set bit (a prefix OR over the block flags)."""
+    anys = [b != 0 for b in blocks]
+    return [reduce(or_, anys[:i]) if i else 0 for i in range(len(blocks))]
+
+
+def minus_one(v):
+    """v - 1 truncated to len(v) bits (all ones for v = 0): the lowest set bit cleared and the
+    zeros below it set (assign it to a len(v)-bit signal). A block with a set bit below it is
+    unchanged (no borrow reaches it)."""
+    if len(v) <= BLOCK:
+        return v - 1
+    blocks = _blocks(v)
+    out = []
+    for b, below in zip(blocks, _any_below(blocks)):
+        dec = (b - 1)[:len(b)]
+        out.append(dec if isinstance(below, int) else
+                   Cat(*[(below & b[i]) | (~below & dec[i]) for i in range(len(b))]))
+    return Cat(*out)
+
+
+def lowest(v):
+    """(one-hot lowest set bit, the rest): v & -v and v & (v - 1)."""
+    if len(v) <= BLOCK:
+        return v & (~v + 1), v & (v - 1)
+    blocks = _blocks(v)
+    out = []
+    for b, below in zip(blocks, _any_below(blocks)):
+        one = (b & (~b + 1))[:len(b)]
+        out.append(one if isinstance(below, int) else Cat(*[one[i] & ~below for i in range(len(b))]))
+    one = Cat(*out)
+    return one, v & ~one
+
+
+def at_most_one(v):
+    """v has at most one bit set: a tree of (any, several) pairs, six inputs per LUT (3 levels up to
+    54 bits, no carry chain; `v & (v - 1) == 0` mapped to a carry chain and 3 more levels)."""
+    nodes = [(v[i], None) for i in range(len(v))]          # (any, several); None: constant 0
+    while len(nodes) > 1:
+        k = 6 if all(m is None for _, m in nodes) else 3   # single bits: 6 per LUT; pairs: 3
+        nxt = []
+        for i in range(0, len(nodes), k):
+            part = nodes[i:i + k]
+            anys = [a for a, _ in part]
+            two = [anys[x] & anys[y] for x in range(len(anys)) for y in range(x + 1, len(anys))]
+            several = reduce(or_, [m for _, m in part if m is not None] + two, 0)
+            nxt.append((reduce(or_, anys), several))
+        nodes = nxt
+    return ~nodes[0][1] if nodes[0][1] is not None else 1

@@ -1,0 +1,57 @@
+"""Bit-vector operators (soc/accel/bitops.py) against Python, on every value of small vectors and on
+one-hot, paired and random values of wide ones (the blocked carry-chain forms start above BLOCK bits)."""
+import random
+
+import pytest
+from migen import Module, Signal, run_simulation
+
+from soc.accel.bitops import BLOCK, at_most_one, lowest, minus_one
+
+
+def _values(width):
+    if width <= 7:
+        return list(range(1 << width))
+    rng = random.Random(width)
+    values = [0, (1 << width) - 1] + [1 << i for i in range(width)]
+    values += [(1 << i) | (1 << j) for i in range(0, width, 5) for j in range(i + 1, width, 7)]
+    values += [rng.getrandbits(width) & rng.getrandbits(width) & rng.getrandbits(width) for _ in range(200)]
+    values += [rng.getrandbits(width) << rng.randrange(width) & ((1 << width) - 1) for _ in range(100)]
+    return values
+
+
+def _check(width, outputs, expect):
+    """outputs: {name: (width, expr of v)}; expect(x) -> {name: int}. Returns the mismatches."""
+    m = Module()
+    m.v = Signal(width)
+    sigs = {}
+    for name, (w, expr) in outputs.items():
+        sigs[name] = Signal(w)
+        m.comb += sigs[name].eq(expr(m.v))
+    bad = []
+
+    def gen():
+        for x in _values(width):
+            yield m.v.eq(x)
+            yield
+            got = {}
+            for name, s in sigs.items():
+                got[name] = yield s
+            if got != expect(x):
+                bad.append((hex(x), got, expect(x)))
+    run_simulation(m, gen())
+    return bad
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 5, 6, 7, 12, 18, 19, 36, 52, 54, 55, 110])
+def test_at_most_one_is_popcount_le_1(width):
+    bad = _check(width, {"out": (1, at_most_one)}, lambda x: {"out": int(bin(x).count("1") <= 1)})
+    assert not bad, bad[:3]
+
+
+@pytest.mark.parametrize("width", [1, 3, 7, BLOCK, BLOCK + 1, 2 * BLOCK + 3, 64, 100])
+def test_minus_one_and_lowest_match_arithmetic(width):
+    mask = (1 << width) - 1
+    bad = _check(width, {"xm1": (width, minus_one), "one": (width, lambda v: lowest(v)[0]),
+                         "rest": (width, lambda v: lowest(v)[1])},
+                 lambda x: {"xm1": (x - 1) & mask, "one": x & -x & mask, "rest": x & (x - 1) & mask})
+    assert not bad, bad[:3]
