@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
 from sw import frames as framepack  # noqa: E402
 from sw import golden, random_model  # noqa: E402
@@ -54,6 +55,18 @@ def rtl_point(model, cfg, images, jobs=2, progress=None) -> dict:
             "matched_pairs_per_frame": sum(s.matched_pairs for s in stats) / n,
             "accuracy_frames": None, "readout_exact": True, "layers": layers,
             "build_seconds": t_build, "sim_seconds": t_sim, "jobs": jobs}
+
+
+def synth_point(cfg, keep) -> dict:
+    """yosys synth_xilinx of the accelerator `cfg` (soc.accel.synth, kept in `keep`): logic LUTs, LUTRAM,
+    FF, RAMB36-equivalents, DSP and the logic-only critical path, labelled measured."""
+    from soc.accel.synth import synthesize
+    r = synthesize(cfg, keep=keep)
+    t = r.get("timing") or {}
+    return {"lut": r["lut"], "lut_mem": r["lut_mem"], "ff": r["ff"], "bram36": r["bram36_equiv"], "dsp": r["dsp"],
+            "critical_ns": t.get("critical_ns"), "seconds": r["seconds"], "source": "measured",
+            "command": f"python -m soc.accel.synth --model M.ffs --parallelism {par_text(cfg.parallelism)} "
+                       "(yosys synth_xilinx -abc9, xc7)"}
 
 
 def smallest_luts(model, dataset="mnist") -> int:

@@ -55,7 +55,8 @@ def headline(res):
                           "fps": p["fps_at_accel_clock"], "cpf": p["cycles_per_frame"], "lat": p["latency_cycles"],
                           "acc": f"{acc:.2f}% (10k test, golden; RTL equal)" if acc else None,
                           "sp": f"{sp:.2f}% (nominal)" if sp else None, "prec": "4-bit weights", "frames": p["frames"],
-                          "lut_mem": y["lut_mem"] if y else None}))
+                          "lut_mem": y["lut_mem"] if y else None,
+                          "lut_source": y.get("source", "recorded") if y else None}))
     return rows
 
 
@@ -125,7 +126,8 @@ def render(res, out):
             L.append(f"| {label} | {NYM} |" + " |" * 14)
             continue
         at, ats = area_time(d)
-        lut = _fmt(d.get("lut")) + (f" + {d['lut_mem']:,} as LUTRAM (yosys, recorded)" if d.get("lut_mem") else "")
+        lut = _fmt(d.get("lut")) + (f" + {d['lut_mem']:,} as LUTRAM (yosys, {d.get('lut_source', 'recorded')})"
+                                    if d.get("lut_mem") else "")
         L.append(f"| {label} | {lut} | " + " | ".join(_fmt(d.get(k)) for k in ("ff", "bram", "dsp", "clock", "fps", "cpf", "lat",
                                                                                   "acc", "sp", "prec"))
                  + f" | {_fmt(at)} | {_fmt(ats, 2)} | {_fmt(d.get('frames'))} |")
@@ -153,14 +155,17 @@ def pareto_md(res):
     pts = res["pareto"]
     L = ["## Pareto: LUTs against cycles/frame (SCNN5, MNIST)", "", "![pareto](pareto.png)", "",
          "balance() at LUT budgets geometric from its smallest build to the A7-100T accelerator budget "
-         "(part x 80% - SoC). **LUTs are predicted by balance()'s linear model (`soc/accel/balance.py`), not "
-         "measured by yosys**, except where a recorded yosys run has the same parallelism (column yosys).", "",
-         "| budget | parallelism | predicted LUTs | yosys logic LUTs (recorded) | cycles/frame (RTL) | predicted "
-         "| bound | utilisation | latency | FPS @ clock | frames |", "|" + "---|" * 11]
+         "(part x 80% - SoC). Column yosys: `synth_xilinx -abc9` of the accelerator alone (logic LUTs, LUTRAM "
+         "apart), **measured** in this run, or **recorded** from an earlier yosys run of the same parallelism, "
+         "or not yet measured; predicted LUTs are balance()'s linear model (`soc/accel/balance.py`).", "",
+         "| budget | parallelism | predicted LUTs | yosys logic LUTs (+ LUTRAM) | yosys FF | logic-only critical path "
+         "| cycles/frame (RTL) | predicted | bound | utilisation | latency | FPS @ clock | frames |", "|" + "---|" * 13]
     for p in pts:
         y = p.get("yosys")
+        ylut = f"{_fmt(y['lut'])} (+ {_fmt(y.get('lut_mem'))}), {y.get('source', 'recorded')}" if y else NYM
+        crit = f"{y['critical_ns']:.2f} ns" if y and y.get("critical_ns") else NYM
         L.append(f"| {p['budget_luts']:,} | `{p['parallelism']}` | {p['predicted_luts']:,} | "
-                 f"{_fmt(y['lut']) if y else NYM} | {_fmt(p['cycles_per_frame'])} | "
+                 f"{ylut} | {_fmt(y['ff']) if y else NYM} | {crit} | {_fmt(p['cycles_per_frame'])} | "
                  f"{_fmt(p['predicted_cycles_per_frame'])} | {_fmt(p['bound_cycles_per_frame'])} | "
                  f"{p['utilisation']:.2f} | {_fmt(p['latency_cycles'])} | {_fmt(p['fps_at_accel_clock'])} | {p['frames']} |")
     return L + ["", "utilisation = bound / measured, bound = max over layers of (golden matched pairs + bias "
@@ -324,7 +329,9 @@ def plots(res, out):
         ys = [p for p in pts if p.get("yosys")]
         if ys:
             ax.plot([p["yosys"]["lut"] for p in ys], [p["cycles_per_frame"] for p in ys], "s", mfc="none", ms=9,
-                    label="same builds: yosys logic LUTs (recorded)")
+                    label="same builds: yosys logic LUTs ("
+                    + ("measured" if all(p["yosys"].get("source") == "measured" for p in ys) else "measured or recorded")
+                    + ")")
         ax.plot(paper["lut"], paper["cycles_per_frame"], "*", color="C3", ms=14, label="FireFly-S SCNN5 (Vivado, KV260)")
         ax.set(xlabel="LUTs", ylabel="cycles/frame (steady state)", yscale="log", title="SCNN5 / MNIST: area vs speed")
         ax.grid(alpha=0.3, which="both")

@@ -12,8 +12,9 @@ SCNN7 and SCNN9, untrained at the paper's sparsity) on each part's balanced buil
 ULX3S-85F), in RTL. --quick: a few frames, the two smallest builds, two sparsities, one model row.
 --stages runs a subset and updates the results.json already in --out (each stage's command, commit,
 settings and time go to meta.stage_runs), so a long benchmark can be measured a stage at a time.
-Every RTL run is checked bit for bit against the golden model. LUTs per Pareto point are balance()'s
-prediction (soc/accel/balance.py's model), not yosys, unless a recorded yosys run has that parallelism.
+Every RTL run is checked bit for bit against the golden model. The full run also synthesizes every Pareto
+point with yosys (soc.accel.synth: LUT, FF, BRAM, logic-only critical path); --quick and
+--no-pareto-synth skip that and fall back to a recorded yosys run of the same parallelism, if any.
 """
 import argparse
 import datetime
@@ -43,10 +44,10 @@ from soc.accel.config import AccelConfig  # noqa: E402
 
 FULL = {"pareto_frames": 200, "sparsity_frames": 48, "golden_frames": 2000, "budgets": 8,
         "sparsities": [0.0, 0.5, 0.8, 0.9, 0.95, 0.98], "neurobench_frames": 10000, "model_frames": 16,
-        "models": [m[0] for m in measure.SUITE], "model_parts": list(measure.SUITE_PARTS)}
+        "models": [m[0] for m in measure.SUITE], "model_parts": list(measure.SUITE_PARTS), "pareto_synth": True}
 QUICK = {"pareto_frames": 4, "sparsity_frames": 2, "golden_frames": 200, "budgets": 2,
          "sparsities": [0.0, 0.95], "neurobench_frames": 32, "model_frames": 4,
-         "models": ["SCNN5 / MNIST"], "model_parts": ["a7-35"]}      # the Pareto sweep's smallest build: cached
+         "models": ["SCNN5 / MNIST"], "model_parts": ["a7-35"], "pareto_synth": False}      # the Pareto sweep's smallest build: cached
 STAGES = ("golden", "accuracy", "neurobench", "pareto", "sparsity", "models")
 
 
@@ -135,13 +136,17 @@ class Run:
             bar.set_postfix_str(f"pareto {par}")
             if par not in cache:
                 cache[par] = measure.rtl_point(self.model, cfg, images, self.args.jobs)
+                if self.s["pareto_synth"]:
+                    bar.set_postfix_str(f"pareto {par}: yosys")
+                    cache[par]["yosys"] = measure.synth_point(
+                        cfg, os.path.join(measure.ROOT, "build", "bench-pareto-synth", par.replace(",", "_")))
             p = dict(cache[par], budget_luts=lut_budget, predicted_luts=b.luts, predicted_brams=b.brams,
                      predicted_cycles_per_frame=b.cycles, predicted_bound=b.bound)
             p["fps_at_accel_clock"] = ACCEL_CLK_FREQ / p["cycles_per_frame"]
             p["default_build_of"] = part_of.get(par, []) + (["a7-100"] if lut_budget == top.luts else [])
             syn = self.synth.get(par)
-            if syn:
-                p["yosys"] = syn
+            if syn and "yosys" not in p:      # a yosys run recorded earlier, when this run made none
+                p["yosys"] = dict(syn, source="recorded")
             self.res["pareto"].append(p)
             self.save()
             bar.update(1)
@@ -156,6 +161,9 @@ class Run:
                                    frames=p["frames"], parallelism=p["parallelism"]),
                           measured(f"pareto_{tag}_utilisation", p["utilisation"], "bound / measured", self.cmd,
                                    frames=p["frames"], parallelism=p["parallelism"]),
+                          *([measured(f"pareto_{tag}_yosys_luts", p["yosys"]["lut"], "logic LUTs (yosys synth_xilinx, "
+                                      "the accelerator alone)", self.cmd, parallelism=p["parallelism"])]
+                            if p.get("yosys", {}).get("source") == "measured" else []),
                           dict(measured(f"pareto_{tag}_predicted_luts", p["predicted_luts"],
                                         "LUTs predicted by balance()'s model (not yosys)", self.cmd,
                                         parallelism=p["parallelism"]), source="predicted"),
@@ -240,6 +248,8 @@ def main(argv=None):
     ap.add_argument("--budgets", type=int, help="Pareto points (full run; >= 2)")
     ap.add_argument("--neurobench-frames", type=int, help="MNIST test frames for NeuroBench's metrics")
     ap.add_argument("--model-frames", type=int, help="input frames per model and build in the models stage")
+    ap.add_argument("--no-pareto-synth", action="store_true",
+                    help="skip yosys per Pareto point (the full run synthesizes each, minutes per point)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel Verilator processes per RTL run")
     ap.add_argument("--stages", default=",".join(STAGES),
                     help=f"comma-separated subset of {','.join(STAGES)}; a subset updates an existing "
@@ -248,6 +258,8 @@ def main(argv=None):
     args.argv = argv
     args.out = os.path.abspath(args.out)    # something below changes the working folder (Verilog conversion)
     settings = dict(QUICK if args.quick else FULL)
+    if args.no_pareto_synth:
+        settings["pareto_synth"] = False
     stages = [x for x in args.stages.split(",") if x]
     bad = [x for x in stages if x not in STAGES]
     if bad or not stages:

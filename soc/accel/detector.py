@@ -8,7 +8,8 @@ Three parts, each a chain of registers (stage counts follow from the parameters 
                 ECP5 DP16KDs with one register, 5.8 ns clock-to-out; on xc7 F2 is the RAMB's own).
     F3..        x = spikes AND mask, x != 0, and n = popcount(x) (the chunk's pair count): a 3-bit table,
                 then an adder tree with a register every `count_per_stage` levels; x, mask, base travel
-                beside it.
+                beside it. x != 0 takes two of those stages when there are two (an OR per 3 bits, then
+                their OR).
   extract (the only loop): from the last front stage, a chunk with x = 0 that does not close a neuron
     update is dropped (it never waits for an earlier chunk's extraction); others load B. B emits one
     pair per cycle, lowest set bit first: x <= x AND (x - 1) (one carry chain); the mask bits below the
@@ -160,14 +161,20 @@ class Detector(Module):
         f2_x = Signal(pci, name="f2_x")
         self.comb += f2_x.eq(f2b_tok[:pci] & f2b_rec[:pci])
         f3_valid = _reg(self, f2b_valid, "f3_valid", ce)
-        f3_nz = _reg(self, f2_x != 0, "f3_nz", ce)
         n, cstages = popcount(self, f2_x, pci, "npairs", group=3, per_stage=count_per_stage, ce=ce)
+        if cstages >= 2 and pci > 12:
+            # x != 0 over two stages beside the count: an OR per 3 bits of x (one LUT6 of tok & rec), then
+            # the OR of those (the one-stage form was 6 LUT levels on a 52-bit chunk)
+            f3_nzg = _reg(self, Cat(*[f2_x[i:i + 3] != 0 for i in range(0, pci, 3)]), "f3_nzg", ce)
+            nz_at = _reg(self, f3_nzg != 0, "f4_nz", ce), 2
+        else:
+            nz_at = _reg(self, f2_x != 0, "f3_nz", ce), 1
         # fields beside the count: x, mask, base, plane, upd, group
         fields = Cat(f2_x, f2b_rec, f2b_tok[pci:])
         fl = delay(self, fields, cstages, "front", ce)
         valids += [f1_valid, f2_valid, f2b_valid]
         fl_valid = delay(self, f2b_valid, cstages, "front_valid", ce, valids)
-        fl_nz = delay(self, f3_nz, cstages - 1, "front_nz", ce)
+        fl_nz = delay(self, nz_at[0], cstages - nz_at[1], "front_nz", ce)
         fl_x, fl_mask = fl[:pci], fl[pci:2 * pci]
         o = 2 * pci
         fl_base = fl[o:o + bw]

@@ -93,3 +93,25 @@ def test_bad_stage_is_one_line():
     r = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--stages", "pareto,nope"],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--stages pareto,nope" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_pareto_point_yosys_is_measured_and_on_the_page():
+    """The full run's yosys per Pareto point (bench/measure.synth_point, real yosys on a small core) and
+    its row on the page: the measured LUTs, FF and critical path, labelled measured."""
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import measure
+    import page
+    from sw import random_model
+    from soc.accel.config import AccelConfig
+    m = random_model.make("1x8x8-4c3p1-mp2-6c3p1-5fc", 0.8, seed=3)
+    cfg = AccelConfig.from_model(m, [(2, 9), (3, 12), (1, 24)])
+    y = measure.synth_point(cfg, os.path.join(ROOT, "build", "test-pareto-synth"))
+    assert y["source"] == "measured" and y["lut"] > 300 and y["ff"] > 300 and 0 < y["critical_ns"] < 20
+    assert "2x9,3x12,1x24" in y["command"]
+    p = {"budget_luts": 1000, "parallelism": "2x9,3x12,1x24", "predicted_luts": 900, "yosys": y,
+         "cycles_per_frame": 5000, "predicted_cycles_per_frame": 4800, "bound_cycles_per_frame": 4000,
+         "utilisation": 0.8, "latency_cycles": 6000, "fps_at_accel_clock": 30000, "frames": 4}
+    row = [line for line in page.pareto_md({"pareto": [p]}) if "2x9,3x12,1x24" in line]
+    assert len(row) == 1 and f"{y['lut']:,} (+ {y['lut_mem']:,}), measured" in row[0], row
+    assert f"{y['critical_ns']:.2f} ns" in row[0] and f"{y['ff']:,}" in row[0]
