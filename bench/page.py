@@ -301,10 +301,15 @@ def figures_md(res):
 
 def missing_md(res):
     have = {f["name"] for f in res["figures"]}
-    miss = ["yosys LUTs for each Pareto point (only the points matching a recorded synthesis have them)",
-            "yosys resources of the models stage's builds (balance()'s prediction only)",
-            "the ECP5 (ULX3S) build; the whole SoC for the A7-100T build",
-            "routed timing and Fmax (no Vivado/nextpnr-xilinx run); energy"]
+    miss = ["yosys resources of the models stage's builds (balance()'s prediction only)",
+            "the ECP5 (ULX3S) build in this benchmark (its routed figures: docs/soc.md, bench/ulx3s_scnn5.py)",
+            "routed timing and Fmax of the xc7 builds (no Vivado/nextpnr-xilinx run); energy"]
+    if any(not p.get("yosys") for p in res.get("pareto", [])):
+        miss.insert(0, "yosys LUTs for some Pareto points (the full run synthesizes each; --quick and "
+                    "--no-pareto-synth only use recorded ones)")
+    for part, name in (("a7-35", "A7-35T"), ("a7-100", "A7-100T")):
+        if f"soc_{part}_lut" not in have:
+            miss.append(f"the whole Arty {name} SoC (yosys, `arty.py --synth-estimate`)")
     if not res.get("models"):
         miss.append("the models stage: SCNN5 on Fashion-MNIST, SCNN7 and SCNN9 (untrained) in RTL on each part")
     nb = res.get("neurobench")

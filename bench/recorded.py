@@ -23,6 +23,9 @@ SOURCES = {
     "soc_a7-35": ("build/final/arty35b/gateware/yosys_estimate.json",
                   "python soc/targets/arty.py --model artifacts/mnist-scnn5/model.ffs --synth-estimate "
                   "(output folder build/final/arty35b)"),
+    "soc_a7-100": ("build/final/arty100/gateware/yosys_estimate.json",
+                   "python soc/targets/arty.py --variant a7-100 --model artifacts/mnist-scnn5/model.ffs --synth-estimate "
+                   "(output folder build/final/arty100)"),
     "demo": ("build/demo-sim.json", "make demo"),
     "soak": ("bench/results/soak-mnist-1000.json", None),
     "model_report": ("artifacts/mnist-scnn5/report.json", None),
@@ -75,12 +78,17 @@ def recorded():
             if res[k] is not None:
                 figs.append(fig(f"accel_{part}_{k}", res[k], unit, cmd, file, parallelism=par))
         figs.append(fig(f"accel_{part}_dsp", d["dsp"], "DSP", cmd, file, parallelism=par, zero_ok=True))
-    file, cmd = SOURCES["soc_a7-35"]
-    d = _load(file)
-    if d is not None:
-        for k, unit in (("lut", "LUTs incl. LUTRAM (yosys, whole Arty A7-35T SoC)"), ("ff", "FF"),
+    for part, name in (("a7-35", "A7-35T"), ("a7-100", "A7-100T")):
+        file, cmd = SOURCES[f"soc_{part}"]
+        d = _load(file)
+        if d is None:
+            continue
+        for k, unit in (("lut", f"LUTs incl. LUTRAM (yosys, whole Arty {name} SoC)"), ("ff", "FF"),
                         ("bram36", "RAMB36-equivalents"), ("dsp", "DSP")):
-            figs.append(fig(f"soc_a7-35_{k}", d[k], unit, cmd, file))
+            figs.append(fig(f"soc_{part}_{k}", d[k], unit, cmd, file))
+        t = d.get("timing") or {}
+        if t.get("critical_ns"):
+            figs.append(fig(f"soc_{part}_critical_ns", t["critical_ns"], "ns, logic only (whole SoC)", cmd, file))
     runs = [_load(f) for f in RTL10K]
     if all(runs):
         n = sum(r["n"] for r in runs)
