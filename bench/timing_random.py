@@ -6,7 +6,9 @@ random topologies"), next to the two default builds' figures.
 Each model is a random network in the paper's notation (1-3 input channels, 12-32 pixels a side, 2-4
 convolution layers of 4-64 channels with kernels 1-5, strides, padding and max-pools, an fc readout),
 static or temporal input, T 1-6, 80-95% weight sparsity (sw.random_model: UNTRAINED weights, used for
-the hardware's shape only). balance() sizes it under a random xc7 budget of 6k-30k LUTs, then
+the hardware's shape only). balance() sizes it under a random xc7 budget of 6k-30k LUTs (a topology
+whose smallest build is predicted over both that budget and the A7-100T's accelerator budget is recorded
+as skipped: no part we target holds it), then
 soc.accel.synth's yosys synth_xilinx -abc9 + soc.timing give the logic-only critical path (yosys' xc7
 cell delays, no routing), its LUT levels and the deepest LUT chain. Builds are kept under
 build/timing-random/<i>. Minutes per model on 2 cores.
@@ -66,7 +68,12 @@ def one(i: int, rng, keep: Path) -> dict:
     t0 = time.perf_counter()
     row = {"notation": notation, "input": "temporal" if temporal else f"static {in_bits}-bit", "timesteps": T,
            "sparsity": sparsity, "budget_luts": budget.luts,
-           "parallelism": ",".join(f"{a}x{c}" for a, c in b.parallelism)}
+           "parallelism": ",".join(f"{a}x{c}" for a, c in b.parallelism), "predicted_luts": int(b.luts)}
+    biggest = Budget.for_part("a7-100").luts
+    if b.luts > max(budget.luts, biggest):    # balance()'s smallest build fits no part we target
+        return dict(row, skipped=f"the smallest build is predicted at {int(b.luts):,} LUTs, over the "
+                                 f"{budget.luts:,}-LUT budget and the A7-100T's {biggest:,}",
+                    seconds=time.perf_counter() - t0)
     try:
         r = synthesize(cfg, keep=keep / str(i))
     except SynthError as e:      # e.g. the WebAssembly yosys out of its 4 GB: recorded, the sample goes on
@@ -95,13 +102,14 @@ def main(argv=None):
     for i in tqdm(range(args.n), desc="random topologies", unit="build"):
         rows.append(one(i, rng, keep))
         r = rows[-1]
-        if "error" in r:
-            tqdm.write(f"{i}: {r['notation']} {r['parallelism']}: synthesis failed: {r['error']}")
+        if "error" in r or "skipped" in r:
+            tqdm.write(f"{i}: {r['notation']} {r['parallelism']}: "
+                       + (f"synthesis failed: {r['error']}" if "error" in r else f"not synthesized: {r['skipped']}"))
             continue
         tqdm.write(f"{i}: {r['notation']} ({r['input']}, T={r['timesteps']}) {r['parallelism']}: {r['lut']} LUT, "
                    f"{r['critical_ns']:.2f} ns ({r['critical_lut_levels']} LUT levels, {r['critical_block']}), "
                    f"deepest {r['max_lut_levels']} levels ({r['max_lut_levels_endpoint']})")
-    done = [r for r in rows if "error" not in r]
+    done = [r for r in rows if "error" not in r and "skipped" not in r]
     if not done:
         print(f"{args.n} random topologies: no synthesis finished", file=sys.stderr)
         return 1
@@ -111,9 +119,10 @@ def main(argv=None):
            "label": "logic only, no routing (yosys xc7 cell delays)", "seed": args.seed, "models": rows,
            "worst_critical_ns": worst, "deepest_lut_levels": deepest,
            "meets_ns": worst <= args.max_ns, "meets_levels": deepest <= args.max_levels,
-           "failed_syntheses": len(rows) - len(done),
+           "failed_syntheses": sum("error" in r for r in rows),
+           "over_budget": sum("skipped" in r for r in rows),
            "wall_seconds": time.perf_counter() - t0}
-    print(f"{len(done)} of {args.n} random topologies synthesized: worst logic-only critical path {worst:.2f} ns (target <= {args.max_ns} ns: "
+    print(f"{len(done)} of {args.n} random topologies synthesized ({out['over_budget']} over their budget): worst logic-only critical path {worst:.2f} ns (target <= {args.max_ns} ns: "
           f"{'met' if out['meets_ns'] else 'NOT met'}), deepest LUT chain {deepest} levels (target <= "
           f"{args.max_levels}: {'met' if out['meets_levels'] else 'NOT met'}); {out['wall_seconds']:.0f} s")
     if args.json:

@@ -25,3 +25,24 @@ def test_failed_synthesis_is_recorded_not_a_traceback(monkeypatch, tmp_path, cap
     assert mod.main(["--n", "1", "--json", str(tmp_path / "r.json")]) == 1
     out = capsys.readouterr()
     assert "synthesis failed: yosys synth_xilinx failed" in out.out and "no synthesis finished" in out.err
+
+
+def test_over_budget_model_is_skipped_not_synthesized(monkeypatch, tmp_path, capsys):
+    """A topology whose smallest build balance() predicts over the random budget and the A7-100T's
+    (2026-11-30: an fc over a 46x22x22 map, 92k LUTs predicted against 13k, which also ran yosys out of
+    memory) is no accelerator a target holds: it is recorded as skipped, and yosys is not run."""
+    mod = load()
+    real = mod.balance
+
+    def over(model, budget):
+        b = real(model, budget)
+        b.luts = 10 ** 6
+        return b
+
+    def never(cfg, keep=None):
+        raise AssertionError("synthesized an over-budget build")
+    monkeypatch.setattr(mod, "balance", over)
+    monkeypatch.setattr(mod, "synthesize", never)
+    assert mod.main(["--n", "1", "--json", str(tmp_path / "r.json")]) == 1
+    out = capsys.readouterr().out
+    assert "not synthesized: the smallest build is predicted at 1,000,000 LUTs" in out and "A7-100T" in out
