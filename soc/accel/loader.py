@@ -29,7 +29,9 @@ Ports:
   error   8                out  0, or the first error code
 
 Parameter: write_fanout, the detectors one W2 register feeds (a routed ECP5 build timed the unregistered
-write data at 15.4 ns of routing: one net reached every memory of the accelerator).
+write data at 15.4 ns of routing: one net reached every memory of the accelerator). The tree's registers
+are kept copies (soc.accel.verilog.kept_copy): a yosys flow must run yosys_keep(), or the W2 twins of one
+W1 register, which have the same input, merge back into one.
 """
 from functools import reduce
 from operator import or_
@@ -40,7 +42,7 @@ from litex.soc.interconnect import stream
 
 from . import loadimage as li
 from .config import AccelConfig, bits_for
-from .verilog import equals
+from .verilog import equals, kept_copy
 
 
 def sections(cfg: AccelConfig, dets):
@@ -73,7 +75,8 @@ def _write_data(cfg, key, entry):
 
 
 def _wreg(module, value, name, reset_less=True):
-    r = Signal(len(value), name=name, reset_less=reset_less)
+    """A write-tree register: a kept copy, so synthesis does not merge the twins of one level."""
+    r = kept_copy(f"fanout_{name}", len(value), reset_less=reset_less)
     module.sync += r.eq(value)
     return r
 

@@ -17,7 +17,7 @@ Leaves are large on purpose: on ECP5 the reset is each flip-flop's LSR pin and t
 slice must share it, so every leaf is one more control set for the packer (a ULX3S-85F build with
 64-bit leaves, ~750 of them, plus the detector's extra registers failed placement at 74% LUT4 fill).
 Yosys merges equal flip-flops whatever the wire's `keep` says, so a yosys flow must mark the copies'
-cells before synthesis: yosys_keep() (soc.synth_estimate, soc.trellis and the ULX3S target run it;
+cells before synthesis: soc.accel.verilog.yosys_keep() (soc.synth_estimate, soc.trellis and the ULX3S target run it;
 Vivado honours the `keep` in the Verilog). `reset_out` is a register chain of the same latency, for
 whoever must wait until the module has left reset (soc.accel_cdc's reset handshake and the accel side
 of its FIFOs). Tree registers power up at 1, so the module starts in reset for `latency` cycles after
@@ -34,10 +34,8 @@ from migen import If, Signal
 from migen.fhdl.decorators import ModuleTransformer
 from migen.fhdl.tools import list_targets
 
-def yosys_keep(top: str) -> list[str]:
-    """yosys commands, before synth_*, that keep every tree register a cell of its own (hierarchy first:
-    LiteX reads with `verilog_defaults -defer`, so nothing is elaborated before it)."""
-    return [f"hierarchy -top {top}", "proc", "setattr -set keep 1 w:*rtree_* %ci1:+$dff[Q]"]
+from .verilog import kept_copy
+
 
 
 def leaves(targets, leaf_bits: int) -> list[list]:
@@ -87,4 +85,4 @@ class ResetTree(ModuleTransformer):
 
     @staticmethod
     def _copy(name):
-        return Signal(name=name, reset=1, reset_less=True, attr={"keep"})
+        return kept_copy(name, reset=1, reset_less=True)

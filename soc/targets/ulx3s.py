@@ -29,7 +29,7 @@ from litex.soc.integration.builder import Builder
 from litex_boards.platforms import radiona_ulx3s
 from litex_boards.targets.radiona_ulx3s import BaseSoC
 
-from soc.accel.reset_tree import yosys_keep
+from soc.accel.verilog import yosys_keep
 from soc.accel_options import accel_config_from_args, add_accel_args
 from soc.peripheral import add_snn_accel
 from sw.cli import one_line_error
@@ -164,7 +164,7 @@ def main(argv=None) -> int:
     # the build script; LiteX's NextPNRWrapper passes the toolchain's pnr options through
     soc.platform.toolchain._pnr_opts += (f" --log {name}_nextpnr.log --report {name}_nextpnr_report.json"
                                          f" --router {args.nextpnr_router}")
-    soc.platform.toolchain._yosys_cmds += yosys_keep(name)      # the accelerator's reset tree stays a tree
+    soc.platform.toolchain._yosys_cmds += yosys_keep(name)      # the accelerator's reset and write trees stay trees
     builder = Builder(soc, **builder_kw)
     seconds = {}
     if args.build:
