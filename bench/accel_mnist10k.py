@@ -1,7 +1,7 @@
 """Benchmark: the full 10k MNIST test set through the RTL (Verilator), agreement with the golden model
 (target 100%) and wall time (target <= 10 minutes on the 2-core machine). Wraps soc.accel.rtlsim.
 
-    .venv/bin/python bench/accel_mnist10k.py [--model M.ffs] [--jobs 2]
+    .venv/bin/python bench/accel_mnist10k.py [--model M.ffs] [--jobs 2] [--json OUT]
 """
 import json
 import os
@@ -18,8 +18,9 @@ def main():
     ap.add_argument("--model", default="artifacts/mnist-scnn5/model.ffs")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--limit", type=int, default=10000)
+    ap.add_argument("--json", help="also write soc.accel.rtlsim's report here, with the wall time and command")
     args = ap.parse_args()
-    check_args(ap, args, positive=("jobs", "limit"))
+    check_args(ap, args, positive=("jobs", "limit"), json=args.json)
     try:
         model, name = mnist_model(args.model)
     except CLIError as e:
@@ -40,6 +41,10 @@ def main():
           f"{rep['sim_seconds']:.0f} s, {args.jobs} jobs), agreement {100 * rep['agreement']:.2f}%, "
           f"cycles/frame {rep['cycles_per_frame']:.0f}, latency {rep['latency_cycles']}; targets: 100% "
           f"{'PASS' if rep['agreement'] == 1 else 'FAIL'}, <= 600 s {'PASS' if wall <= 600 else 'FAIL'}")
+    if args.json:
+        rep.update(wall_seconds=wall, jobs=args.jobs, command="python bench/accel_mnist10k.py " + " ".join(sys.argv[1:]))
+        with open(args.json, "w") as f:
+            json.dump(rep, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ SOURCES = {
     "model_report": ("artifacts/mnist-scnn5/report.json", None),
 }
 RTL10K = [f"build/final/rtl10k_{k}.json" for k in (0, 2500, 5000, 7500)]
+RTL10K_ONE = "build/final/rtl10k.json"
 RTL10K_CMD = ("python -m soc.accel.rtlsim --model artifacts/mnist-scnn5/model.ffs --dataset mnist "
               "--parallelism 6x9,16x54,29x24,13x29,22x52,1x24 --offset K --limit 2500 --jobs 2 --json "
               "build/final/rtl10k_K.json, K = 0, 2500, 5000, 7500")
@@ -89,16 +90,19 @@ def recorded():
         t = d.get("timing") or {}
         if t.get("critical_ns"):
             figs.append(fig(f"soc_{part}_critical_ns", t["critical_ns"], "ns, logic only (whole SoC)", cmd, file))
-    runs = [_load(f) for f in RTL10K]
+    one = _load(RTL10K_ONE)                      # one whole-set run (bench/accel_mnist10k.py --json)
+    runs = [one] if one else [_load(f) for f in RTL10K]
+    cmd, file = (one["command"], RTL10K_ONE) if one else (RTL10K_CMD, "build/final/rtl10k_*.json")
     if all(runs):
         n = sum(r["n"] for r in runs)
         agree = sum(r["agreement"] * r["n"] for r in runs) / n
-        figs.append(fig("rtl_10k_frames", n, "frames", RTL10K_CMD, "build/final/rtl10k_*.json"))
-        figs.append(fig("rtl_10k_agreement", agree, "fraction of frames equal to golden", RTL10K_CMD))
+        figs.append(fig("rtl_10k_frames", n, "frames", cmd, file))
+        figs.append(fig("rtl_10k_agreement", agree, "fraction of frames equal to golden", cmd))
         figs.append(fig("rtl_10k_accuracy", sum(r["accuracy"] * r["n"] for r in runs) / n, "fraction",
-                        RTL10K_CMD, parallelism=synth_parallelism(runs[0])))
+                        cmd, parallelism=synth_parallelism(runs[0])))
         figs.append(fig("rtl_10k_cycles_per_frame", sum(r["cycles_per_frame"] for r in runs) / len(runs),
-                        "cycles/frame (steady state, mean of 4 runs)", RTL10K_CMD, parallelism=synth_parallelism(runs[0])))
+                        f"cycles/frame (steady state{', mean of 4 runs' if len(runs) == 4 else ''})", cmd,
+                        parallelism=synth_parallelism(runs[0])))
     file, cmd = SOURCES["demo"]
     d = _load(file)
     if d is not None:
