@@ -30,7 +30,7 @@ from sw import golden, spec
 from .config import MAX_PCI, AccelConfig, LayerConfig
 
 # The widest chunk balance() offers (the hardware takes up to MAX_PCI): the detector's extract loop
-# steps PCi bits a cycle (soc.accel.bitops.minus_one, 16-bit blocks) and holds 4 LUT levels up to 64
+# steps PCi bits a cycle (soc.accel.bitops.minus_one, 32-bit blocks) and holds 4 LUT levels up to 64
 # bits; a 128-bit chunk timed 4.54 ns logic-only on xc7 (bench/timing_random.py, issue 12).
 BALANCE_MAX_PCI = min(64, MAX_PCI)
 

@@ -11,7 +11,9 @@ from operator import or_
 
 from migen import Cat
 
-BLOCK = 16          # bits per carry chain (4 CARRY4): wider vectors are split
+# bits per carry chain (8 CARRY4). 16 was tried first: on the A7-100T build's 52-bit chunks the block
+# flags' OR trees made the extract loop 6 LUT levels deep (a 13-CARRY4 chain had been 2 LUT levels)
+BLOCK = 32
 
 
 def _blocks(v):
