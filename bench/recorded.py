@@ -18,11 +18,11 @@ PAPER_CITE = "FireFly-S, Table IV/VI (resources, FPS) and Table VII (accuracy), 
 
 SYNTH = "python -m soc.accel.synth --model artifacts/mnist-scnn5/model.ffs --part {part} --json {file}"
 SOURCES = {
-    "synth_a7-100": ("build/final/a7-100-yowasp.json", SYNTH.format(part="a7-100", file="build/final/a7-100-yowasp.json")),
-    "synth_a7-35": ("build/final/a7-35-v8.json", SYNTH.format(part="a7-35", file="build/final/a7-35-v8.json")),
-    "soc_a7-35": ("build/final/arty35b/gateware/yosys_estimate.json",
+    "synth_a7-100": ("build/final/a7-100-s4b.json", SYNTH.format(part="a7-100", file="build/final/a7-100-s4b.json")),
+    "synth_a7-35": ("build/final/a7-35-s4.json", SYNTH.format(part="a7-35", file="build/final/a7-35-s4.json")),
+    "soc_a7-35": ("build/final/arty35-s4/gateware/yosys_estimate.json",
                   "python soc/targets/arty.py --model artifacts/mnist-scnn5/model.ffs --synth-estimate "
-                  "(output folder build/final/arty35b)"),
+                  "(output folder build/final/arty35-s4)"),
     "soc_a7-100": ("build/final/arty100/gateware/yosys_estimate.json",
                    "python soc/targets/arty.py --variant a7-100 --model artifacts/mnist-scnn5/model.ffs --synth-estimate "
                    "(output folder build/final/arty100)"),
