@@ -12,6 +12,10 @@ import sys
 NYM = "not yet measured"
 
 
+# the benchmark's stages, in the order bench/run.py runs them
+STAGES = ("golden", "accuracy", "neurobench", "pareto", "sparsity", "models")
+
+
 def _fmt(v, nd=0):
     if v is None:
         return NYM
@@ -101,6 +105,27 @@ def area_time(d):
     return lut * d["cpf"], lut / fps
 
 
+def provenance(meta) -> str:
+    """Which command measured the figures on the page: the run itself, or, per stage, the last
+    `--stages` run that measured it again (earlier re-runs of a stage are superseded and not named)."""
+    latest = {}
+    for r in meta.get("stage_runs", []):
+        latest[r["stage"]] = r
+    first = (f"`{meta['command']}` at commit {meta['git']} ({meta['started_utc']}), model `{meta['model']}`, "
+             f"on {meta['host']}")
+    stages = "".join(f" `{st}`: `{r['command']}` at commit {r['git']} ({r['utc']}, {r['seconds']:.0f} s)."
+                     for st, r in ((st, latest[st]) for st in STAGES if st in latest))
+    if set(latest) >= set(STAGES):
+        total = sum(latest[st]["seconds"] for st in STAGES)
+        return (f"Every stage was measured again after the first run ({first}), so none of its figures is left. "
+                f"The stages were measured as follows ({total:.0f} s in all):" + stages
+                + (" A stage run with its own `--out` was measured in parallel with the others and copied into "
+                   "this results.json." if any("--out" in latest[st]["command"] for st in STAGES) else ""))
+    done = (f"wall time {meta['wall_seconds']:.0f} s." if meta.get("wall_seconds")
+            else "run not finished: partial results.")
+    return f"Made by {first}; {done}" + (" Measured again since, by stage:" + stages if stages else "")
+
+
 def render(res, out):
     if not res["layers"] and res["pareto"]:      # a run stopped before its end: the largest point measured
         p = res["pareto"][-1]
@@ -108,12 +133,7 @@ def render(res, out):
                                 "predicted_per_layer": [None] * len(p["layers"])})
     plots(res, out)
     meta = res["meta"]
-    L = ["# Benchmark results (bench/run.py)", "",
-         f"Made by `{meta['command']}` at commit {meta['git']} ({meta['started_utc']}), model `{meta['model']}`, "
-         f"on {meta['host']}; "
-         + (f"wall time {meta['wall_seconds']:.0f} s." if meta.get("wall_seconds") else "run not finished: partial results.")
-         + "".join(f" Stage `{r['stage']}` measured again by `{r['command']}` at commit {r['git']} ({r['utc']}, "
-                   f"{r['seconds']:.0f} s)." for r in meta.get("stage_runs", [])),
+    L = ["# Benchmark results (bench/run.py)", "", provenance(meta),
          f"Frames: {meta['settings']['pareto_frames']} MNIST test frames per Pareto point, "
          f"{meta['settings']['sparsity_frames']} per sparsity level, {meta['settings']['golden_frames']} for the "
          "golden-model throughput. Every RTL run is checked bit for bit (every readout accumulator) against the "

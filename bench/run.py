@@ -48,7 +48,7 @@ FULL = {"pareto_frames": 200, "sparsity_frames": 48, "golden_frames": 2000, "bud
 QUICK = {"pareto_frames": 4, "sparsity_frames": 2, "golden_frames": 200, "budgets": 2,
          "sparsities": [0.0, 0.95], "neurobench_frames": 32, "model_frames": 4,
          "models": ["SCNN5 / MNIST"], "model_parts": ["a7-35"], "pareto_synth": False}      # the Pareto sweep's smallest build: cached
-STAGES = ("golden", "accuracy", "neurobench", "pareto", "sparsity", "models")
+STAGES = page.STAGES
 
 
 def measured(name, value, unit, command, **extra):

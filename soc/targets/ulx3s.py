@@ -37,6 +37,7 @@ from sw.cli import one_line_error
 DEVICES = {"LFE5U-45F": "lfe5u-45", "LFE5U-85F": "lfe5u-85"}     # device -> soc.accel.balance part
 SYS_CLK_FREQ = 40e6             # litex-boards' 50 MHz did not route with the accelerator (43.7 MHz, small: 49.2)
 ACCEL_CLK_FREQ = 100e6          # the accelerator clock asked of nextpnr (issue 15: >= 100 MHz routed)
+NEXTPNR_PLACER = "heap"         # nextpnr's default; "static" places the SCNN5 SoC that HeAP stalls on (docs/soc.md)
 
 
 class ULX3SSNNSoC(BaseSoC):
@@ -97,6 +98,10 @@ def build_parser():
                                help="Accelerator clock frequency (Hz, its own PLL output).")
     parser.add_target_argument("--nextpnr-router", default="router2", choices=("router1", "router2"),
                                help="nextpnr's router (router1 made no headway in 8 min on the SCNN5 SoC at 73%% of the LUT4s).")
+    parser.add_target_argument("--nextpnr-placer", default=NEXTPNR_PLACER, choices=("static", "heap", "sa"),
+                               help="nextpnr's placer (docs/soc.md: on the SCNN5 SoC with the loader's write tree, "
+                                    "heap's first legalisation ran > 60 min; static placed it in 20 min, but "
+                                    "router2 did not converge on that placement).")
     add_accel_args(parser)
     return parser
 
@@ -163,7 +168,7 @@ def main(argv=None) -> int:
     # nextpnr writes its log and its machine-readable report (utilisation, Fmax, critical paths) next to
     # the build script; LiteX's NextPNRWrapper passes the toolchain's pnr options through
     soc.platform.toolchain._pnr_opts += (f" --log {name}_nextpnr.log --report {name}_nextpnr_report.json"
-                                         f" --router {args.nextpnr_router}")
+                                         f" --router {args.nextpnr_router} --placer {args.nextpnr_placer}")
     soc.platform.toolchain._yosys_cmds += yosys_keep(name)      # the accelerator's reset and write trees stay trees
     builder = Builder(soc, **builder_kw)
     seconds = {}

@@ -9,7 +9,6 @@ k bit-planes
 
 With layer 0 fed the k-bit pixels instead, its pairs become MACs, one per (non-zero pixel, non-zero weight).
 """
-import importlib.util
 import os
 import subprocess
 import sys
@@ -22,20 +21,12 @@ MODEL = os.path.join(ROOT, "artifacts", "mnist-scnn5", "model.ffs")
 FRAMES, BATCH = 7, 3          # a last, partial batch too
 
 
-def _module():
-    # bench/neurobench.py under another name: "neurobench" is the package
-    spec = importlib.util.spec_from_file_location("bench_neurobench", os.path.join(ROOT, "bench", "neurobench.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="module")
-def nbm():
+def nbm(bench_module):
     if not os.path.exists(MODEL):
         pytest.skip("no trained model artifact")
     pytest.importorskip("snntorch")
-    mod = _module()
+    mod = bench_module("neurobench")   # under another name: "neurobench" is the package
     try:
         mod._neurobench()
     except ImportError as e:

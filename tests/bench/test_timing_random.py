@@ -1,23 +1,11 @@
 """bench/timing_random.py: a synthesis that fails (the WebAssembly yosys out of its 4 GB on a large random
 model, as met on 2026-11-30) is recorded and the sample goes on; no model synthesized is exit 1, not a
 traceback. The real synthesis is exercised by `python bench/timing_random.py` itself (minutes per model)."""
-import importlib.util
-import os
-
 from soc.synth_estimate import SynthError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-
-def load():
-    spec = importlib.util.spec_from_file_location("bench_timing_random", os.path.join(ROOT, "bench", "timing_random.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_failed_synthesis_is_recorded_not_a_traceback(monkeypatch, tmp_path, capsys):
-    mod = load()
+def test_failed_synthesis_is_recorded_not_a_traceback(bench_module, monkeypatch, tmp_path, capsys):
+    mod = bench_module("timing_random")
 
     def fail(cfg, keep=None):
         raise SynthError("yosys synth_xilinx failed in build/x:\nout of memory")
@@ -27,11 +15,11 @@ def test_failed_synthesis_is_recorded_not_a_traceback(monkeypatch, tmp_path, cap
     assert "synthesis failed: yosys synth_xilinx failed" in out.out and "no synthesis finished" in out.err
 
 
-def test_over_budget_model_is_skipped_not_synthesized(monkeypatch, tmp_path, capsys):
+def test_over_budget_model_is_skipped_not_synthesized(bench_module, monkeypatch, tmp_path, capsys):
     """A topology whose smallest build balance() predicts over the random budget and the A7-100T's
     (2026-11-30: an fc over a 46x22x22 map, 92k LUTs predicted against 13k, which also ran yosys out of
     memory) is no accelerator a target holds: it is recorded as skipped, and yosys is not run."""
-    mod = load()
+    mod = bench_module("timing_random")
     real = mod.balance
 
     def over(model, budget):

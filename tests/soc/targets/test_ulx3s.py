@@ -81,6 +81,7 @@ def run_cli(*argv, env=None):
     (["--accel-parallelism", "9q9"], "PCOxPCI"),
     (["--accel-clk-freq", "101.3e6"], "no PLL setting"),
     (["--output-dir", "/tmp/ulx3s"], "/tmp"),
+    (["--nextpnr-placer", "fast"], "--nextpnr-placer"),
 ])
 def test_bad_input_is_one_line(small_model, argv, message):
     argv = list(argv) if "--model" in argv else ["--model", str(small_model), "--accel-parallelism", SMALL_PAR, *argv]
