@@ -113,14 +113,14 @@ def provenance(meta) -> str:
         latest[r["stage"]] = r
     first = (f"`{meta['command']}` at commit {meta['git']} ({meta['started_utc']}), model `{meta['model']}`, "
              f"on {meta['host']}")
-    stages = "".join(f" `{st}`: `{r['command']}` at commit {r['git']} ({r['utc']}, {r['seconds']:.0f} s)."
-                     for st, r in ((st, latest[st]) for st in STAGES if st in latest))
-    if set(latest) >= set(STAGES):
-        total = sum(latest[st]["seconds"] for st in STAGES)
+    runs = [latest[st] for st in STAGES if st in latest]
+    stages = "".join(f" `{r['stage']}`: `{r['command']}` at commit {r['git']} ({r['utc']}, {r['seconds']:.0f} s)."
+                     for r in runs)
+    if len(runs) == len(STAGES):
         return (f"Every stage was measured again after the first run ({first}), so none of its figures is left. "
-                f"The stages were measured as follows ({total:.0f} s in all):" + stages
+                f"The stages were measured as follows ({sum(r['seconds'] for r in runs):.0f} s in all):" + stages
                 + (" A stage run with its own `--out` was measured in parallel with the others and copied into "
-                   "this results.json." if any("--out" in latest[st]["command"] for st in STAGES) else ""))
+                   "this results.json." if any("--out" in r["command"] for r in runs) else ""))
     done = (f"wall time {meta['wall_seconds']:.0f} s." if meta.get("wall_seconds")
             else "run not finished: partial results.")
     return f"Made by {first}; {done}" + (" Measured again since, by stage:" + stages if stages else "")
