@@ -11,7 +11,8 @@ checked exact against the golden model); the models stage (SCNN5 on MNIST and Fa
 SCNN7 and SCNN9, untrained at the paper's sparsity) on each part's balanced build (A7-35T, A7-100T,
 ULX3S-85F), in RTL. --quick: a few frames, the two smallest builds, two sparsities, one model row.
 --stages runs a subset and updates the results.json already in --out (each stage's command, commit,
-settings and time go to meta.stage_runs), so a long benchmark can be measured a stage at a time.
+settings and time go to meta.stage_runs), so a long benchmark can be measured a stage at a time; --merge-from DIR
+copies --stages from a run with another --out (DIR/results.json) into --out without running anything.
 Every RTL run is checked bit for bit against the golden model. The full run also synthesizes every Pareto
 point with yosys (soc.accel.synth: LUT, FF, BRAM, logic-only critical path); --quick and
 --no-pareto-synth skip that and fall back to a recorded yosys run of the same parallelism, if any.
@@ -76,14 +77,35 @@ class Run:
                       "sparsity": ("dense_", "trained_cycles"), "accuracy": (), "models": (),
                       "neurobench": ("neurobench_", "golden_matched", "golden_bias", "golden_spike", "artifact_")}
 
+    # the results.json keys each stage fills, next to its figures, with their empty values
+    STAGE_KEYS = {"pareto": {"pareto": [], "layers": None}, "sparsity": {"sparsity": []},
+                  "models": {"models": []}, "neurobench": {"neurobench": None},
+                  "accuracy": {"accuracy_sweep": []}, "golden": {}}
+
+    @classmethod
+    def stage_figures(cls, figs, st):
+        legacy = cls.LEGACY_FIGURES[st]
+        return [f for f in figs if f.get("stage") == st or (
+            "stage" not in f and legacy and f["name"].startswith(legacy))]
+
     def reset_stage(self, st):
         """Forget what stage `st` measured before (a partial run measures it again)."""
-        self.res.update({"pareto": {"pareto": [], "layers": None}, "sparsity": {"sparsity": []},
-                         "models": {"models": []}, "neurobench": {"neurobench": None},
-                         "accuracy": {"accuracy_sweep": []}}.get(st, {}))
-        legacy = self.LEGACY_FIGURES[st]
-        self.figs[:] = [f for f in self.figs if not (f.get("stage") == st or (
-            "stage" not in f and legacy and f["name"].startswith(legacy)))]
+        self.res.update({k: v for k, v in self.STAGE_KEYS[st].items()})
+        drop = {id(f) for f in self.stage_figures(self.figs, st)}
+        self.figs[:] = [f for f in self.figs if id(f) not in drop]
+
+    def merge_stage(self, src, st):
+        """Take stage `st` as measured by another run (`src`, its results.json) into this one: its keys, its
+        figures and its latest meta.stage_runs entry, so a stage run with another --out joins this page."""
+        runs = [r for r in src.get("meta", {}).get("stage_runs", []) if r["stage"] == st]
+        if not runs:
+            raise SystemExit(f"--merge-from: stage {st} has no recorded run (meta.stage_runs) in the source")
+        old = self.stage_figures(self.figs, st)
+        at = self.figs.index(old[0]) if old else len(self.figs)      # the page keeps its order
+        self.reset_stage(st)
+        self.res.update({k: src.get(k, v) for k, v in self.STAGE_KEYS[st].items()})
+        self.figs[at:at] = [dict(f, stage=st) for f in self.stage_figures(src["figures"], st)]
+        self.res["meta"].setdefault("stage_runs", []).append(dict(runs[-1], merged_from=self.args.merge_from))
 
     def save(self):
         os.makedirs(self.args.out, exist_ok=True)
@@ -237,6 +259,27 @@ def git_rev():
         return None
 
 
+def merge(args, settings, stages, ap):
+    src_path, dst_path = (os.path.join(os.path.abspath(d), "results.json") for d in (args.merge_from, args.out))
+    for p in (src_path, dst_path):
+        if not os.path.exists(p):
+            ap.error(f"--merge-from: {p} does not exist")
+    if src_path == dst_path:
+        ap.error("--merge-from: the source is --out itself")
+    if set(stages) == set(STAGES):
+        ap.error("--merge-from: name the stages to copy with --stages")
+    with open(src_path) as f:
+        src = json.load(f)
+    with open(dst_path) as f:
+        dst = json.load(f)
+    run = Run(args, settings)
+    run.res, run.figs = dst, dst["figures"]
+    for st in stages:
+        run.merge_stage(src, st)
+    run.save()
+    print(f"bench/run.py: merged stages {','.join(stages)} from {src_path} into {dst_path}")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__.split("\n\n")[0])
@@ -254,6 +297,9 @@ def main(argv=None):
     ap.add_argument("--stages", default=",".join(STAGES),
                     help=f"comma-separated subset of {','.join(STAGES)}; a subset updates an existing "
                     "results.json in --out, recording each stage's command and time")
+    ap.add_argument("--merge-from", metavar="DIR",
+                    help="run nothing: copy --stages from DIR/results.json (a --stages run with another --out) "
+                    "into the results.json in --out, and render the page again")
     args = ap.parse_args(argv)
     args.argv = argv
     args.out = os.path.abspath(args.out)    # something below changes the working folder (Verilog conversion)
@@ -269,6 +315,8 @@ def main(argv=None):
             if getattr(args, k) < (2 if k == "budgets" else 1):
                 ap.error(f"--{k.replace('_', '-')} {getattr(args, k)}: too small")
             settings[k] = getattr(args, k)
+    if args.merge_from:
+        return merge(args, settings, stages, ap)
     t0 = time.perf_counter()
     run = Run(args, settings)
     prev = os.path.join(args.out, "results.json")
