@@ -126,6 +126,17 @@ class SimResult:
 
     shard_cycles_per_frame: float | None = None   # set when merged from parallel shards
     shard_latency: int | None = None
+    shard_sizes: tuple = ()                        # frames per shard, when merged (done is their concatenation)
+
+    @property
+    def mean_interval_cycles(self) -> float:
+        """The mean completion interval over every frame but the first of each shard: unlike the steady
+        state (second half of each shard), it covers the same frames, all but `jobs`, whatever --jobs is."""
+        sizes = self.shard_sizes or (len(self.done),)
+        heads = np.cumsum((0,) + tuple(sizes))[:-1]
+        spans = [int(self.done[h + k - 1] - self.done[h]) for h, k in zip(heads, sizes) if k >= 2]
+        steps = sum(k - 1 for k in sizes if k >= 2)
+        return float(sum(spans)) / steps if steps else float(self.latency_cycles)
 
     @property
     def latency_cycles(self) -> int:
@@ -206,6 +217,7 @@ def simulate_sharded(cfg, load_words, frame_words, jobs: int, progress=None, **k
                        sum(p.cycles for p in parts), parts[0].start)
     merged.shard_cycles_per_frame = cpf
     merged.shard_latency = parts[0].latency_cycles
+    merged.shard_sizes = tuple(len(p.done) for p in parts)
     return merged
 
 
@@ -289,13 +301,15 @@ def main(argv=None):
            "status": r.status, "load_error": r.load_error, "parallelism": cfg.parallelism,
            "predictions": r.predictions.tolist(), "agreement": agree, "readout_exact": exact,
            "accuracy": float(np.mean(r.predictions == labels)) if ok else 0.0,
-           "cycles_per_frame": r.cycles_per_frame, "latency_cycles": r.latency_cycles,
+           "cycles_per_frame": r.cycles_per_frame, "mean_interval_cycles": r.mean_interval_cycles,
+           "latency_cycles": r.latency_cycles,
            "bound_cycles_per_frame": pred["bound"], "predicted_cycles_per_frame": pred["cycles"],
            "layers": [dict(c, layer=l.shape.token(), pairs_golden=s.matched_pairs, work_golden=s.work)
                       for c, l, s in zip(r.counters, cfg.layers, gstats)],
            "jobs": args.jobs, "build_seconds": t_build, "sim_seconds": t_sim}
     print(f"rtlsim: {n} frames, status {r.status}, agreement {100 * agree:.2f}%, readout exact {exact}, "
-          f"cycles/frame {r.cycles_per_frame:.0f} (bound {pred['bound']:.0f}), latency {r.latency_cycles}, "
+          f"cycles/frame {r.cycles_per_frame:.0f} (bound {pred['bound']:.0f}; mean interval over all frames "
+          f"{r.mean_interval_cycles:.0f}), latency {r.latency_cycles}, "
           f"sim {t_sim:.1f} s")
     if args.json:
         try:
