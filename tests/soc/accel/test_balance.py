@@ -40,7 +40,7 @@ def test_ecp5_parts_count_lut4_and_dp16kd():
     from soc.accel.balance import ECP5_SOC_LUT4, PARTS, Budget, family
     b85, b45 = Budget.for_part("lfe5u-85"), Budget.for_part("lfe5u-45")
     assert b85.family == b45.family == "ecp5" and Budget().family == "xc7" == family("a7-100")
-    assert b85.luts == int(83_640 * 0.80) - ECP5_SOC_LUT4 and PARTS["lfe5u-85"][:2] == (83_640, 208.0)
+    assert b85.luts == int(83_640 * 0.70) - ECP5_SOC_LUT4 and PARTS["lfe5u-85"][:2] == (83_640, 208.0)
     assert PARTS["lfe5u-45"][:2] == (43_848, 108.0) and b45.luts < b85.luts / 2
 
 
