@@ -18,6 +18,7 @@ point with yosys (soc.accel.synth: LUT, FF, BRAM, logic-only critical path); --q
 --no-pareto-synth skip that and fall back to a recorded yosys run of the same parallelism, if any.
 """
 import argparse
+import copy
 import datetime
 import importlib.util
 import json
@@ -90,7 +91,7 @@ class Run:
 
     def reset_stage(self, st):
         """Forget what stage `st` measured before (a partial run measures it again)."""
-        self.res.update({k: v for k, v in self.STAGE_KEYS[st].items()})
+        self.res.update(copy.deepcopy(self.STAGE_KEYS[st]))      # fresh lists: the stage appends to them
         drop = {id(f) for f in self.stage_figures(self.figs, st)}
         self.figs[:] = [f for f in self.figs if id(f) not in drop]
 
