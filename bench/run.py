@@ -104,7 +104,7 @@ class Run:
         old = self.stage_figures(self.figs, st)
         at = self.figs.index(old[0]) if old else len(self.figs)      # the page keeps its order
         self.reset_stage(st)
-        self.res.update({k: src.get(k, v) for k, v in self.STAGE_KEYS[st].items()})
+        self.res.update({k: src[k] for k in self.STAGE_KEYS[st] if k in src})     # else reset_stage's empties
         self.figs[at:at] = [dict(f, stage=st) for f in self.stage_figures(src["figures"], st)]
         self.res["meta"].setdefault("stage_runs", []).append(dict(runs[-1], merged_from=self.args.merge_from))
 
