@@ -93,7 +93,7 @@ class Scanner(Module):
         pnz = Signal(kch, name="scan_pnz")
         psingle = Signal(name="scan_psingle")
         # copies of psel, written with it (set_plane): one for the control, one per SEL_FANOUT data bits
-        ndata = -(-width // SEL_FANOUT)
+        ndata = -(-lc.fan_in // SEL_FANOUT)                # the vectors' bits past fan_in are 0
         copies = [kept_copy(f"fanout_scan_p{c}", lc.plane_bits) for c in range(ndata + 1)] if P > 1 else []
 
         def set_plane(v):
@@ -104,7 +104,7 @@ class Scanner(Module):
             pctl, pdat = copies[0], copies[1:]
             self.comb += [
                 pdata[lo:lo + SEL_FANOUT].eq(Array([v[lo:lo + SEL_FANOUT] for v in vecs])[sel])
-                for sel, lo in zip(pdat, range(0, width, SEL_FANOUT))]
+                for sel, lo in zip(pdat, range(0, lc.fan_in, SEL_FANOUT))]
             self.comb += pnz.eq(Array([self.nz[q * kch:(q + 1) * kch] for q in range(P)])[pctl])
         else:
             self.comb += [pdata.eq(vecs[0]), pnz.eq(self.nz)]

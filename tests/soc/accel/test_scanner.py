@@ -25,12 +25,12 @@ def scanner_verilog(ci, pci, planes, static):
     return lc, convert(top, ios, "accel")
 
 
-@pytest.mark.parametrize("ci,pci,planes,static", [(64, 48, 4, False), (16, 16, 8, True), (2, 18, 4, False)])
+@pytest.mark.parametrize("ci,pci,planes,static", [(64, 48, 4, False), (16, 16, 8, True), (2, 18, 4, False),
+                                                     (6, 24, 4, False)])     # 54 of 72 chunk bits used
 def test_copies_one_per_fanout(ci, pci, planes, static):
     lc, text = scanner_verilog(ci, pci, planes, static)
-    width = lc.chunks * lc.pci
     names = set(re.findall(r"\b(fanout_scan_p\d+)\b", text))
-    assert len(names) == 1 + -(-width // SEL_FANOUT)
+    assert len(names) == 1 + -(-lc.fan_in // SEL_FANOUT)      # the chunks' bits past fan_in are constant 0
 
 
 def test_one_plane_has_no_copies():
