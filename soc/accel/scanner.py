@@ -10,11 +10,12 @@ Pipeline (one token per cycle in steady state):
   P plane sequencer  one (group, plane) item per cycle from the window: the plane's data and its
                      non-empty vector split into the lowest chunk (one-hot) and the rest (a binary
                      plane select beside the one-hot control, so the plane mux is one LUT6 per
-                     bit up to 4 planes). The binary select is a register with kept copies
-                     (soc.accel.verilog.kept_copy): one steers the non-empty vector into C's
-                     control (`last`, the lowest chunk), the others each steer at most SEL_FANOUT
-                     data bits (a routed ECP5 build timed the single select's net, which reached
-                     all 576 data muxes of the output layer, at 14.2 ns of routing into `last`).
+                     bit up to 4 planes). The binary select is two kept registers
+                     (soc.accel.verilog.kept_copy): `psel` steers the data, `pctl` the non-empty
+                     vector into C's control (`last`, the lowest chunk). Routed ECP5 builds timed
+                     the single select's net, which reached all 576 data muxes of the output
+                     layer, at 12-14 ns of routing into `last`. (One copy per 64 data muxes was
+                     tried: router2 then diverged on the SCNN5 SoC with three seeds.)
                      A static layer spends one set-up
                      cycle per window on the plane-skip mask. The window is released when the
                      window's last item is pushed (the item carries a copy of its plane).
@@ -48,8 +49,6 @@ from .config import LayerConfig, bits_for
 from .detector import token_layout
 from .verilog import kept_copy
 
-# data-mux bits one copy of the plane select drives
-SEL_FANOUT = 64
 
 
 def plane_vectors(lc: LayerConfig, win):
@@ -80,7 +79,10 @@ class Scanner(Module):
 
         # ---- P: plane sequencer
         poh = Signal(P, reset=1, name="scan_poh")          # current plane, one-hot (control)
-        psel = Signal(lc.plane_bits, name="scan_p")        # the same plane, binary (c_plane; the copies)
+        # the same plane, binary: `psel` steers the data mux (and c_plane), its kept twin `pctl` the
+        # non-empty vector into C's control, so the path into `last` does not ride the data mux's net
+        psel = kept_copy("fanout_scan_p", lc.plane_bits) if P > 1 else Signal(lc.plane_bits, name="scan_p")
+        pctl = kept_copy("fanout_scan_pctl", lc.plane_bits) if P > 1 else psel
         g = Signal(lc.group_bits, name="scan_g")
         gbase = Signal(lc.chunk_bits, name="scan_gbase")
         glast = Signal(reset=int(G == 1), name="scan_glast")
@@ -92,22 +94,15 @@ class Scanner(Module):
         pdata = Signal(width, name="scan_pdata")
         pnz = Signal(kch, name="scan_pnz")
         psingle = Signal(name="scan_psingle")
-        # copies of psel, written with it (set_plane): one for the control, one per SEL_FANOUT data bits
-        ndata = -(-lc.fan_in // SEL_FANOUT)                # the vectors' bits past fan_in are 0
-        copies = [kept_copy(f"fanout_scan_p{c}", lc.plane_bits) for c in range(ndata + 1)] if P > 1 else []
 
         def set_plane(v):
-            return [psel.eq(v), *[c.eq(v) for c in copies]]
+            return [psel.eq(v)] + ([pctl.eq(v)] if P > 1 else [])
 
         # a binary-select mux is one LUT6 per bit up to 4 planes (a one-hot AND-OR took two)
-        if P > 1:
-            pctl, pdat = copies[0], copies[1:]
-            self.comb += [
-                pdata[lo:lo + SEL_FANOUT].eq(Array([v[lo:lo + SEL_FANOUT] for v in vecs])[sel])
-                for sel, lo in zip(pdat, range(0, lc.fan_in, SEL_FANOUT))]
-            self.comb += pnz.eq(Array([self.nz[q * kch:(q + 1) * kch] for q in range(P)])[pctl])
-        else:
-            self.comb += [pdata.eq(vecs[0]), pnz.eq(self.nz)]
+        self.comb += [
+            pdata.eq(Array(vecs)[psel] if P > 1 else vecs[0]),
+            pnz.eq(Array([self.nz[q * kch:(q + 1) * kch] for q in range(P)])[pctl] if P > 1 else self.nz),
+        ]
         self.comb += psingle.eq(at_most_one(pnz))
         first, rest = lowest(pnz)
         self.comb += [
