@@ -50,8 +50,8 @@ CASES = [  # h, w, kh, kw, stride, pad, ci, co, pco, pci, planes, static
     (6, 6, 1, 1, 3, 0, 5, 2, 2, 3, 2, False),      # 1x1 kernel, stride larger than the kernel
     (24, 23, 3, 3, 1, 1, 1, 2, 2, 9, 1, False),    # enough window reads for a double-buffered window
     (4, 4, 3, 3, 1, 1, 40, 2, 2, 64, 4, False),    # a large window read rarely: single buffer
-    (5, 5, 3, 3, 1, 1, 12, 2, 2, 36, 8, True),     # static and wider than one plane-select copy drives
-    (4, 4, 3, 3, 1, 1, 8, 2, 2, 30, 4, False),     # 72 of 90 chunk bits used: the last copy's slice is short
+    (5, 5, 3, 3, 1, 1, 12, 2, 2, 36, 8, True),     # static, 108-bit plane vectors
+    (4, 4, 3, 3, 1, 1, 8, 2, 2, 30, 4, False),     # 72 of 90 chunk bits used: the last chunk is short
 ]
 
 
