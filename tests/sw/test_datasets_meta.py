@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sw import datasets
-from sw.datasets.common import _unique_tmp, install
+from sw.datasets.common import unique_tmp, install
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "cifar10"])
@@ -40,5 +40,5 @@ def test_install_creates_the_folder_and_replaces(tmp_path):
 
 
 def test_temporary_names_are_unique_per_call(tmp_path):
-    names = {_unique_tmp(tmp_path / "x.idx", ".fetched") for _ in range(100)}
+    names = {unique_tmp(tmp_path / "x.idx", ".fetched") for _ in range(100)}
     assert len(names) == 100 and all(n.parent == tmp_path for n in names)
