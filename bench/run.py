@@ -12,7 +12,8 @@ SCNN7 and SCNN9, untrained at the paper's sparsity) on each part's balanced buil
 ULX3S-85F), in RTL. --quick: a few frames, the two smallest builds, two sparsities, one model row.
 --stages runs a subset and updates the results.json already in --out (each stage's command, commit,
 settings and time go to meta.stage_runs), so a long benchmark can be measured a stage at a time; --merge-from DIR
-copies --stages from a run with another --out (DIR/results.json) into --out without running anything.
+copies --stages from a run with another --out (DIR/results.json) into --out without running anything;
+--model-parts limits the models stage to some parts and replaces only their rows.
 Every RTL run is checked bit for bit against the golden model. The full run also synthesizes every Pareto
 point with yosys (soc.accel.synth: LUT, FF, BRAM, logic-only critical path); --quick and
 --no-pareto-synth skip that and fall back to a recorded yosys run of the same parallelism, if any.
@@ -238,7 +239,11 @@ class Run:
                          weight_sparsity=measure.weight_sparsity(model), command=self.cmd)
                 if p["family"] == "xc7":
                     p["fps_at_accel_clock"] = ACCEL_CLK_FREQ / p["cycles_per_frame"]
-                self.res["models"].append(p)
+                same = [i for i, r in enumerate(self.res["models"]) if (r["model"], r["part"]) == (label, part)]
+                if same:                        # a --model-parts run replaces its rows where they stand
+                    self.res["models"][same[0]] = p
+                else:
+                    self.res["models"].append(p)
                 self.save()
                 bar.update(1)
 
@@ -292,6 +297,8 @@ def main(argv=None):
     ap.add_argument("--budgets", type=int, help="Pareto points (full run; >= 2)")
     ap.add_argument("--neurobench-frames", type=int, help="MNIST test frames for NeuroBench's metrics")
     ap.add_argument("--model-frames", type=int, help="input frames per model and build in the models stage")
+    ap.add_argument("--model-parts", help=f"comma-separated subset of {','.join(measure.SUITE_PARTS)} for the models "
+                    "stage; the rows of the other parts stay as they are in --out's results.json")
     ap.add_argument("--no-pareto-synth", action="store_true",
                     help="skip yosys per Pareto point (the full run synthesizes each, minutes per point)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel Verilator processes per RTL run")
@@ -316,6 +323,12 @@ def main(argv=None):
             if getattr(args, k) < (2 if k == "budgets" else 1):
                 ap.error(f"--{k.replace('_', '-')} {getattr(args, k)}: too small")
             settings[k] = getattr(args, k)
+    if args.model_parts is not None:
+        parts = [x for x in args.model_parts.split(",") if x]
+        bad = [x for x in parts if x not in measure.SUITE_PARTS]
+        if bad or not parts:
+            ap.error(f"--model-parts {args.model_parts}: choose from {','.join(measure.SUITE_PARTS)}")
+        settings["model_parts"] = parts
     if args.merge_from:
         return merge(args, settings, stages, ap)
     t0 = time.perf_counter()
@@ -329,7 +342,10 @@ def main(argv=None):
         run.res["figures"] = [f for f in old["figures"] if f["source"] != "recorded"]     # re-read below
         run.figs = run.res["figures"]
         for st in stages:
+            kept = run.res["models"] if st == "models" and args.model_parts else None
             run.reset_stage(st)
+            if kept is not None:
+                run.res["models"] = kept        # models() replaces the rows of --model-parts in place
     figs, run.synth = recorded.recorded()
     run.figs += figs
     steps = {"golden": 1, "accuracy": 1, "neurobench": 1, "pareto": settings["budgets"],

@@ -64,3 +64,27 @@ def test_merge_bad_input(bench_module, folders, tmp_path, case):
     with pytest.raises(SystemExit) as e:
         bench_module("run").main(argv + ["--out", str(paths["dst"])])
     assert e.value.code != 0
+
+
+@pytest.mark.slow
+def test_model_parts_replaces_only_those_rows(bench_module, folders):
+    """--stages models --model-parts a7-35 (quick: SCNN5 / MNIST only, 1 frame in RTL) replaces that one row where
+    it stands; every other model row and every other stage's result stay."""
+    paths, before = folders
+    bench_module("run").main(["--quick", "--stages", "models", "--model-parts", "a7-35", "--model-frames", "1",
+                              "--jobs", "1", "--out", str(paths["dst"])])
+    after = json.loads((paths["dst"] / "results.json").read_text())
+    keys = [(r["model"], r["part"]) for r in after["models"]]
+    assert keys == [(r["model"], r["part"]) for r in before["models"]]
+    i = keys.index(("SCNN5 / MNIST", "a7-35"))
+    for j, (a, b) in enumerate(zip(after["models"], before["models"])):
+        assert (a["frames"] == 1 and a["readout_exact"] is True) if j == i else a == b
+    assert after["pareto"] == before["pareto"] and after["sparsity"] == before["sparsity"]
+    assert "--model-parts a7-35" in after["meta"]["stage_runs"][-1]["command"]
+
+
+def test_bad_model_parts_is_one_line(bench_module, folders, capsys):
+    paths, _ = folders
+    with pytest.raises(SystemExit) as e:
+        bench_module("run").main(["--stages", "models", "--model-parts", "a7-35,zx81", "--out", str(paths["dst"])])
+    assert e.value.code == 2 and "--model-parts a7-35,zx81" in capsys.readouterr().err
