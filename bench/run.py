@@ -335,11 +335,13 @@ def main(argv=None):
     run = Run(args, settings)
     prev = os.path.join(args.out, "results.json")
     partial = set(stages) != set(STAGES)
+    old_recorded = []
     if partial and os.path.exists(prev):       # keep the other stages' results, replace these
         with open(prev) as f:
             old = json.load(f)
         run.res.update({k: v for k, v in old.items() if k not in ("figures", "paper")})
         run.res["figures"] = [f for f in old["figures"] if f["source"] != "recorded"]     # re-read below
+        old_recorded = [f for f in old["figures"] if f["source"] == "recorded"]
         run.figs = run.res["figures"]
         for st in stages:
             kept = run.res["models"] if st == "models" and args.model_parts else None
@@ -347,7 +349,8 @@ def main(argv=None):
             if kept is not None:
                 run.res["models"] = kept        # models() replaces the rows of --model-parts in place
     figs, run.synth = recorded.recorded()
-    run.figs += figs
+    fresh = {f["name"] for f in figs}           # a recorded figure whose file is not on this machine stays as it was
+    run.figs += figs + [f for f in old_recorded if f["name"] not in fresh]
     steps = {"golden": 1, "accuracy": 1, "neurobench": 1, "pareto": settings["budgets"],
              "sparsity": len(settings["sparsities"]) + 1,
              "models": len(settings["models"]) * len(settings["model_parts"])}

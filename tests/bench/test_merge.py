@@ -80,6 +80,8 @@ def test_model_parts_replaces_only_those_rows(bench_module, folders):
     for j, (a, b) in enumerate(zip(after["models"], before["models"])):
         assert (a["frames"] == 1 and a["readout_exact"] is True) if j == i else a == b
     assert after["pareto"] == before["pareto"] and after["sparsity"] == before["sparsity"]
+    recorded = {f["name"] for f in before["figures"] if f["source"] == "recorded"}
+    assert recorded <= {f["name"] for f in after["figures"]}       # kept, even where their files are not here
     assert "--model-parts a7-35" in after["meta"]["stage_runs"][-1]["command"]
 
 
