@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Radiona ULX3S (Lattice ECP5): the litex-boards BaseSoC (VexRiscv, SDRAM main RAM, USB-serial UART)
-plus the SNN accelerator, built with the open flow from PyPI (yosys + nextpnr-ecp5 + ecppack).
+"""Radiona ULX3S (Lattice ECP5): the litex-boards BaseSoC (VexRiscv, SDRAM main RAM without the L2 cache,
+USB-serial UART) plus the SNN accelerator, built with the open flow from PyPI (yosys + nextpnr-ecp5 + ecppack).
 
     python soc/targets/ulx3s.py --model M.ffs --build [--device LFE5U-85F|LFE5U-45F] [--accel-clk-freq 100e6] [--load]
 
@@ -36,6 +36,8 @@ from sw.cli import one_line_error
 
 DEVICES = {"LFE5U-45F": "lfe5u-45", "LFE5U-85F": "lfe5u-85"}     # device -> soc.accel.balance part
 SYS_CLK_FREQ = 40e6             # litex-boards' 50 MHz did not route with the accelerator (43.7 MHz, small: 49.2)
+L2_SIZE = 0                     # no L2 cache in front of the SDRAM: its tag compare -> data_mem write enable was
+                                # the sys clock's worst path in every build with it (docs/soc.md); --l2-size N puts it back
 ACCEL_CLK_FREQ = 100e6          # the accelerator clock asked of nextpnr (issue 15: >= 100 MHz routed)
 NEXTPNR_PLACER = "heap"         # nextpnr's default; "static" places the SCNN5 SoC that HeAP stalls on (docs/soc.md)
 
@@ -103,6 +105,7 @@ def build_parser():
                                     "heap's first legalisation ran > 60 min; static placed it in 20 min, but "
                                     "router2 did not converge on that placement).")
     add_accel_args(parser)
+    parser.set_defaults(l2_size=L2_SIZE)
     return parser
 
 

@@ -55,6 +55,8 @@ def test_small_flow_makes_a_bitstream_and_a_routed_report(built):
         assert cp["start"] and cp["end"] and cp["delay_ns"] > 0 and cp["routing_ns"] > 0, cp
     assert rep["seconds"]["gateware"] > 0 and rep["seconds"]["total"] >= rep["seconds"]["gateware"]
     assert "routed Fmax" in stdout and (out / "firmware" / "firmware.bin").exists()
+    consts = json.loads((out / "csr.json").read_text())["constants"]
+    assert "config_l2_size" not in consts and consts["config_clock_frequency"] == 40_000_000   # no L2 by default
     if accel["verdict"] == "FAIL":                  # the advice names a pair the PLL can make
         assert "a pair the PLL makes" in stdout, stdout[-2000:]
 
