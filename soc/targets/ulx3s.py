@@ -39,6 +39,8 @@ SYS_CLK_FREQ = 40e6             # litex-boards' 50 MHz did not route with the ac
 L2_SIZE = 0                     # no L2 cache in front of the SDRAM: its tag compare -> data_mem write enable was
                                 # the sys clock's worst path in every build with it (docs/soc.md); --l2-size N puts it back
 ACCEL_CLK_FREQ = 100e6          # the accelerator clock asked of nextpnr (issue 15: >= 100 MHz routed)
+NEXTPNR_ROUTER = "router1"      # nextpnr's default; router2 is faster when it converges, but on the SCNN5 85F SoC
+                                # it mostly did not (docs/soc.md, eighth session)
 NEXTPNR_PLACER = "heap"         # nextpnr's default; "static" places the SCNN5 SoC that HeAP stalls on (docs/soc.md)
 
 
@@ -98,8 +100,9 @@ def build_parser():
     parser.add_target_argument("--sys-clk-freq", default=SYS_CLK_FREQ, type=float, help="System clock frequency (Hz).")
     parser.add_target_argument("--accel-clk-freq", default=ACCEL_CLK_FREQ, type=float,
                                help="Accelerator clock frequency (Hz, its own PLL output).")
-    parser.add_target_argument("--nextpnr-router", default="router2", choices=("router1", "router2"),
-                               help="nextpnr's router (router1 made no headway in 8 min on the SCNN5 SoC at 73%% of the LUT4s).")
+    parser.add_target_argument("--nextpnr-router", default=NEXTPNR_ROUTER, choices=("router1", "router2"),
+                               help="nextpnr's router (docs/soc.md: router2 diverged on 9 of 11 SCNN5 85F netlists; "
+                                    "router1 routed the 66%% one in 25 min, but made no headway in 8 min at 73%%).")
     parser.add_target_argument("--nextpnr-placer", default=NEXTPNR_PLACER, choices=("static", "heap", "sa"),
                                help="nextpnr's placer (docs/soc.md: on the SCNN5 SoC with the loader's write tree, "
                                     "heap's first legalisation ran > 60 min; static placed it in 20 min, but "
