@@ -239,9 +239,9 @@ class Run:
                          weight_sparsity=measure.weight_sparsity(model), command=self.cmd)
                 if p["family"] == "xc7":
                     p["fps_at_accel_clock"] = ACCEL_CLK_FREQ / p["cycles_per_frame"]
-                same = [i for i, r in enumerate(self.res["models"]) if (r["model"], r["part"]) == (label, part)]
-                if same:                        # a --model-parts run replaces its rows where they stand
-                    self.res["models"][same[0]] = p
+                same = next((i for i, r in enumerate(self.res["models"]) if (r["model"], r["part"]) == (label, part)), None)
+                if same is not None:            # a --model-parts run replaces its rows where they stand
+                    self.res["models"][same] = p
                 else:
                     self.res["models"].append(p)
                 self.save()
@@ -286,6 +286,14 @@ def merge(args, settings, stages, ap):
     print(f"bench/run.py: merged stages {','.join(stages)} from {src_path} into {dst_path}")
 
 
+def subset(ap, flag, text, choices):
+    """The non-empty comma-separated subset of `choices` named by `text`, or a one-line usage error."""
+    items = [x for x in text.split(",") if x]
+    if not items or any(x not in choices for x in items):
+        ap.error(f"{flag} {text}: choose from {','.join(choices)}")
+    return items
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__.split("\n\n")[0])
@@ -314,21 +322,14 @@ def main(argv=None):
     settings = dict(QUICK if args.quick else FULL)
     if args.no_pareto_synth:
         settings["pareto_synth"] = False
-    stages = [x for x in args.stages.split(",") if x]
-    bad = [x for x in stages if x not in STAGES]
-    if bad or not stages:
-        ap.error(f"--stages {args.stages}: choose from {','.join(STAGES)}")
+    stages = subset(ap, "--stages", args.stages, STAGES)
     for k in ("pareto_frames", "sparsity_frames", "budgets", "neurobench_frames", "model_frames"):
         if getattr(args, k) is not None:
             if getattr(args, k) < (2 if k == "budgets" else 1):
                 ap.error(f"--{k.replace('_', '-')} {getattr(args, k)}: too small")
             settings[k] = getattr(args, k)
     if args.model_parts is not None:
-        parts = [x for x in args.model_parts.split(",") if x]
-        bad = [x for x in parts if x not in measure.SUITE_PARTS]
-        if bad or not parts:
-            ap.error(f"--model-parts {args.model_parts}: choose from {','.join(measure.SUITE_PARTS)}")
-        settings["model_parts"] = parts
+        settings["model_parts"] = subset(ap, "--model-parts", args.model_parts, measure.SUITE_PARTS)
     if args.merge_from:
         return merge(args, settings, stages, ap)
     t0 = time.perf_counter()
