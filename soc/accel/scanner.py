@@ -10,7 +10,13 @@ Pipeline (one token per cycle in steady state):
   P plane sequencer  one (group, plane) item per cycle from the window: the plane's data and its
                      non-empty vector split into the lowest chunk (one-hot) and the rest (a binary
                      plane select beside the one-hot control, so the plane mux is one LUT6 per
-                     bit up to 4 planes). A static layer spends one set-up
+                     bit up to 4 planes). The binary select is two kept registers
+                     (soc.accel.verilog.kept_copy): `psel` steers the data, `pctl` the non-empty
+                     vector into C's control (`last`, the lowest chunk). Routed ECP5 builds timed
+                     the single select's net, which reached all 576 data muxes of the output
+                     layer, at 12-14 ns of routing into `last`. (One copy per 64 data muxes was
+                     tried: router2 then diverged on the SCNN5 SoC with three seeds.)
+                     A static layer spends one set-up
                      cycle per window on the plane-skip mask. The window is released when the
                      window's last item is pushed (the item carries a copy of its plane).
   C chunk extractor  loaded straight from P (a copy of the plane, written with a clock enable): its
@@ -41,6 +47,8 @@ from litex.soc.interconnect import stream
 from .bitops import at_most_one, lowest
 from .config import LayerConfig, bits_for
 from .detector import token_layout
+from .verilog import kept_copy
+
 
 
 def plane_vectors(lc: LayerConfig, win):
@@ -71,7 +79,10 @@ class Scanner(Module):
 
         # ---- P: plane sequencer
         poh = Signal(P, reset=1, name="scan_poh")          # current plane, one-hot (control)
-        psel = Signal(lc.plane_bits, name="scan_p")        # the same plane, binary (the data mux)
+        # the same plane, binary: `psel` steers the data mux (and c_plane), its kept twin `pctl` the
+        # non-empty vector into C's control, so the path into `last` does not ride the data mux's net
+        psel = kept_copy("fanout_scan_p", lc.plane_bits) if P > 1 else Signal(lc.plane_bits, name="scan_p")
+        pctl = kept_copy("fanout_scan_pctl", lc.plane_bits) if P > 1 else psel
         g = Signal(lc.group_bits, name="scan_g")
         gbase = Signal(lc.chunk_bits, name="scan_gbase")
         glast = Signal(reset=int(G == 1), name="scan_glast")
@@ -83,12 +94,16 @@ class Scanner(Module):
         pdata = Signal(width, name="scan_pdata")
         pnz = Signal(kch, name="scan_pnz")
         psingle = Signal(name="scan_psingle")
+
+        def set_plane(v):
+            return [psel.eq(v)] + ([pctl.eq(v)] if P > 1 else [])
+
         # a binary-select mux is one LUT6 per bit up to 4 planes (a one-hot AND-OR took two)
         self.comb += [
             pdata.eq(Array(vecs)[psel] if P > 1 else vecs[0]),
-            pnz.eq(Array([self.nz[q * kch:(q + 1) * kch] for q in range(P)])[psel] if P > 1 else self.nz),
-            psingle.eq(at_most_one(pnz)),
+            pnz.eq(Array([self.nz[q * kch:(q + 1) * kch] for q in range(P)])[pctl] if P > 1 else self.nz),
         ]
+        self.comb += psingle.eq(at_most_one(pnz))
         first, rest = lowest(pnz)
         self.comb += [
             push.eq(self.valid & ready & take),
@@ -111,17 +126,17 @@ class Scanner(Module):
                 If(self.release, ready.eq(0)),
                 If(self.valid & ~ready,                    # set-up: the window's plane-skip mask
                     ready.eq(1), prem0.eq(nzp), poh0.eq(f0), psel0.eq(onehot_index(f0)), plast0.eq(r0 == 0),
-                    prem.eq(nzp), poh.eq(f0), psel.eq(onehot_index(f0)), plast.eq(r0 == 0)),
+                    prem.eq(nzp), poh.eq(f0), *set_plane(onehot_index(f0)), plast.eq(r0 == 0)),
                 If(push,
-                    If(plast, prem.eq(prem0), poh.eq(poh0), psel.eq(psel0), plast.eq(plast0), *next_group
-                    ).Else(prem.eq(after), poh.eq(nfirst), psel.eq(onehot_index(nfirst)),
+                    If(plast, prem.eq(prem0), poh.eq(poh0), *set_plane(psel0), plast.eq(plast0), *next_group
+                    ).Else(prem.eq(after), poh.eq(nfirst), *set_plane(onehot_index(nfirst)),
                            plast.eq((after & ~nfirst) == 0))),
             ]
         else:
             self.comb += plast.eq(poh[P - 1])
             self.sync += If(push,
-                If(plast, poh.eq(1), psel.eq(0), *next_group
-                ).Else(poh.eq(Cat(0, poh[:-1]) if P > 1 else 1), psel.eq(psel + 1)))
+                If(plast, poh.eq(1), *set_plane(0), *next_group
+                ).Else(poh.eq(Cat(0, poh[:-1]) if P > 1 else 1), *set_plane(psel + 1)))
 
         # ---- C: chunk extractor, loaded straight from P (the item is a copy of its plane, so the
         # window can be released before its chunks are out)
