@@ -35,10 +35,12 @@ from soc.peripheral import add_snn_accel
 from sw.cli import one_line_error
 
 DEVICES = {"LFE5U-45F": "lfe5u-45", "LFE5U-85F": "lfe5u-85"}     # device -> soc.accel.balance part
-SYS_CLK_FREQ = 40e6             # litex-boards' 50 MHz did not route with the accelerator (43.7 MHz, small: 49.2)
+SYS_CLK_FREQ = 50e6             # litex-boards' default; without the L2 the sys domain routed at 66-67 MHz (docs/soc.md)
 L2_SIZE = 0                     # no L2 cache in front of the SDRAM: its tag compare -> data_mem write enable was
                                 # the sys clock's worst path in every build with it (docs/soc.md); --l2-size N puts it back
-ACCEL_CLK_FREQ = 100e6          # the accelerator clock asked of nextpnr (issue 15: >= 100 MHz routed)
+# the accelerator clock per device: the PLL makes it and nextpnr is asked for it, so it is one the default
+# build's routed timing supports, with a margin (docs/soc.md); --accel-clk-freq 100e6 asks for issue 15's goal
+ACCEL_CLK_FREQ = {"LFE5U-45F": 90e6, "LFE5U-85F": 60e6}
 NEXTPNR_ROUTER = "router1"      # nextpnr's default; router2 is faster when it converges, but on the SCNN5 85F SoC
                                 # it mostly did not (docs/soc.md, eighth session)
 NEXTPNR_PLACER = "heap"         # nextpnr's default; "static" places the SCNN5 SoC that HeAP stalls on (docs/soc.md)
@@ -48,7 +50,7 @@ class ULX3SSNNSoC(BaseSoC):
     """BaseSoC + the accelerator on its own output of the ECP5 PLL; the timer's uptime counter gives the
     firmware its CPU cycles."""
 
-    def __init__(self, accel_config, accel_clk_freq=ACCEL_CLK_FREQ, **kwargs):
+    def __init__(self, accel_config, accel_clk_freq, **kwargs):
         kwargs["timer_uptime"] = True
         BaseSoC.__init__(self, **kwargs)
         self.crg.cd_accel = ClockDomain("accel")
@@ -98,8 +100,10 @@ def build_parser():
     parser.add_target_argument("--sdram-module", default="MT48LC16M16", choices=("MT48LC16M16", "AS4C32M16", "AS4C16M16"),
                                help="SDRAM module.")
     parser.add_target_argument("--sys-clk-freq", default=SYS_CLK_FREQ, type=float, help="System clock frequency (Hz).")
-    parser.add_target_argument("--accel-clk-freq", default=ACCEL_CLK_FREQ, type=float,
-                               help="Accelerator clock frequency (Hz, its own PLL output).")
+    parser.add_target_argument("--accel-clk-freq", default=None, type=float,
+                               help="Accelerator clock frequency (Hz, its own PLL output; default: "
+                                    + ", ".join(f"{d} {f / 1e6:g} MHz" for d, f in sorted(ACCEL_CLK_FREQ.items()))
+                                    + ", what their default builds route at, with a margin).")
     parser.add_target_argument("--nextpnr-router", default=NEXTPNR_ROUTER, choices=("router1", "router2"),
                                help="nextpnr's router (docs/soc.md: router2 diverged on 9 of 11 SCNN5 85F netlists; "
                                     "router1 routed the 66%% one in 25 min, but made no headway in 8 min at 73%%).")
@@ -144,6 +148,8 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.accel_clk_freq is None:
+        args.accel_clk_freq = ACCEL_CLK_FREQ[args.device]
     for opt in ("sys_clk_freq", "accel_clk_freq"):
         if not 1e6 <= getattr(args, opt) <= 400e6:
             parser.error(f"--{opt.replace('_', '-')} {getattr(args, opt):g}: must be 1e6..400e6 (Hz)")
