@@ -106,7 +106,8 @@ def build_parser():
                                     + ", what their default builds route at, with a margin).")
     parser.add_target_argument("--nextpnr-router", default=NEXTPNR_ROUTER, choices=("router1", "router2"),
                                help="nextpnr's router (docs/soc.md: router2 diverged on 9 of 11 SCNN5 85F netlists; "
-                                    "router1 routed the 66%% one in 25 min, but made no headway in 8 min at 73%%).")
+                                    "router1 routed 2 of 5 placements of the 65%% one, in 25-33 min; where it stalls, "
+                                    "try another --nextpnr-seed).")
     parser.add_target_argument("--nextpnr-placer", default=NEXTPNR_PLACER, choices=("static", "heap", "sa"),
                                help="nextpnr's placer (docs/soc.md: on the SCNN5 SoC with the loader's write tree, "
                                     "heap's first legalisation ran > 60 min; static placed it in 20 min, but "
