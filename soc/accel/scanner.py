@@ -50,7 +50,6 @@ from .detector import token_layout
 from .verilog import kept_copy
 
 
-
 def plane_vectors(lc: LayerConfig, win):
     """Kernel-order spike vector (kh, kw, ci) of every plane, from the column-major window (slot
     kx*kh + ky, pixel bit p*ci + c)."""

@@ -22,23 +22,23 @@ def scanner_verilog(ci, pci, planes, static):
     top = Module()
     top.submodules.scan = scan = Scanner(lc)
     ios = {scan.win, scan.nz, scan.valid, scan.release, scan.busy, *scan.source.flatten()}
-    return lc, convert(top, ios, "accel")
+    return convert(top, ios, "accel")
 
 
 @pytest.mark.parametrize("ci,pci,planes,static", [(64, 48, 4, False), (16, 16, 8, True), (6, 24, 4, False)])
 def test_two_selects(ci, pci, planes, static):
-    _, text = scanner_verilog(ci, pci, planes, static)
+    text = scanner_verilog(ci, pci, planes, static)
     assert set(re.findall(r"\b(fanout_scan_p\w*)\b", text)) == {"fanout_scan_p", "fanout_scan_pctl"}
 
 
 def test_one_plane_has_no_copies():
-    _, text = scanner_verilog(16, 16, 1, False)
+    text = scanner_verilog(16, 16, 1, False)
     assert "fanout_scan_p" not in text
 
 
 @needs_yosys
 def test_copies_survive_merging():
-    _, text = scanner_verilog(64, 48, 4, False)
+    text = scanner_verilog(64, 48, 4, False)
     d, wires = ROOT / "build" / "test-scanner-keep", "w:fanout_scan_p*"
     assert len(kept_dffs(text, True, d, wires)) == 2
     assert len(kept_dffs(text, False, d, wires)) == 1          # without yosys_keep the twins merge
