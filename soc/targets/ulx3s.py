@@ -43,6 +43,10 @@ L2_SIZE = 0                     # no L2 cache in front of the SDRAM: its tag com
 ACCEL_CLK_FREQ = {"LFE5U-45F": 90e6, "LFE5U-85F": 60e6}
 NEXTPNR_ROUTER = "router1"      # nextpnr's default; router2 is faster when it converges, but on the SCNN5 85F SoC
                                 # it mostly did not (docs/soc.md, eighth session)
+# nextpnr's seed per device: router1 stalled on the default SCNN5 85F netlist's seed-1 placement (260k of 283k
+# arcs left after 50k iterations) and routed the seed-3 one (docs/soc.md, ninth and tenth sessions). A seed only
+# names a placement of one netlist: a changed accelerator may need another (--nextpnr-seed)
+NEXTPNR_SEED = {"LFE5U-45F": 1, "LFE5U-85F": 3}
 NEXTPNR_PLACER = "heap"         # nextpnr's default; "static" places the SCNN5 SoC that HeAP stalls on (docs/soc.md)
 
 
@@ -117,6 +121,13 @@ def build_parser():
     return parser
 
 
+def seed_given(argv) -> bool:
+    """--nextpnr-seed on the command line, or an abbreviation argparse takes for it (LiteX's parser gives it
+    a default of its own, 1)."""
+    opts = [a.split("=")[0] for a in argv]
+    return any(len(o) > len("--nextpnr-") and "--nextpnr-seed".startswith(o) for o in opts)
+
+
 def write_report(out: Path, builder, soc, args, cfg, seconds: dict) -> dict:
     from soc.trellis import DEVICES as CAPACITY, routed_report, summary
     gw = Path(builder.gateware_dir)
@@ -124,6 +135,7 @@ def write_report(out: Path, builder, soc, args, cfg, seconds: dict) -> dict:
     rep = routed_report(gw / f"{name}_nextpnr_report.json", gw / f"{name}_nextpnr.log",
                         {"sys": args.sys_clk_freq, "accel": args.accel_clk_freq}, CAPACITY[args.device])
     rep = dict(device=args.device, parallelism=[list(p) for p in cfg.parallelism], model=args.model,
+               nextpnr_seed=args.nextpnr_seed,
                bitstream=str(gw / f"{name}.bit"), **rep, seconds=seconds)
     out.write_text(json.dumps(rep, indent=1))
     print(f"[ulx3s] {args.device}, accelerator {','.join(f'{a}x{b}' for a, b in cfg.parallelism)}:")
@@ -151,6 +163,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.accel_clk_freq is None:
         args.accel_clk_freq = ACCEL_CLK_FREQ[args.device]
+    if not seed_given(sys.argv[1:] if argv is None else argv):
+        args.nextpnr_seed = NEXTPNR_SEED[args.device]
     for opt in ("sys_clk_freq", "accel_clk_freq"):
         if not 1e6 <= getattr(args, opt) <= 400e6:
             parser.error(f"--{opt.replace('_', '-')} {getattr(args, opt):g}: must be 1e6..400e6 (Hz)")

@@ -42,6 +42,7 @@ def test_small_flow_makes_a_bitstream_and_a_routed_report(built):
     bit = Path(rep["bitstream"])
     assert bit.exists() and bit.stat().st_size > 100_000, bit
     assert rep["device"] == "LFE5U-85F" and rep["parallelism"] == [[1, 9], [1, 24], [1, 24]]
+    assert rep["nextpnr_seed"] == 3                 # the 85F's default seed (NEXTPNR_SEED)
     u = rep["utilisation"]
     assert u["lut4"]["available"] == 83_640 and 3000 < u["lut4"]["used"] < u["lut4"]["available"]
     assert u["ff"]["used"] > 2000 and u["dp16kd"]["used"] > 0 and u["dp16kd"]["available"] == 208
@@ -67,6 +68,16 @@ def test_pll_advice_is_a_pair_the_pll_makes():
     s, a = pll_pair_within(49.2e6, 56.1e6)        # 49 MHz + 56 MHz is one
     assert s <= 49.2e6 and a <= 56.1e6 and pll_problem(s, a) is None and a == 56e6
     assert pll_pair_within(45.9e6, 100e6) == (44e6, 100e6)      # 45 MHz + 100 MHz is not
+
+
+def test_nextpnr_seed_default_per_device_unless_given():
+    sys.path.insert(0, str(ROOT / "soc" / "targets"))
+    from ulx3s import NEXTPNR_SEED, seed_given
+    assert set(NEXTPNR_SEED) == {"LFE5U-45F", "LFE5U-85F"}
+    for argv in (["--nextpnr-seed", "2"], ["--nextpnr-seed=2"], ["--nextpnr-s", "2"]):   # argparse abbreviates
+        assert seed_given(["--model", "m.ffs", *argv]), argv
+    for argv in ([], ["--nextpnr-router", "router1"], ["--model", "seed.ffs"], ["--nextpnr-", "2"]):
+        assert not seed_given(argv), argv
 
 
 def run_cli(*argv, env=None):
