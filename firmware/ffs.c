@@ -18,12 +18,18 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 static int fail(char *err, unsigned n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 #include <stdarg.h>
+/* The error is one printable line: bytes it quotes from the file (a notation may hold any byte) that are
+ * not printable ASCII become '?', so a newline in a file cannot split the console's reply. */
 static int fail(char *err, unsigned n, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (err && n)
+	if (err && n) {
 		vsnprintf(err, n, fmt, ap);
+		for (char *c = err; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+				*c = '?';
+	}
 	va_end(ap);
 	return -1;
 }

@@ -186,6 +186,9 @@ def mutations(m: Model):
         b = bytearray(good)
         b[HEADER.size + 2:HEADER.size + 2 + nlen] = m.notation.replace("-", "+", 1).encode()
         yield "notation syntax", reseal(bytes(b))
+        b = bytearray(good)          # a newline and a NUL inside a token (libFuzzer found the C error split in two)
+        b[HEADER.size + 2:HEADER.size + 2 + nlen] = m.notation.replace("-", "-1\n\x00", 1).encode()[:nlen]
+        yield "notation newline", reseal(bytes(b))
 
 
 def test_malformed_files_refused_with_the_same_error_class(ffs_host, tmp_path, models):
@@ -198,6 +201,8 @@ def test_malformed_files_refused_with_the_same_error_class(ffs_host, tmp_path, m
             except ArtifactError as e:
                 py = str(e)
             out = decode_c(ffs_host, tmp_path, blob).strip()
+            if not out.startswith("ok"):
+                assert "\n" not in out and out.isprintable(), f"{name}: C's error is not one printable line: {out!r}"
             if py is None:
                 assert out.startswith("ok"), f"{name}: Python accepts, C says {out[:200]}"
                 continue
