@@ -45,7 +45,8 @@ NEXTPNR_ROUTER = "router1"      # nextpnr's default; router2 is faster when it c
                                 # it mostly did not (docs/soc.md, eighth session)
 # nextpnr's seed per device: router1 stalled on the default SCNN5 85F netlist's seed-1 placement (260k of 283k
 # arcs left after 50k iterations) and routed the seed-3 one (docs/soc.md, ninth and tenth sessions). A seed only
-# names a placement of one netlist: a changed accelerator may need another (--nextpnr-seed)
+# names a placement of one netlist (hence no date in the identifier, below): a changed accelerator may need
+# another (--nextpnr-seed)
 NEXTPNR_SEED = {"LFE5U-45F": 1, "LFE5U-85F": 3}
 NEXTPNR_PLACER = "heap"         # nextpnr's default; "static" places the SCNN5 SoC that HeAP stalls on (docs/soc.md)
 
@@ -117,7 +118,9 @@ def build_parser():
                                     "heap's first legalisation ran > 60 min; static placed it in 20 min, but "
                                     "router2 did not converge on that placement).")
     add_accel_args(parser)
-    parser.set_defaults(l2_size=L2_SIZE)
+    # no build date in the SoC identifier: it is LUT logic, so each day's netlist (and the placement a seed
+    # gives) would differ; without it the same sources give the same netlist, and NEXTPNR_SEED stays valid
+    parser.set_defaults(l2_size=L2_SIZE, no_ident_version=True)
     return parser
 
 
