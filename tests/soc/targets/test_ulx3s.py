@@ -58,6 +58,8 @@ def test_small_flow_makes_a_bitstream_and_a_routed_report(built):
     assert "routed Fmax" in stdout and (out / "firmware" / "firmware.bin").exists()
     consts = json.loads((out / "csr.json").read_text())["constants"]
     assert "config_l2_size" not in consts and consts["config_clock_frequency"] == 50_000_000   # no L2 by default
+    ident = bytes(int(x, 16) for x in (out / "gateware" / "radiona_ulx3s_mem.init").read_text().split())
+    assert ident.rstrip(b"\0") == b"LiteX SoC on ULX3S", ident     # no build date: the same netlist every day
     if accel["verdict"] == "FAIL":                  # the advice names a pair the PLL can make
         assert "a pair the PLL makes" in stdout, stdout[-2000:]
 
