@@ -43,11 +43,11 @@ L2_SIZE = 0                     # no L2 cache in front of the SDRAM: its tag com
 ACCEL_CLK_FREQ = {"LFE5U-45F": 90e6, "LFE5U-85F": 60e6}
 NEXTPNR_ROUTER = "router1"      # nextpnr's default; router2 is faster when it converges, but on the SCNN5 85F SoC
                                 # it mostly did not (docs/soc.md, eighth session)
-# nextpnr's seed per device: router1 stalled on the default SCNN5 85F netlist's seed-1 placement (260k of 283k
-# arcs left after 50k iterations) and routed the seed-3 one (docs/soc.md, ninth and tenth sessions). A seed only
-# names a placement of one netlist (hence no date in the identifier, below): a changed accelerator may need
-# another (--nextpnr-seed)
-NEXTPNR_SEED = {"LFE5U-45F": 1, "LFE5U-85F": 3}
+# nextpnr's seed per device, one whose placement router1 routed for the default SCNN5 netlist (docs/soc.md: on
+# the 85F's dated netlist of the ninth session seed 1 stalled and seed 3 routed; on today's dateless one seed 1
+# routed). A seed only names a placement of one netlist (hence no date in the identifier, below): a changed
+# accelerator may need another (--nextpnr-seed)
+NEXTPNR_SEED = {"LFE5U-45F": 1, "LFE5U-85F": 1}
 NEXTPNR_PLACER = "heap"         # nextpnr's default; "static" places the SCNN5 SoC that HeAP stalls on (docs/soc.md)
 
 
