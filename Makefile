@@ -1,6 +1,8 @@
 # FireFly-S. `make demo` and `make test` install what is missing (apt + .venv) first.
 PY := .venv/bin/python
 MODEL ?= artifacts/mnist-scnn5/model.ffs
+# pytest workers (pytest-xdist); one test file stays on one worker, so module fixtures are built once
+TEST_JOBS ?= 2
 
 .PHONY: setup demo test test-fast golden-bench clean
 
@@ -11,10 +13,10 @@ demo: setup
 	@bash scripts/demo.sh $(MODEL)
 
 test: setup
-	@$(PY) -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	@$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-fast: setup
-	@$(PY) -m pytest -q -m "not slow"
+	@$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not slow"
 
 golden-bench: setup
 	@$(PY) bench/golden_mnist.py
