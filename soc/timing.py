@@ -157,7 +157,7 @@ class _Graph:
                     continue
                 if p["direction"] == "output":
                     self.ends.append((b, pname, "<output>", pname))
-        self.arr, self.lev, self.pred, self.depth = {}, {}, {}, {}
+        self.arr, self.lev, self.pred, self.depth, self.dpred = {}, {}, {}, {}, {}
 
     def hint(self, b, sources) -> str | None:
         """The Verilog signal assigned on the source line of the cell driving bit b, if any."""
@@ -187,7 +187,7 @@ class _Graph:
             drv = self.driver.get(b)
             if drv is None or not drv[2]:          # primary input, register/memory output, constant
                 start = 0 if drv is None or drv[3] is None else drv[3]
-                self.arr[b], self.lev[b], self.pred[b], self.depth[b] = start, 0, None, 0
+                self.arr[b], self.lev[b], self.pred[b], self.depth[b], self.dpred[b] = start, 0, None, 0, None
                 stack.pop()
                 continue
             pending = [i for i, _ in drv[2] if i not in self.arr]
@@ -200,16 +200,28 @@ class _Graph:
             self.arr[b] = self.arr[best[0]] + best[1]
             self.lev[b] = self.lev[best[0]] + is_lut
             self.pred[b] = best[0]
-            self.depth[b] = max(self.depth[i] for i, _ in drv[2]) + is_lut
+            deep = max(drv[2], key=lambda x: self.depth[x[0]])[0]
+            self.depth[b] = self.depth[deep] + is_lut
+            self.dpred[b] = deep
         return self.arr[bit]
 
-    def chain(self, bit) -> list:
-        """The bits of the latest path into `bit`, endpoint first (after solve)."""
-        out = []
+    def chain(self, bit, pred=None) -> list:
+        """The bits of the latest path into `bit` (or, with pred=self.dpred, of its deepest LUT chain),
+        endpoint first (after solve)."""
+        pred, out = pred or self.pred, []
         while bit is not None:
             out.append(bit)
-            bit = self.pred[bit]
+            bit = pred[bit]
         return out
+
+    def deep_chain(self, bit, sources=None) -> tuple:
+        """(start, the Verilog signals along the deepest LUT chain into `bit`, first to last)."""
+        bits = self.chain(bit, self.dpred)
+        via = []
+        for h in (self.hint(x, sources) for x in reversed(bits)):
+            if h and (not via or via[-1] != h):
+                via.append(h)
+        return self.name(bits[-1]), via
 
     def path(self, bit, sources=None) -> list:
         return [{"net": self.name(b), "cell": self.driver[b][1] if b in self.driver else "<input>",
@@ -285,7 +297,11 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
     deep = {}                                  # registers (bits merged) fed by more than 4 LUT levels
     for e in sorted((e for e in ends if e[2] > 4), key=lambda e: -e[2]):
         name = e[4] if not e[4].startswith("$") or len(deep) >= 200 else describe(e)[0]
-        d = deep.setdefault(register_key(name), {"lut_levels": e[2], "bits": 0})
+        key = register_key(name)
+        if key not in deep and len(deep) < 40:
+            start, via = g.deep_chain(e[3], sources)
+            deep[key] = {"lut_levels": e[2], "bits": 0, "from": start, "via": via[:12]}
+        d = deep.setdefault(key, {"lut_levels": e[2], "bits": 0})
         d["bits"] += 1
     arr, lev, _, b, reg, ctype, pin = ends[0]
     path = g.path(b, sources)

@@ -120,7 +120,7 @@ def popcount(module, bits, n, name, group=6, per_stage=2, ce=None):
 
 
 class Detector(Module):
-    def __init__(self, lc: LayerConfig, count_per_stage: int = 3, offset_per_stage: int = 2, out_depth: int = 16):
+    def __init__(self, lc: LayerConfig, count_per_stage: int = 2, offset_per_stage: int = 2, out_depth: int = 16):
         self.sink = sink = stream.Endpoint(token_layout(lc))
         self.source = source = stream.Endpoint(current_layout(lc))
         self.pair = Signal()

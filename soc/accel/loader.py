@@ -11,7 +11,8 @@ Pipeline (one word per cycle, `sink.ready` is always 1):
   A sequence  the current section is a one-hot shift register; each memory section has a class
               (entries, words per entry), and "last word of the entry" / "last entry of the section"
               are registers kept one step ahead per class (no per-section constant is looked up while
-              the word is counted). The memory write of an entry's last word is decided here.
+              the word is counted), and the next section's flags are registers kept a section ahead
+              (the step to a new section selects registers, not an OR over the one-hot). The memory write of an entry's last word is decided here.
   W1, W2      the write (address, data, strobe) goes through two registers on its way to the
               memories: W1 one per layer and memory kind, W2 one per `write_fanout` detectors.
   B1 check    every check of the word against its section's constant: one registered flag per
@@ -123,27 +124,36 @@ class Loader(Module):
 
         # class of the section after the current one: an OR of one-hot bits per class
         nxt_cls = Cat(*[reduce(or_, [onehot[i] for i in range(S + 1) if klass[i + 1] == k] or [0]) for k in range(K)])
+
+        def ahead(flag, k):
+            """flag(class) of the section k after the current one: an OR of one-hot bits."""
+            return reduce(or_, [onehot[i] for i in range(S + 1) if flag(klass[min(i + k, S + 1)])] or [0])
+        ent1, sub1 = (lambda k: n_of[k] == 1), (lambda k: w_of[k] == 1)
+        # "the next section has one entry / one word per entry" and "this section has one word per
+        # entry": registers kept a section ahead, so the step to a new section selects a register
+        nx_ent1 = Signal(reset=int(ent1(klass[1])), name="loader_nx_ent1")
+        nx_sub1 = Signal(reset=int(sub1(klass[1])), name="loader_nx_sub1")
+        cur_sub1 = Signal(reset=int(sub1(klass[0])), name="loader_cur_sub1")
         # per-class "entry/word" flags at the start of a section or an entry
         start_ent_pre = Cat(*[int(n_of[k] == 2) for k in range(K)])
         start_ent_pre2 = Cat(*[int(n_of[k] == 3) for k in range(K)])
         start_sub_pre = Cat(*[int(w_of[k] == 2) for k in range(K)])
-        cls_sub1 = Cat(*[int(w_of[k] == 1) for k in range(K)])
-        cls_ent1 = Cat(*[int(n_of[k] == 1) for k in range(K)])
         new_section = [
             entry.eq(0), wsub.eq(0), ent_pre.eq(start_ent_pre), ent_pre2.eq(start_ent_pre2),
             sub_pre.eq(start_sub_pre)]
         self.sync += [
             If(go & first,                                  # word 0 is section 0 (magic): on to section 1
                 onehot.eq(2), cls.eq(1 << klass[1]), *new_section,
-                ent_last.eq(int(n_of[klass[1]] == 1)), sub_last.eq(int(w_of[klass[1]] == 1)), buf.eq(nbuf)
+                ent_last.eq(int(ent1(klass[1]))), sub_last.eq(int(sub1(klass[1]))), buf.eq(nbuf),
+                nx_ent1.eq(int(ent1(klass[2]))), nx_sub1.eq(int(sub1(klass[2]))), cur_sub1.eq(int(sub1(klass[1])))
             ).Elif(go,
                 buf.eq(nbuf),
                 If(adv,
                     onehot.eq(Cat(0, onehot[:S - 1], onehot[S - 1] | onehot[S])), cls.eq(nxt_cls),
-                    *new_section,
-                    ent_last.eq((nxt_cls & cls_ent1) != 0), sub_last.eq((nxt_cls & cls_sub1) != 0)
+                    *new_section, ent_last.eq(nx_ent1), sub_last.eq(nx_sub1),
+                    nx_ent1.eq(ahead(ent1, 2)), nx_sub1.eq(ahead(sub1, 2)), cur_sub1.eq(nx_sub1)
                 ).Elif(sub_last,                             # next entry of this memory section
-                    wsub.eq(0), sub_pre.eq(start_sub_pre), sub_last.eq((cls & cls_sub1) != 0),
+                    wsub.eq(0), sub_pre.eq(start_sub_pre), sub_last.eq(cur_sub1),
                     entry.eq(entry + 1), ent_last.eq((cls & ent_pre) != 0),
                     ent_pre.eq(ent_pre2),
                     ent_pre2.eq(Cat(*[equals(entry, n_of[k] - 4) for k in range(K)]))

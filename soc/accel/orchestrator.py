@@ -12,7 +12,8 @@ Pipeline of the window loader (all address arithmetic is incremental, every comp
   LOAD     one buffer read per cycle: `addr`, the in-map flags of the current row and column and the
            row/column counters are registers stepped by constants; a read issues when its pixel is
            written or it is padding. `written` (addr < pixels written) is a register computed a cycle
-           ahead for the next address (addr + W, or the next column's top).
+           ahead for the next address (addr + W, or the next column's top), compared against
+           registered `wsig - step` (one cycle old: it may only wait a cycle, never read early).
   (read)   the read data (masked to zero for padding) shifts into the shadow one cycle later.
   ADVANCE  one cycle after the window's last read: the counters take the next output position's
            values, which `next_*` registers computed while the window loaded.
@@ -106,6 +107,8 @@ class Orchestrator(Module):
         row_ok0 = Signal(reset=int(s.pad == 0))           # iy0 inside the map (registered)
         ok, issue = Signal(), Signal()
         written = Signal()                                 # addr < pixels written (registered, see LOAD)
+        lim_col = Signal((sw, True), name="written_lim_col")    # wsig - (the next column's step)
+        lim_row = Signal((sw, True), name="written_lim_row")    # wsig - W
         p_valid, p_pad = Signal(), Signal()
         # data only, no reset (meaningless until act_valid): the entry slot's padding clear then takes
         # the flip-flops' reset pin, which sys_rst would otherwise occupy (an AND per bit)
@@ -127,8 +130,12 @@ class Orchestrator(Module):
                If(p_pad, shadow[-pixw:].eq(0)).Else(shadow[-pixw:].eq(rp.dat_r))),
             # the address after an issue is addr + a constant (kylast picks which), so its compare is
             # registered a cycle ahead; wcount only grows within a frame, so a stale compare only waits
+            # against wsig less the step, registered: a cycle old, so it can only read "not written" too
+            # early (the Else branch looks again the next cycle); set at the wrap, where wcount restarts
+            If(wrap, lim_col.eq((s.kh - 1) * s.w - 1), lim_row.eq(-s.w)
+            ).Else(lim_col.eq(add(wsig, (s.kh - 1) * s.w - 1)), lim_row.eq(wsig - s.w)),
             If(wrap, written.eq(0)
-            ).Elif(issue, written.eq(Mux(kylast, add(addr, 1 - (s.kh - 1) * s.w) < wsig, addr + s.w < wsig))
+            ).Elif(issue, written.eq(Mux(kylast, addr < lim_col, addr < lim_row))
             ).Else(written.eq(addr < wsig)),
             If(wrap, row_ok0.eq(int(s.pad == 0))).Else(row_ok0.eq(in_range(iy0, 0, s.h))),
         ]

@@ -28,6 +28,8 @@ Pipeline (one token per cycle in steady state):
                      compare of `nxt`.
   T token buffer     stream.PipeReady then stream.PipeValid: spikes = AND-OR of the chunks by lsb,
                      addr = g*KCH + j; the ready towards C and the valid/payload out are registers.
+                     The AND-OR is split at the ready stage: it buffers one partial select per
+                     PART chunks (one LUT6 per bit), and the OR of the parts feeds the valid stage.
 
 Ports:
   win       lc.window*in_width     in   the window being scanned (stable while `valid`)
@@ -62,6 +64,9 @@ def nonempty_chunks(lc: LayerConfig, win):
     """Cat over planes of the non-empty-chunk vector (bit q*KCH + j)."""
     pci, kch = lc.pci, lc.chunks
     return Cat(*[vec[j * pci:(j + 1) * pci] != 0 for vec in plane_vectors(lc, win) for j in range(kch)])
+
+
+PART = 3    # chunks per partial select in T: 3 (data, one-hot select) pairs fill one LUT6
 
 
 class Scanner(Module):
@@ -140,9 +145,17 @@ class Scanner(Module):
         # ---- C: chunk extractor, loaded straight from P (the item is a copy of its plane, so the
         # window can be released before its chunks are out)
         # T: ready registered first, then valid and payload: both ends of the link are registers
-        self.submodules.tokens = tokens = stream.PipeReady(token_layout(lc))
+        # the chunk select is an AND-OR over KCH chunks: the first level (PART chunks, one LUT6 per bit)
+        # before T's ready stage, the OR of the parts after it, so neither side is more than 3 levels
+        nparts = -(-kch // PART)
+        inner = [f for f in token_layout(lc) if f[0] != "spikes"] + [("parts", nparts * pci)]
+        self.submodules.tokens = tokens = stream.PipeReady(inner)
         self.submodules.tokens_out = tokens_out = stream.PipeValid(token_layout(lc))
-        self.comb += tokens.source.connect(tokens_out.sink)
+        parts = tokens.source.parts
+        self.comb += [
+            tokens.source.connect(tokens_out.sink, omit={"parts"}),
+            tokens_out.sink.spikes.eq(reduce(or_, [parts[b * pci:(b + 1) * pci] for b in range(nparts)])),
+        ]
         c_valid = Signal(name="scan_c_valid")
         c_lsb, c_nxt = Signal(kch, name="scan_c_lsb"), Signal(kch, name="scan_c_nxt")
         c_data = Signal(width, name="scan_c_data", reset_less=True)   # data only: meaningless until c_valid
@@ -156,7 +169,9 @@ class Scanner(Module):
             take.eq(~c_valid | (c_last & tokens.sink.ready)),
             j.eq(onehot_index(c_lsb)),
             tokens.sink.valid.eq(c_valid),
-            tokens.sink.spikes.eq(reduce(or_, [c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci) for i in range(kch)])),
+            tokens.sink.parts.eq(Cat(*[reduce(or_, [c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci)
+                                                     for i in range(b * PART, min(kch, (b + 1) * PART))])
+                                        for b in range(nparts)])),
             tokens.sink.addr.eq(c_gbase + j),
             tokens.sink.group.eq(c_group),
             tokens.sink.plane.eq(c_plane),

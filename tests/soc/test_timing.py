@@ -58,3 +58,30 @@ def test_blocks():
     assert timing.block_of("snn_core_engine0_orchestrator0_kyrow") == "orchestrator"
     assert timing.block_of("engine1_neuron3_v") == "neuron"
     assert timing.block_of("snn_load_dma_offset") == "dma/csr"
+
+
+def _net(cells, names, ports):
+    return {"modules": {"top": {"ports": ports, "cells": cells,
+                                "netnames": {n: {"bits": [b], "hide_name": 0} for n, b in names.items()}}}}
+
+
+def test_deep_endpoint_names_the_start_of_its_deepest_chain():
+    # reg_a -> LUT6.I0 (slow pin, 0.642 ns) -> reg_d, and reg_b -> four LUT6s on I5 (fast) -> the same
+    # LUT6's I5 (5 x 0.127 ns): the latest path starts at reg_a, the deepest chain (5 levels) at reg_b
+    ff = lambda q, d: {"type": "FDRE", "port_directions": {"C": "input", "CE": "input", "R": "input", "D": "input", "Q": "output"},  # noqa: E731
+                       "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [d], "Q": [q]}}
+    lut = lambda i0, i5, o: {"type": "LUT6", "parameters": {"INIT": "0"},  # noqa: E731
+                             "port_directions": {**{f"I{k}": "input" for k in range(6)}, "O": "output"},
+                             "connections": {"I0": [i0], "I1": ["0"], "I2": ["0"], "I3": ["0"], "I4": ["0"], "I5": [i5], "O": [o]}}
+    cells = {"ra": ff(2, 100), "rb": ff(3, 101), "rd": ff(4, 20)}
+    prev = 3
+    for k in range(4):
+        cells[f"l{k}"] = lut("0", prev, 10 + k)
+        prev = 10 + k
+    cells["last"] = lut(2, prev, 20)
+    names = {"clk": 1, "reg_a": 2, "reg_b": 3, "reg_d": 4}
+    t = timing.analyze(_net(cells, names, {"clk": {"direction": "input", "bits": [1]}}), "top")
+    assert t["critical_start"] == "reg_a" and t["critical_lut_levels"] == 1
+    assert t["max_lut_levels"] == 5 and t["endpoints_over_4_lut_levels"] == 1
+    (deep,) = t["deep_endpoints"]
+    assert deep["endpoint"] == "reg_d" and deep["lut_levels"] == 5 and deep["from"] == "reg_b", deep
