@@ -208,20 +208,15 @@ class _Graph:
     def chain(self, bit, pred=None) -> list:
         """The bits of the latest path into `bit` (or, with pred=self.dpred, of its deepest LUT chain),
         endpoint first (after solve)."""
-        pred, out = pred or self.pred, []
+        pred, out = self.pred if pred is None else pred, []
         while bit is not None:
             out.append(bit)
             bit = pred[bit]
         return out
 
-    def deep_chain(self, bit, sources=None) -> tuple:
-        """(start, the Verilog signals along the deepest LUT chain into `bit`, first to last)."""
-        bits = self.chain(bit, self.dpred)
-        via = []
-        for h in (self.hint(x, sources) for x in reversed(bits)):
-            if h and (not via or via[-1] != h):
-                via.append(h)
-        return self.name(bits[-1]), via
+    def deep_start(self, bit) -> str:
+        """The register or memory output where the deepest LUT chain into `bit` starts (after solve)."""
+        return self.name(self.chain(bit, self.dpred)[-1])
 
     def path(self, bit, sources=None) -> list:
         return [{"net": self.name(b), "cell": self.driver[b][1] if b in self.driver else "<input>",
@@ -298,9 +293,8 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
     for e in sorted((e for e in ends if e[2] > 4), key=lambda e: -e[2]):
         name = e[4] if not e[4].startswith("$") or len(deep) >= 200 else describe(e)[0]
         key = register_key(name)
-        if key not in deep and len(deep) < 40:
-            start, via = g.deep_chain(e[3], sources)
-            deep[key] = {"lut_levels": e[2], "bits": 0, "from": start, "via": via[:12]}
+        if key not in deep and len(deep) < 40:         # the ones reported: where their chain starts
+            deep[key] = {"lut_levels": e[2], "bits": 0, "from": g.deep_start(e[3])}
         d = deep.setdefault(key, {"lut_levels": e[2], "bits": 0})
         d["bits"] += 1
     arr, lev, _, b, reg, ctype, pin = ends[0]

@@ -12,7 +12,8 @@ Pipeline (one word per cycle, `sink.ready` is always 1):
               (entries, words per entry), and "last word of the entry" / "last entry of the section"
               are registers kept one step ahead per class (no per-section constant is looked up while
               the word is counted), and the next section's flags are registers kept a section ahead
-              (the step to a new section selects registers, not an OR over the one-hot). The memory write of an entry's last word is decided here.
+              (the step to a new section selects registers, not an OR over the one-hot). The memory
+              write of an entry's last word is decided here.
   W1, W2      the write (address, data, strobe) goes through two registers on its way to the
               memories: W1 one per layer and memory kind, W2 one per `write_fanout` detectors.
   B1 check    every check of the word against its section's constant: one registered flag per

@@ -129,9 +129,9 @@ class Orchestrator(Module):
             If(p_valid, shadow[:-pixw].eq(shadow[pixw:]) if lc.window > 1 else [],
                If(p_pad, shadow[-pixw:].eq(0)).Else(shadow[-pixw:].eq(rp.dat_r))),
             # the address after an issue is addr + a constant (kylast picks which), so its compare is
-            # registered a cycle ahead; wcount only grows within a frame, so a stale compare only waits
-            # against wsig less the step, registered: a cycle old, so it can only read "not written" too
-            # early (the Else branch looks again the next cycle); set at the wrap, where wcount restarts
+            # registered a cycle ahead, as addr < (wsig - that constant) with the right side registered.
+            # wcount only grows within a frame, so a stale compare only waits: the Else branch looks
+            # again the next cycle. Both limits restart with wcount at the wrap.
             If(wrap, lim_col.eq((s.kh - 1) * s.w - 1), lim_row.eq(-s.w)
             ).Else(lim_col.eq(add(wsig, (s.kh - 1) * s.w - 1)), lim_row.eq(wsig - s.w)),
             If(wrap, written.eq(0)

@@ -145,8 +145,8 @@ class Scanner(Module):
         # ---- C: chunk extractor, loaded straight from P (the item is a copy of its plane, so the
         # window can be released before its chunks are out)
         # T: ready registered first, then valid and payload: both ends of the link are registers
-        # the chunk select is an AND-OR over KCH chunks: the first level (PART chunks, one LUT6 per bit)
-        # before T's ready stage, the OR of the parts after it, so neither side is more than 3 levels
+        # the chunk select is an AND-OR over KCH chunks: its first level (PART chunks, one LUT6 per bit)
+        # goes before T's ready stage, the OR of the parts after it
         nparts = -(-kch // PART)
         inner = [f for f in token_layout(lc) if f[0] != "spikes"] + [("parts", nparts * pci)]
         self.submodules.tokens = tokens = stream.PipeReady(inner)
