@@ -187,6 +187,36 @@ def write_ram_init(path: Path, origin: int, size: int, regions) -> None:
     path.write_text("".join(f"{w:08x}\n" for w in words.tolist()))
 
 
+class Stopped(KeyboardInterrupt):
+    """A stop signal as an exception: it unwinds like Ctrl-C, so every `with Simulation` stops its Vsim."""
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class StopRequest:
+    """Signal handler that raises Stopped and remembers the signal. Python may raise a handler's
+    exception inside a finalizer (__del__, a weakref callback), where it is printed and dropped; the
+    boot loop then asks check() (Simulation.alive), so a swallowed stop is raised again."""
+
+    def __init__(self):
+        self.signum = None
+
+    def __call__(self, signum, frame=None):
+        self.signum = signum
+        raise Stopped(signum)
+
+    def check(self):
+        if self.signum is not None:
+            raise Stopped(self.signum)
+
+    def clear(self):
+        self.signum = None
+
+
+STOP = StopRequest()
+
+
 def _child_setup():
     """preexec_fn of the simulator child: it gets SIGKILL when the process that started it dies, even by
     SIGKILL (Linux prctl PR_SET_PDEATHSIG), so a killed host never leaves a Vsim running at full CPU.
@@ -278,6 +308,7 @@ class Simulation:
         (self.run_dir / "sim_config.js").write_text(cfg.get_json())
 
     def alive(self):
+        STOP.check()
         if self.proc.poll() is not None:
             tail = self.log_path.read_text()[-1000:] if self.log_path.exists() else ""
             raise SimError(f"the simulation exited with code {self.proc.returncode}: {tail}")

@@ -27,17 +27,6 @@ from soc.accel_options import add_accel_args
 from sw.cli import CLIError, OneLineParser, load_frames, output_problem
 
 
-class Stopped(KeyboardInterrupt):
-    """SIGTERM/SIGHUP as an exception: it unwinds like Ctrl-C, so every `with Simulation` stops its Vsim."""
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _stop(signum, frame):
-    raise Stopped(signum)
-
-
 def main(argv=None):
     from soc import sim_build
     ap = OneLineParser(prog="python soc/targets/sim.py", description=__doc__.split("\n\n")[0])
@@ -65,8 +54,8 @@ def main(argv=None):
     if output_problem(args.json):
         ap.error(f"--json {output_problem(args.json)}")
     from sw.host.console import HostError
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _stop)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, sim_build.STOP)
     try:
         if args.images is not None:          # artifact, data set and frame shapes before the Verilator build
             load_frames(args.model, args.dataset, "test", args.offset, args.images)
@@ -74,7 +63,7 @@ def main(argv=None):
     except (CLIError, sim_build.SimError, HostError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt as e:                 # Ctrl-C, or SIGTERM/SIGHUP through _stop
+    except KeyboardInterrupt as e:                 # SIGINT/SIGTERM/SIGHUP through sim_build.STOP
         signum = getattr(e, "signum", signal.SIGINT)
         print(f"error: stopped by {signal.Signals(signum).name}; the simulator was stopped too", file=sys.stderr)
         return 128 + signum
