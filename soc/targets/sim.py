@@ -54,6 +54,7 @@ def main(argv=None):
     if output_problem(args.json):
         ap.error(f"--json {output_problem(args.json)}")
     from sw.host.console import HostError
+    sim_build.STOP.clear()                       # a stop remembered from an earlier main() in this process
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, sim_build.STOP)
     try:
