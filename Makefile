@@ -3,6 +3,7 @@ PY := .venv/bin/python
 MODEL ?= artifacts/mnist-scnn5/model.ffs
 # pytest workers (pytest-xdist); one test file stays on one worker, so module fixtures are built once
 TEST_JOBS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 .PHONY: setup demo test test-fast golden-bench clean
 
@@ -13,10 +14,10 @@ demo: setup
 	@bash scripts/demo.sh $(MODEL)
 
 test: setup
-	@$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	@$(PYTEST); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-fast: setup
-	@$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not slow"
+	@$(PYTEST) -m "not slow"
 
 golden-bench: setup
 	@$(PY) bench/golden_mnist.py

@@ -123,12 +123,11 @@ class Loader(Module):
             adv.eq(go & ~first & (single | (sub_last & ent_last))),
         ]
 
-        # class of the section after the current one: an OR of one-hot bits per class
-        nxt_cls = Cat(*[reduce(or_, [onehot[i] for i in range(S + 1) if klass[i + 1] == k] or [0]) for k in range(K)])
-
         def ahead(flag, k):
             """flag(class) of the section k after the current one: an OR of one-hot bits."""
             return reduce(or_, [onehot[i] for i in range(S + 1) if flag(klass[min(i + k, S + 1)])] or [0])
+        # class of the section after the current one, one-hot
+        nxt_cls = Cat(*[ahead(lambda c, k=k: c == k, 1) for k in range(K)])
         ent1, sub1 = (lambda k: n_of[k] == 1), (lambda k: w_of[k] == 1)
         # "the next section has one entry / one word per entry" and "this section has one word per
         # entry": registers kept a section ahead, so the step to a new section selects a register

@@ -109,6 +109,9 @@ class Orchestrator(Module):
         written = Signal()                                 # addr < pixels written (registered, see LOAD)
         lim_col = Signal((sw, True), name="written_lim_col")    # wsig - (the next column's step)
         lim_row = Signal((sw, True), name="written_lim_row")    # wsig - W
+
+        def limits(w):
+            return [lim_col.eq(add(w, (s.kh - 1) * s.w - 1)), lim_row.eq(add(w, -s.w))]
         p_valid, p_pad = Signal(), Signal()
         # data only, no reset (meaningless until act_valid): the entry slot's padding clear then takes
         # the flip-flops' reset pin, which sys_rst would otherwise occupy (an AND per bit)
@@ -132,8 +135,7 @@ class Orchestrator(Module):
             # registered a cycle ahead, as addr < (wsig - that constant) with the right side registered.
             # wcount only grows within a frame, so a stale compare only waits: the Else branch looks
             # again the next cycle. Both limits restart with wcount at the wrap.
-            If(wrap, lim_col.eq((s.kh - 1) * s.w - 1), lim_row.eq(-s.w)
-            ).Else(lim_col.eq(add(wsig, (s.kh - 1) * s.w - 1)), lim_row.eq(wsig - s.w)),
+            If(wrap, *limits(0)).Else(*limits(wsig)),
             If(wrap, written.eq(0)
             ).Elif(issue, written.eq(Mux(kylast, addr < lim_col, addr < lim_row))
             ).Else(written.eq(addr < wsig)),
