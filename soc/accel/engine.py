@@ -1,7 +1,8 @@
 """One layer engine: orchestrator -> PCo x (token FIFO -> detector -> neuron) -> pack -> [pool].
 
 Timing: the broadcast waits on a registered "every FIFO has room"; each neuron output passes a
-registered-ready and a registered-valid stage before the join; the packed word is a register that takes
+registered-ready and a registered-valid stage before the join, whose valid is an AND of a few
+registers (the buffers' valids ANDed a cycle ahead); the packed word is a register that takes
 the next pixel only once empty (the join's ready never waits on the pool or the FIFO); the counters add
 registered, pipelined population counts.
 
@@ -32,6 +33,11 @@ from .detector import Detector, popcount, token_layout
 from .neuron import Neuron
 from .orchestrator import Orchestrator
 from .pool import Pool
+
+
+# the join's valid is an AND of this many registers at most: with the pack's two-input ready, the
+# join's fire is one LUT6 from registers
+JOIN_FLAGS = 4
 
 
 def output_layout(lc: LayerConfig):
@@ -74,18 +80,33 @@ class Engine(Module):
 
         # ---- join the PCo neuron outputs of a group; each neuron output goes through a registered-ready
         # then a registered-valid stage, so the join's AND and the neurons' steps are one register apart
-        outs, held = [], []              # held: registered valids of the buffers (work in flight)
+        outs, ins, held = [], [], []     # held: registered valids of the buffers (work in flight)
         for d, n in enumerate(neurons):
             pr, pv = stream.PipeReady(n.source.description), stream.PipeValid(n.source.description)
             setattr(self.submodules, f"nready{d}", pr)
             setattr(self.submodules, f"nvalid{d}", pv)
             self.comb += n.source.connect(pr.sink), pr.source.connect(pv.sink)
             outs.append(pv.source)
+            ins.append(pv.sink)
             held += [~pr.sink.ready, pv.source.valid]
+        # the join's valid is the AND of at most JOIN_FLAGS registers, each equal to the AND of the
+        # valids of a slice of the PipeValids, computed a cycle ahead from their inputs: a PipeValid
+        # holds its valid until taken, and its next one is its input's valid if the join fires now,
+        # else (its own | its input's). So the wide AND feeds registers, and the join's fire (the
+        # ready and enables of every buffer behind it) is one LUT from registers (docs/accelerator.md)
         joined_valid = Signal(name="joined_valid")
         joined_ready = Signal(name="joined_ready")
-        self.comb += joined_valid.eq(reduce(and_, [o.valid for o in outs]))
-        self.comb += [o.ready.eq(joined_valid & joined_ready) for o in outs]
+        fire = joined_valid & joined_ready
+        per = -(-pco // JOIN_FLAGS)
+        if per == 1:                     # up to JOIN_FLAGS lanes: the PipeValids' own valid registers
+            flags = [o.valid for o in outs]
+        else:
+            flags = [Signal(name=f"joined_v{k // per}") for k in range(0, pco, per)]
+            self.sync += [f.eq(reduce(and_, [i.valid | (o.valid & ~fire)
+                                             for i, o in zip(ins[k:k + per], outs[k:k + per])]))
+                          for f, k in zip(flags, range(0, pco, per))]
+        self.comb += joined_valid.eq(reduce(and_, flags))
+        self.comb += [o.ready.eq(fire) for o in outs]
         if s.readout:
             self.comb += [source.valid.eq(joined_valid), joined_ready.eq(source.ready),
                           source.data.eq(Cat(*[o.value for o in outs]))]
