@@ -16,7 +16,9 @@ register-to-register path. It also has no read arcs for RAM32M/RAM64M distribute
 bit reaches the data as a LUT input would.
 
 LUT levels are LUT cells (LUT1-6, INV, distributed-RAM reads) between two registers; CARRY4 and MUXF
-cells are reported beside them.
+cells are reported beside them. `deep_endpoints` names the deepest registers (at most 40) and where their
+deepest chain starts; `deep_families` counts every endpoint bit deeper than 4 by register family
+(`family()`: numbers replaced by #), depth and the family of the chain's start.
 """
 from __future__ import annotations
 
@@ -235,6 +237,12 @@ def register_key(name: str) -> str:
     return re.sub(r"\[\d+\]|\$abc\S*", "", name)
 
 
+def family(name: str) -> str:
+    """A register's family: its name with every number replaced by # (engine3_detector29_b_x[4] and
+    engine4_detector50_b_x[29] are both engine#_detector#_b_x[#]), so the copies of one block count together."""
+    return re.sub(r"\d+", "#", name)
+
+
 def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int = 20) -> dict:
     """Timing summary of module `top` of a yosys JSON netlist (see the module docstring). sources:
     {Verilog file name: its lines}, to name endpoints and blocks from the cells' source lines."""
@@ -297,6 +305,9 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
             deep[key] = {"lut_levels": e[2], "bits": 0, "from": g.deep_start(e[3])}
         d = deep.setdefault(key, {"lut_levels": e[2], "bits": 0})
         d["bits"] += 1
+    # every endpoint bit deeper than 4, by (family, LUT levels, family of its deepest chain's start):
+    # deep_endpoints lists the deepest registers first and stops at 40, which can hide the families at 5
+    families = Counter((family(e[4]), e[2], family(g.deep_start(e[3]))) for e in ends if e[2] > 4)
     arr, lev, _, b, reg, ctype, pin = ends[0]
     path = g.path(b, sources)
     crit_name, crit_blk, crit_start = describe(ends[0])
@@ -315,6 +326,9 @@ def analyze(netlist: dict, top: str, sources: dict | None = None, n_worst: int =
         "lut_level_histogram": {str(k): v for k, v in sorted(Counter(e[2] for e in ends).items())},
         "endpoints_over_4_lut_levels": sum(1 for e in ends if e[2] > 4),
         "deep_endpoints": [{"endpoint": k, **v} for k, v in list(deep.items())[:40]],
+        "deep_families": [{"family": f, "lut_levels": n, "from": start, "bits": bits}
+                          for (f, n, start), bits in sorted(families.items(), key=lambda x: (-x[1], x[0]))[:40]],
+        "deep_family_count": len(families),
         "worst_endpoints": worst,
         "by_block": by_block,
         "endpoints": len(ends),
@@ -329,6 +343,10 @@ def summary(t: dict) -> str:
              f"    from {t['critical_start']}", f"    to   {t['critical_end']} ({t['critical_end_pin']})",
              f"  deepest logic: {t['max_lut_levels']} LUT levels (to {t['max_lut_levels_endpoint']}); "
              f"{t['endpoints_over_4_lut_levels']} of {t['endpoints']} endpoint bits deeper than 4",
+             *(["  deeper than 4, by family (register <- where its deepest chain starts):"]
+               if t.get("deep_families") else []),
+             *[f"    {d['bits']:5d} bits at {d['lut_levels']} levels: {d['family']} <- {d['from']}"
+               for d in t.get("deep_families", [])[:8]],
              "  worst endpoint per block:"]
     for blk, v in t["by_block"].items():
         lines.append(f"    {blk:<13} {v['worst_ns']:5.2f} ns  {v['lut_levels']} LUT levels  {v['endpoint']}")

@@ -85,3 +85,28 @@ def test_deep_endpoint_names_the_start_of_its_deepest_chain():
     assert t["max_lut_levels"] == 5 and t["endpoints_over_4_lut_levels"] == 1
     (deep,) = t["deep_endpoints"]
     assert deep["endpoint"] == "reg_d" and deep["lut_levels"] == 5 and deep["from"] == "reg_b", deep
+
+
+def test_deep_families_count_every_copy_of_a_block():
+    # two copies of one block (eng0_x, eng1_x), each fed by a 5-LUT chain from its own src register,
+    # and one shallow register: one family of 2 bits, named with the numbers replaced by #
+    ff = lambda q, d: {"type": "FDRE", "port_directions": {"C": "input", "CE": "input", "R": "input", "D": "input", "Q": "output"},  # noqa: E731
+                       "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [d], "Q": [q]}}
+    lut = lambda i, o: {"type": "LUT2", "parameters": {"INIT": "0"},  # noqa: E731
+                        "port_directions": {"I0": "input", "I1": "input", "O": "output"},
+                        "connections": {"I0": [i], "I1": ["0"], "O": [o]}}
+    cells, names = {}, {"clk": 1}
+    for c in range(2):
+        src, dst, prev = 100 + 10 * c, 200 + 10 * c, 100 + 10 * c
+        names[f"eng{c}_src"], names[f"eng{c}_x"] = src, dst
+        cells[f"src{c}"], cells[f"x{c}"] = ff(src, 300), ff(dst, 400 + c)
+        for k in range(5):
+            cells[f"l{c}_{k}"] = lut(prev, 400 + c if k == 4 else 1000 + 10 * c + k)
+            prev = 1000 + 10 * c + k
+    cells["shallow"] = ff(500, 100)
+    names["eng0_shallow"] = 500
+    t = timing.analyze(_net(cells, names, {"clk": {"direction": "input", "bits": [1]}}), "top")
+    assert t["endpoints_over_4_lut_levels"] == 2
+    assert t["deep_families"] == [{"family": "eng#_x", "lut_levels": 5, "from": "eng#_src", "bits": 2}]
+    assert t["deep_family_count"] == 1
+    assert "2 bits at 5 levels: eng#_x <- eng#_src" in timing.summary(t)
