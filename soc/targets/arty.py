@@ -67,6 +67,9 @@ def build_parser():
     parser.add_target_argument("--synth-estimate", action="store_true",
                                help="Generate, then estimate resources with yosys synth_xilinx (no Vivado needed).")
     add_accel_args(parser)
+    # no build date in the SoC identifier: it is LUT logic (a ROM), so each day's netlist would differ,
+    # and with it the yosys estimate and a Vivado run's placement; the same sources give the same netlist
+    parser.set_defaults(no_ident_version=True)
     return parser
 
 
