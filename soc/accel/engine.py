@@ -101,10 +101,11 @@ class Engine(Module):
         if per == 1:                     # up to JOIN_FLAGS lanes: the PipeValids' own valid registers
             flags = [o.valid for o in outs]
         else:
-            flags = [Signal(name=f"joined_v{k // per}") for k in range(0, pco, per)]
-            self.sync += [f.eq(reduce(and_, [i.valid | (o.valid & ~fire)
-                                             for i, o in zip(ins[k:k + per], outs[k:k + per])]))
-                          for f, k in zip(flags, range(0, pco, per))]
+            flags = []
+            for k in range(0, pco, per):
+                flags.append(Signal(name=f"joined_v{k // per}"))
+                self.sync += flags[-1].eq(reduce(and_, [i.valid | (o.valid & ~fire)
+                                                        for i, o in zip(ins[k:k + per], outs[k:k + per])]))
         self.comb += joined_valid.eq(reduce(and_, flags))
         self.comb += [o.ready.eq(fire) for o in outs]
         if s.readout:

@@ -45,7 +45,8 @@ NEXTPNR_ROUTER = "router1"      # nextpnr's default; router2 is faster when it c
                                 # it mostly did not (docs/soc.md, eighth session)
 # nextpnr's seed per device, one whose placement router1 routed for the default SCNN5 netlist (docs/soc.md: on
 # the 85F's dated netlist of the ninth session seed 1 stalled and seed 3 routed; on the tenth session's dateless
-# one seed 1 routed; on the twelfth session's (the registered join) seed 1 stalled and seed 2 routed). A seed only names a placement of one netlist (hence no date in the identifier, below): a changed
+# one seed 1 routed; on the twelfth session's (the registered join) seed 1 stalled and seed 2 routed). A seed
+# only names a placement of one netlist (hence no date in the identifier, below): a changed
 # accelerator may need another (--nextpnr-seed)
 NEXTPNR_SEED = {"LFE5U-45F": 1, "LFE5U-85F": 2}
 NEXTPNR_PLACER = "heap"         # nextpnr's default; "static" places the SCNN5 SoC that HeAP stalls on (docs/soc.md)
