@@ -16,12 +16,16 @@ Pipeline (one word per cycle, `sink.ready` is always 1):
               write of an entry's last word is decided here.
   W1, W2      the write (address, data, strobe) goes through two registers on its way to the
               memories: W1 one per layer and memory kind, W2 one per `write_fanout` detectors.
+  D decode    the word's nibbles against the constants the checks use: one registered flag per
+              (nibble, value) for equality and for "greater than", a 4-input function each (a check
+              of a whole byte against its constant, written directly, let yosys' abc9 share the
+              decode between the sections' constants into 5-LUT-level chains).
   B1 check    every check of the word against its section's constant: one registered flag per
-              byte (or widths field) of each checked section.
+              byte (or widths field) of each checked section, one LUT of D's registers.
   B2 gather   one registered flag per error code.
   C verdict   `error` latches the first failing code, `done` follows the end marker.
-`error` and `done` thus follow their word by three cycles, and a failing check stops the memory
-writes from the fourth word after it on (the image is refused either way: `done` stays low). A write
+`error` and `done` thus follow their word by four cycles, and a failing check stops the memory
+writes from the fifth word after it on (the image is refused either way: `done` stays low). A write
 lands two cycles after its word, so every write of an image has landed when `done` rises (the end
 marker follows the last memory word).
 
@@ -36,7 +40,7 @@ are kept copies (soc.accel.verilog.kept_copy): a yosys flow must run yosys_keep(
 W1 register, which have the same input, merge back into one.
 """
 from functools import reduce
-from operator import or_
+from operator import and_, or_
 
 from migen import Cat, If, Module, Signal
 
@@ -184,24 +188,50 @@ class Loader(Module):
             self.comb += [port.adr.eq(w2[(adr_key, grp)]), port.dat_w.eq(w2[(key, grp)]),
                           port.we.eq(_wreg(self, we1, f"loader_w2_we{i}", reset_less=False))]
 
-        # ---- B: checks: B1 one flag per checked section, B2 one flag per error code
+        # ---- D: the word's nibbles decoded against the constants the checks use (one registered
+        # flag per nibble and value: a 4-input function each), and the checked sections' flags
+        # delayed alongside, so every B1 check is one LUT of registers
         sec = [first | onehot[0]] + [onehot[i] & ~first for i in range(1, S)]
-        checks = []                                        # (code, flag): one flag per byte or field
+        dec = {}                                           # (byte, nibble, "eq"|"gt", value) -> flag
+
+        def nib(b, n, op, v):
+            key = (b, n, op, v)
+            if key not in dec:
+                x = word[8 * b + 4 * n:8 * b + 4 * n + 4]
+                dec[key] = Signal(name=f"loader_d_{op}{b}{'lh'[n]}_{v}")
+                self.sync += dec[key].eq(x == v if op == "eq" else x > v)
+            return dec[key]
+
+        def byte_eq(b, v):
+            return nib(b, 0, "eq", v & 0xF) & nib(b, 1, "eq", v >> 4)
+
+        def byte_gt(b, v):
+            return nib(b, 1, "gt", v >> 4) | (nib(b, 1, "eq", v >> 4) & nib(b, 0, "gt", v & 0xF))
+        d_valid, d_first, d_len = (Signal(name=f"loader_d_{x}") for x in ("valid", "first", "len"))
+        d_sec = {}
+        self.sync += [d_valid.eq(go), d_first.eq(first), d_len.eq(onehot[S] & ~first)]
+        for i, sc in enumerate(secs):
+            if sc[0] in ("eq", "widths", "end"):
+                d_sec[i] = Signal(name=f"loader_d_sec{i}")
+                self.sync += d_sec[i].eq(sec[i])
+
+        # ---- B: checks: B1 one flag per byte or widths field of a checked section, B2 one per error code
+        checks = []                                        # (code, flag)
         for i, sc in enumerate(secs):
             if sc[0] in ("eq", "end"):
                 code, value = (sc[2], sc[1]) if sc[0] == "eq" else (li.ERR_END, li.END)
-                checks += [(code, sec[i] & (word[8 * b:8 * b + 8] != (value >> 8 * b) & 0xFF)) for b in range(4)]
+                checks += [(code, d_sec[i] & ~byte_eq(b, (value >> 8 * b) & 0xFF)) for b in range(4)]
             elif sc[0] == "widths":
-                checks += [(li.ERR_WIDTHS, sec[i] & (word[8 * f:8 * f + 8] > v))
-                           for f, v in enumerate(sc[1].as_tuple())]
-        checks.append((li.ERR_LENGTH, onehot[S] & ~first))
+                checks += [(li.ERR_WIDTHS, d_sec[i] & byte_gt(f, v)) for f, v in enumerate(sc[1].as_tuple())]
+        checks.append((li.ERR_LENGTH, d_len))
         codes = sorted({c for c, _ in checks})
         b1 = Signal(len(checks), name="loader_b1_fail")
         b1_valid, b1_first, b1_end = (Signal(name=f"loader_b1_{x}") for x in ("valid", "first", "end"))
         b_valid, b_first, b_end = (Signal(name=f"loader_b_{x}") for x in ("valid", "first", "end"))
         b_fail = Signal(len(codes), name="loader_b_fail")    # bit c: the word failed check codes[c]
         self.sync += [
-            b1_valid.eq(go), b1_first.eq(first), b1_end.eq(sec[S - 1] & (word == li.END)),
+            b1_valid.eq(d_valid), b1_first.eq(d_first),
+            b1_end.eq(d_sec[S - 1] & reduce(and_, [byte_eq(b, (li.END >> 8 * b) & 0xFF) for b in range(4)])),
             b1.eq(Cat(*[f for _, f in checks])),
             b_valid.eq(b1_valid), b_first.eq(b1_first), b_end.eq(b1_end),
             b_fail.eq(Cat(*[reduce(or_, [b1[j] for j, (c, _) in enumerate(checks) if c == code] or [0]) for code in codes])),

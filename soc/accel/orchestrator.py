@@ -187,10 +187,17 @@ class Orchestrator(Module):
         inside = {   # steps inside the window: (next column, next row); None: unchanged
             "col": (col + 1, None), "col_ok": (in_range(col, -1, s.w - 1), None),
             "iy": (iy0, iy + 1), "row_ok": (row_ok0, in_range(iy, -1, s.h - 1)),
-            "addr": (add(addr, 1 - (s.kh - 1) * s.w), addr + s.w), "kclast": (kc == ncols - 2, None)}
+            "kclast": (kc == ncols - 2, None)}
+        # the address steps by one adder whose constant `kylast` (a register) picks: two sums under a
+        # mux of `step_col`/`step_row` were merged by yosys' opt_share into one adder whose operand mux
+        # those (FSM-decoded) selects drive, in front of the carry chain (5 LUT levels)
+        addr_step = Signal((sw, True), name="addr_step")
+        self.comb += If(kylast, addr_step.eq(1 - (s.kh - 1) * s.w)).Else(addr_step.eq(s.w))
         for name, x in sig.items():
             stmt = If(wrap, x.eq(start[name])).Elif(adv, x.eq(nxt[name]))
-            if name in inside:
+            if name == "addr":
+                stmt = stmt.Elif(issue, x.eq(addr + addr_step))
+            elif name in inside:
                 c, r = inside[name]
                 stmt = stmt.Elif(step_col, x.eq(c))
                 if r is not None:
