@@ -203,9 +203,13 @@ class Orchestrator(Module):
                 if r is not None:
                     stmt = stmt.Elif(step_row, x.eq(r))
             self.sync += stmt
+        # under `issue`, the row/column choice is the `kylast` register (the FSM-decoded step_col and
+        # step_row as selects made these 5 LUT levels)
         self.sync += [
-            If(wrap | adv | step_col, ky.eq(0), kylast.eq(int(s.kh == 1))
-            ).Elif(step_row, ky.eq(ky + 1), kylast.eq(equals(ky, s.kh - 2))),
+            If(wrap | adv, ky.eq(0), kylast.eq(int(s.kh == 1))
+            ).Elif(issue,
+                If(kylast, ky.eq(0), kylast.eq(int(s.kh == 1))
+                ).Else(ky.eq(ky + 1), kylast.eq(equals(ky, s.kh - 2)))),
             If(wrap | adv, kc.eq(0)).Elif(step_col, kc.eq(kc + 1)),
         ]
         self.sync += [
