@@ -27,15 +27,26 @@ def _any_below(blocks):
     return [reduce(or_, anys[:i]) if i else 0 for i in range(len(blocks))]
 
 
-def minus_one(v):
+def blocks_of(n: int) -> list[tuple[int, int]]:
+    """(start, end) bit ranges of the carry-chain blocks of an n-bit vector (one block up to BLOCK)."""
+    return [(i, min(i + BLOCK, n)) for i in range(0, n, BLOCK)]
+
+
+def minus_one(v, nonzero=None):
     """v - 1 truncated to len(v) bits (all ones for v = 0): the lowest set bit cleared and the
     zeros below it set (assign it to a len(v)-bit signal). A block with a set bit below it is
-    unchanged (no borrow reaches it)."""
+    unchanged (no borrow reaches it). `nonzero`, if given, holds for every block but the last a
+    signal equal to (that block != 0), e.g. a register kept beside v, in place of the OR trees."""
     if len(v) <= BLOCK:
         return v - 1
     blocks = _blocks(v)
+    if nonzero is None:
+        belows = _any_below(blocks)
+    else:
+        assert len(nonzero) == len(blocks) - 1
+        belows = [reduce(or_, nonzero[:i]) if i else 0 for i in range(len(blocks))]
     out = []
-    for b, below in zip(blocks, _any_below(blocks)):
+    for b, below in zip(blocks, belows):
         dec = (b - 1)[:len(b)]
         out.append(dec if isinstance(below, int) else
                    Cat(*[(below & b[i]) | (~below & dec[i]) for i in range(len(b))]))

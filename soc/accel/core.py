@@ -51,7 +51,17 @@ class AccelCore(Module):
             eng = Engine(lc, cfg.det_fifo_depth)
             setattr(self.submodules, f"fifo{i}", fifo)
             setattr(self.submodules, f"engine{i}", eng)
-            self.comb += prev.connect(fifo.sink), fifo.source.connect(eng.sink), eng.clear.eq(self.clear_counters)
+            if i == 0:
+                self.comb += prev.connect(fifo.sink)
+            else:
+                # the engine's output ready is a register: "the FIFO has two free slots" a cycle ago,
+                # so at least one now (its own ready, level != depth, reached the pool's hold
+                # registers through the pool's ready in 5 LUT levels)
+                room = Signal(name=f"fifo{i}_room")
+                self.sync += room.eq(fifo.level <= cfg.fifo_depth - 2)
+                self.comb += [prev.connect(fifo.sink, omit={"valid", "ready"}),
+                              fifo.sink.valid.eq(prev.valid & room), prev.ready.eq(room)]
+            self.comb += fifo.source.connect(eng.sink), eng.clear.eq(self.clear_counters)
             self.engines.append(eng)
             fifos.append(fifo)
             prev = eng.source

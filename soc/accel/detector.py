@@ -13,7 +13,10 @@ Three parts, each a chain of registers (stage counts follow from the parameters 
   extract (the only loop): from the last front stage, a chunk with x = 0 that does not close a neuron
     update is dropped (it never waits for an earlier chunk's extraction); others load B. B emits one
     pair per cycle, lowest set bit first: x <= x AND (x - 1) (one carry chain); the mask bits below the
-    pair are mask AND (x - 1) AND NOT x. A down-counter from n marks the chunk's last pair.
+    pair are mask AND (x - 1) AND NOT x. A down-counter from n marks the chunk's last pair. A chunk
+    wider than one carry-chain block (soc.accel.bitops.BLOCK) has a chain per block; the borrow into a
+    block is "a lower block has a set bit", kept as registers: the front counts each lower block's
+    set bits beside n, and B keeps per lower block its count, "any left" and "one left".
   back (free-running; a neuron update leaves B only while the current FIFO has a free slot, counting
     updates in flight, so nothing behind B ever stalls):
     E1          the below-mask is registered.
@@ -47,7 +50,7 @@ from migen import Array, Cat, If, Memory, Module, Mux, Signal
 
 from litex.soc.interconnect import stream
 
-from .bitops import minus_one
+from .bitops import blocks_of, minus_one
 from .config import VAL_PER_WORD, LayerConfig, bits_for
 
 
@@ -175,6 +178,14 @@ class Detector(Module):
         valids += [f1_valid, f2_valid, f2b_valid]
         fl_valid = delay(self, f2b_valid, cstages, "front_valid", ce, valids)
         fl_nz = delay(self, nz_at[0], cstages - nz_at[1], "front_nz", ce)
+        # chunks wider than one carry-chain block: the set bits of every block but the last, counted
+        # beside n, so B keeps each block's "has a set bit" as a register (see B)
+        lower = blocks_of(pci)[:-1]
+        fl_nb = []
+        for j, (a, b) in enumerate(lower):
+            nb, st = popcount(self, f2_x[a:b], b - a, f"npairs_b{j}", group=3, per_stage=count_per_stage, ce=ce)
+            assert st <= cstages
+            fl_nb.append(delay(self, nb, cstages - st, f"front_nb{j}", ce))
         fl_x, fl_mask = fl[:pci], fl[pci:2 * pci]
         o = 2 * pci
         fl_base = fl[o:o + bw]
@@ -191,8 +202,13 @@ class Detector(Module):
         b_left = Signal(bits_for(pci), name="b_left")
         b_step, b_free, b_load = Signal(name="b_step"), Signal(name="b_free"), Signal(name="b_load")
         credit_ok = Signal(name="credit_ok", reset=1)                          # registered: outstanding < out_depth
+        # per block but the last: set bits left, "any left" and "one left" (registers), so x - 1's
+        # borrow into a block is a register's OR, not an OR tree over x (5 LUT levels on 52 bits)
+        b_nb = [Signal(bits_for(b - a), name=f"b_nb{j}") for j, (a, b) in enumerate(lower)]
+        b_nbz = [Signal(name=f"b_nbz{j}") for j in range(len(lower))]      # block j of x != 0
+        b_nb1 = [Signal(name=f"b_nb1_{j}") for j in range(len(lower))]     # block j of x has one bit
         xm1 = Signal(pci, name="b_xm1")             # x - 1: the lowest set bit cleared, the zeros below it set
-        self.comb += xm1.eq(minus_one(b_x))
+        self.comb += xm1.eq(minus_one(b_x, b_nbz if lower else None))
         self.comb += [
             b_step.eq(b_busy & (~(b_last & b_upd) | credit_ok)),
             b_free.eq(~b_busy | (b_step & b_last)),
@@ -207,6 +223,12 @@ class Detector(Module):
                 b_upd.eq(fl_upd), b_group.eq(fl_group), b_left.eq(n), b_last.eq(n <= 1), b_nz.eq(fl_nz)),
             self.empty.eq(ce & fl_valid & ~fl_nz),
         ]
+        for j in range(len(lower)):                 # the step clears a bit of the lowest non-empty block
+            lowest_j = b_nbz[j] & ~reduce(or_, b_nbz[:j]) if j else b_nbz[0]
+            self.sync += [
+                If(b_step & lowest_j, b_nb[j].eq(b_nb[j] - 1), b_nbz[j].eq(~b_nb1[j]), b_nb1[j].eq(b_nb[j] == 2)),
+                If(b_load, b_nb[j].eq(fl_nb[j]), b_nbz[j].eq(fl_nb[j] != 0), b_nb1[j].eq(fl_nb[j] == 1)),
+            ]
         valids.append(b_busy)
 
         # ---- back: E1 below-mask, offset count, address

@@ -114,12 +114,12 @@ class Engine(Module):
             out = source
         else:
             # the pack's output is a register stage that takes a pixel only when empty, so no ready
-            # crosses it; downstream (pool, inter-layer FIFO) are a gate each: no buffer between them
+            # crosses it; downstream, the pool's ready is a gate of the core's registered FIFO room
             out = self._pack(lc, outs, joined_valid, joined_ready)
             held.append(out.valid)
             if s.pool:
-                # straight into the core's inter-layer FIFO: its ready (level != depth) and the pool's
-                # (~emit | ready, emit a register) are a gate each, so no buffer is needed here
+                # straight into the core's inter-layer FIFO: its ready is a register (the core's
+                # `room`), the pool's is ~emit | ready (emit a register): no buffer is needed here
                 self.submodules.pool = pool = Pool(lc.out_width, s.conv_h, s.conv_w)
                 self.comb += out.connect(pool.sink), pool.source.connect(source)
             else:

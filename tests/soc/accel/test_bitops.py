@@ -5,7 +5,7 @@ import random
 import pytest
 from migen import Module, Signal, run_simulation
 
-from soc.accel.bitops import BLOCK, at_most_one, lowest, minus_one
+from soc.accel.bitops import BLOCK, at_most_one, blocks_of, lowest, minus_one
 
 
 def _values(width):
@@ -54,4 +54,13 @@ def test_minus_one_and_lowest_match_arithmetic(width):
     bad = _check(width, {"xm1": (width, minus_one), "one": (width, lambda v: lowest(v)[0]),
                          "rest": (width, lambda v: lowest(v)[1])},
                  lambda x: {"xm1": (x - 1) & mask, "one": x & -x & mask, "rest": x & (x - 1) & mask})
+    assert not bad, bad[:3]
+
+
+@pytest.mark.parametrize("width", [BLOCK + 1, 52, 64, 3 * BLOCK + 5])
+def test_minus_one_with_block_flags(width):
+    """The detector's form: each lower block's "!= 0" given as a signal (there a register kept beside x)."""
+    mask = (1 << width) - 1
+    flags = lambda v: [v[a:b] != 0 for a, b in blocks_of(len(v))[:-1]]      # noqa: E731
+    bad = _check(width, {"xm1": (width, lambda v: minus_one(v, flags(v)))}, lambda x: {"xm1": (x - 1) & mask})
     assert not bad, bad[:3]
