@@ -16,20 +16,19 @@ from migen import Cat
 BLOCK = 32
 
 
-def _blocks(v):
-    n = len(v)
-    return [v[i:min(i + BLOCK, n)] for i in range(0, n, BLOCK)]
-
-
-def _any_below(blocks):
-    """Per block: some lower block has a set bit (a prefix OR over the block flags)."""
-    anys = [b != 0 for b in blocks]
-    return [reduce(or_, anys[:i]) if i else 0 for i in range(len(blocks))]
-
-
 def blocks_of(n: int) -> list[tuple[int, int]]:
     """(start, end) bit ranges of the carry-chain blocks of an n-bit vector (one block up to BLOCK)."""
     return [(i, min(i + BLOCK, n)) for i in range(0, n, BLOCK)]
+
+
+def _blocks(v):
+    return [v[a:b] for a, b in blocks_of(len(v))]
+
+
+def _any_below(nonzero):
+    """Per block: some lower block has a set bit (a prefix OR over `nonzero`, the flags of every block
+    but the last)."""
+    return [reduce(or_, nonzero[:i]) if i else 0 for i in range(len(nonzero) + 1)]
 
 
 def minus_one(v, nonzero=None):
@@ -41,12 +40,10 @@ def minus_one(v, nonzero=None):
         return v - 1
     blocks = _blocks(v)
     if nonzero is None:
-        belows = _any_below(blocks)
-    else:
-        assert len(nonzero) == len(blocks) - 1
-        belows = [reduce(or_, nonzero[:i]) if i else 0 for i in range(len(blocks))]
+        nonzero = [b != 0 for b in blocks[:-1]]
+    assert len(nonzero) == len(blocks) - 1
     out = []
-    for b, below in zip(blocks, belows):
+    for b, below in zip(blocks, _any_below(nonzero)):
         dec = (b - 1)[:len(b)]
         out.append(dec if isinstance(below, int) else
                    Cat(*[(below & b[i]) | (~below & dec[i]) for i in range(len(b))]))
@@ -59,7 +56,7 @@ def lowest(v):
         return v & (~v + 1), v & (v - 1)
     blocks = _blocks(v)
     out = []
-    for b, below in zip(blocks, _any_below(blocks)):
+    for b, below in zip(blocks, _any_below([b != 0 for b in blocks[:-1]])):
         one = (b & (~b + 1))[:len(b)]
         out.append(one if isinstance(below, int) else Cat(*[one[i] & ~below for i in range(len(b))]))
     one = Cat(*out)
