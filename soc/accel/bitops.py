@@ -7,9 +7,9 @@ tree over the block flags (a LUT tree, no chain). Up to `BLOCK` bits the plain f
 narrow vectors map exactly as before.
 """
 from functools import reduce
-from operator import or_
+from operator import add, or_
 
-from migen import Cat
+from migen import Cat, Constant, Mux
 
 # bits per carry chain (8 CARRY4). 16 was tried first: on the A7-100T build's 52-bit chunks the block
 # flags' OR trees made the extract loop 6 LUT levels deep (a 13-CARRY4 chain had been 2 LUT levels)
@@ -78,3 +78,27 @@ def at_most_one(v):
             nxt.append((reduce(or_, anys), several))
         nodes = nxt
     return ~nodes[0][1] if nodes[0][1] is not None else 1
+
+
+COUNT_GROUP = 6    # bits per saturating count: each of its two bits is one LUT6 of the group
+
+
+def _saturate(terms):
+    """min(sum of terms, 3). Each term is widened to 4 bits first: Verilog sizes a sum by its context,
+    here the widest operand of the compare (1-bit terms against 2'd3 would sum modulo 4)."""
+    total = reduce(add, [Cat(t, Constant(0, 4 - len(t))) for t in terms])
+    return Mux(total > 3, 3, total)
+
+
+def sat_counts(v):
+    """Per group of COUNT_GROUP bits of v: min(popcount, 3) as a 2-bit expression."""
+    return [_saturate([v[i] for i in range(a, b)])
+            for a, b in [(i, min(i + COUNT_GROUP, len(v))) for i in range(0, len(v), COUNT_GROUP)]]
+
+
+def sat_sum(counts):
+    """min(sum of 2-bit saturating counts, 3): a tree of three counts (six inputs) per LUT6 per bit."""
+    nodes = [c[:2] for c in counts]
+    while len(nodes) > 1:
+        nodes = [_saturate(nodes[i:i + 3])[:2] for i in range(0, len(nodes), 3)]
+    return nodes[0]

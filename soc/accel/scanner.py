@@ -25,9 +25,14 @@ Pipeline (one token per cycle in steady state):
                      so a plane with one chunk takes one cycle. `last` (nxt == 0) is a register,
                      loaded with at_most_one(plane's vector) and stepped as at_most_one(nxt): the
                      push, and all of P's and the orchestrator's control behind it, wait on no
-                     compare of `nxt`.
+                     compare of `nxt`. Above COUNT_GROUP chunks the step's at_most_one(nxt) is
+                     itself kept a token ahead: `c_cnt` holds per group of six chunks min(3, set
+                     bits of lsb | nxt) (one LUT of the plane's vector at the push, of `nxt` at a
+                     step), and nxt' is empty when their capped sum is at most 2.
   T token buffer     stream.PipeReady then stream.PipeValid: spikes = AND-OR of the chunks by lsb,
-                     addr = g*KCH + j; the ready towards C and the valid/payload out are registers.
+                     j = the index of lsb; the ready towards C and the valid/payload out are
+                     registers. The address g*KCH + j leaves T as its two registered terms and is
+                     summed at the source (the token FIFOs' write data take it).
                      The AND-OR is split at the ready stage: it buffers one partial select per
                      PART chunks (one LUT6 per bit), and the OR of the parts feeds the valid stage.
 
@@ -46,7 +51,7 @@ from migen import Array, Cat, If, Module, Replicate, Signal
 
 from litex.soc.interconnect import stream
 
-from .bitops import at_most_one, lowest
+from .bitops import COUNT_GROUP, at_most_one, lowest, sat_counts, sat_sum
 from .config import LayerConfig, bits_for
 from .detector import token_layout
 from .verilog import kept_copy
@@ -147,10 +152,14 @@ class Scanner(Module):
         # T: ready registered first, then valid and payload: both ends of the link are registers
         # the chunk select is an AND-OR over KCH chunks: its first level (PART chunks, one LUT6 per bit)
         # goes before T's ready stage, the OR of the parts after it
+        # the address g*KCH + j leaves T as its two terms, registered, and is summed at the source (the
+        # token FIFOs' write data): the index and the add in front of T's valid stage were 5 LUT levels
         nparts = -(-kch // PART)
-        inner = [f for f in token_layout(lc) if f[0] != "spikes"] + [("parts", nparts * pci)]
-        self.submodules.tokens = tokens = stream.PipeReady(inner)
-        self.submodules.tokens_out = tokens_out = stream.PipeValid(token_layout(lc))
+        jbits = bits_for(kch - 1)
+        split = [("gbase", lc.chunk_bits), ("j", jbits)] if G > 1 else [("j", jbits)]
+        fields = [f for f in token_layout(lc) if f[0] not in ("spikes", "addr")]
+        self.submodules.tokens = tokens = stream.PipeReady(fields + split + [("parts", nparts * pci)])
+        self.submodules.tokens_out = tokens_out = stream.PipeValid([("spikes", pci)] + fields + split)
         parts = tokens.source.parts
         self.comb += [
             tokens.source.connect(tokens_out.sink, omit={"parts"}),
@@ -163,7 +172,7 @@ class Scanner(Module):
         c_plane, c_upd = Signal(lc.plane_bits, name="scan_c_plane"), Signal(name="scan_c_upd")
         c_last, c_take = Signal(name="scan_c_last"), Signal(name="scan_c_take")    # c_last: c_nxt == 0
         nl, nn = lowest(c_nxt)
-        j = Signal(bits_for(kch - 1), name="scan_j")
+        j = Signal(jbits, name="scan_j")
         self.comb += [
             c_take.eq(c_valid & tokens.sink.ready),
             take.eq(~c_valid | (c_last & tokens.sink.ready)),
@@ -172,21 +181,37 @@ class Scanner(Module):
             tokens.sink.parts.eq(Cat(*[reduce(or_, [c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci)
                                                      for i in range(b * PART, min(kch, (b + 1) * PART))])
                                         for b in range(nparts)])),
-            tokens.sink.addr.eq(c_gbase + j),
+            tokens.sink.j.eq(j),
+            tokens.sink.gbase.eq(c_gbase) if G > 1 else [],
             tokens.sink.group.eq(c_group),
             tokens.sink.plane.eq(c_plane),
             tokens.sink.upd.eq(c_last & c_upd),
         ]
+        if kch > COUNT_GROUP:
+            # `last` a token ahead from registers: c_cnt holds, per group of chunks, min(3, set bits) of
+            # lsb | nxt (the plane's vector at the push, nxt at each step: one LUT of registers per bit),
+            # so "nxt' = nxt & (nxt - 1) is empty" is "lsb | nxt has at most two bits", a tree over c_cnt
+            # (at_most_one(nxt) had shared the carry chain of nxt - 1: 5-8 LUT levels on wide fc layers)
+            cnt_push, cnt_step = sat_counts(pnz), sat_counts(c_nxt)
+            c_cnt = [Signal(2, name=f"scan_c_cnt{k}") for k in range(len(cnt_push))]
+            step_last = sat_sum(c_cnt) <= 2
+            self.sync += [
+                If(c_take & ~c_last, *[c.eq(x) for c, x in zip(c_cnt, cnt_step)]),
+                If(push, *[c.eq(x) for c, x in zip(c_cnt, cnt_push)]),
+            ]
+        else:
+            step_last = at_most_one(c_nxt)
         self.sync += [
             If(c_take & c_last, c_valid.eq(0)),
-            If(c_take & ~c_last, c_lsb.eq(nl), c_nxt.eq(nn), c_last.eq(at_most_one(c_nxt))),
+            If(c_take & ~c_last, c_lsb.eq(nl), c_nxt.eq(nn), c_last.eq(step_last)),
             If(push,
                 c_valid.eq(1), c_lsb.eq(first), c_nxt.eq(rest), c_last.eq(psingle), c_data.eq(pdata),
                 c_group.eq(g), c_gbase.eq(gbase), c_plane.eq(psel),
                 c_upd.eq(poh[P - 1] if lc.static else 1)),
         ]
         self.comb += [
-            tokens_out.source.connect(self.source),
+            tokens_out.source.connect(self.source, omit={"gbase", "j"}),
+            self.source.addr.eq(tokens_out.source.gbase + tokens_out.source.j if G > 1 else tokens_out.source.j),
             self.busy.eq(self.valid | c_valid | tokens.source.valid | tokens_out.source.valid),
         ]
         assert lc.fan_in <= width

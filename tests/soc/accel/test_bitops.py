@@ -5,7 +5,7 @@ import random
 import pytest
 from migen import Module, Signal, run_simulation
 
-from soc.accel.bitops import BLOCK, at_most_one, blocks_of, lowest, minus_one
+from soc.accel.bitops import BLOCK, at_most_one, blocks_of, lowest, minus_one, sat_counts, sat_sum
 
 
 def _values(width):
@@ -64,3 +64,53 @@ def test_minus_one_with_block_flags(width):
     flags = lambda v: [v[a:b] != 0 for a, b in blocks_of(len(v))[:-1]]      # noqa: E731
     bad = _check(width, {"xm1": (width, lambda v: minus_one(v, flags(v)))}, lambda x: {"xm1": (x - 1) & mask})
     assert not bad, bad[:3]
+
+
+@pytest.mark.parametrize("width", [1, 6, 7, 13, 18, 19, 25, 55])
+def test_sat_counts_and_sum_are_popcount_capped_at_3(width):
+    """The scanner's `last` a token ahead: per-group counts capped at 3, and their capped sum."""
+    group = lambda x, a: bin(x >> a & 0x3f).count("1")     # noqa: E731  (COUNT_GROUP = 6)
+    outs = {f"c{k}": (2, lambda v, k=k: sat_counts(v)[k]) for k in range(-(-width // 6))}
+    outs["sum"] = (2, lambda v: sat_sum(sat_counts(v)))
+    bad = _check(width, outs, lambda x: {**{f"c{k}": min(3, group(x, 6 * k)) for k in range(-(-width // 6))},
+                                         "sum": min(3, bin(x).count("1"))})
+    assert not bad, bad[:3]
+
+
+@pytest.mark.parametrize("width", [7, 13, 25, 55])
+def test_verilog_semantics(width, tmp_path_factory):
+    """The same operators through LiteX's Verilog and yosys' evaluator: Verilog sizes an expression by
+    its context, so a sum of 1-bit terms compared against 2'd3 once summed modulo 4 there while the Migen
+    simulation above passed (the scanner's counted `last` then broke every frame in Verilator)."""
+    import re
+    import subprocess
+    from pathlib import Path
+    from soc.accel.verilog import convert
+    from soc.synth_estimate import yosys_command
+    m = Module()
+    m.v = v = Signal(width)
+    outs = {"cnt": (2, sat_sum(sat_counts(v)), lambda x: min(3, bin(x).count("1"))),
+            "amo": (1, at_most_one(v), lambda x: int(bin(x).count("1") <= 1)),
+            "rest": (width, lowest(v)[1], lambda x: x & (x - 1)),
+            "xm1": (width, minus_one(v), lambda x: (x - 1) & ((1 << width) - 1))}
+    sigs = {}
+    for name, (w, expr, _) in outs.items():
+        sigs[name] = Signal(w, name=name)
+        m.comb += sigs[name].eq(expr)
+    # yosys can only read the project's build folder (yowasp's sandbox), not pytest's /tmp
+    d = Path("build/test-bitops-verilog") / str(width)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "t.v").write_text(convert(m, ios={v, *sigs.values()}, name="t"))
+    values = [x for x in _values(width) if x][:60]
+    evals = "; ".join(f"eval -set v {width}'b{x:0{width}b} -show {','.join(outs)}" for x in values)
+    r = subprocess.run([yosys_command(), "-p", f"read_verilog t.v; proc; {evals}"], cwd=d,
+                       capture_output=True, text=True, check=True)
+    got = re.findall(r"Eval result: .* = \d+'([01]+)\.", r.stdout)    # the outputs concatenated, first MSB
+    assert len(got) == len(values), r.stdout[-2000:]
+    bad = []
+    for x, bits in zip(values, got):
+        for name, (w, _, expect) in outs.items():
+            if int(bits[:w], 2) != expect(x):
+                bad.append((hex(x), name, bits[:w]))
+            bits = bits[w:]
+    assert not bad, bad[:5]

@@ -52,6 +52,8 @@ CASES = [  # h, w, kh, kw, stride, pad, ci, co, pco, pci, planes, static
     (4, 4, 3, 3, 1, 1, 40, 2, 2, 64, 4, False),    # a large window read rarely: single buffer
     (5, 5, 3, 3, 1, 1, 12, 2, 2, 36, 8, True),     # static, 108-bit plane vectors
     (4, 4, 3, 3, 1, 1, 8, 2, 2, 30, 4, False),     # 72 of 90 chunk bits used: the last chunk is short
+    (3, 3, 3, 3, 1, 0, 4, 5, 2, 2, 2, False),      # 18 chunks, 3 groups: the scanner's counted `last`
+    (5, 5, 3, 3, 1, 1, 2, 3, 1, 1, 4, True),       # static, 18 one-bit chunks
 ]
 
 
