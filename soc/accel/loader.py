@@ -12,8 +12,10 @@ Pipeline (one word per cycle, `sink.ready` is always 1):
               (entries, words per entry), and "last word of the entry" / "last entry of the section"
               are registers kept one step ahead per class (no per-section constant is looked up while
               the word is counted), and the next section's flags are registers kept a section ahead
-              (the step to a new section selects registers, not an OR over the one-hot). The memory
-              write of an entry's last word is decided here.
+              (the step to a new section selects registers, not an OR over the one-hot: those ORs
+              are registered every cycle for one and two sections ahead, and the step picks by
+              whether the one-hot moved a cycle ago). The memory write of an entry's last word is
+              decided here.
   W1, W2      the write (address, data, strobe) goes through two registers on its way to the
               memories: W1 one per layer and memory kind, W2 one per `write_fanout` detectors.
   D decode    the word's nibbles against the constants the checks use: one registered flag per
@@ -21,7 +23,7 @@ Pipeline (one word per cycle, `sink.ready` is always 1):
               of a whole byte against its constant, written directly, let yosys' abc9 share the
               decode between the sections' constants into 5-LUT-level chains).
   B1 check    every check of the word against its section's constant: one registered flag per
-              byte (or widths field) of each checked section, one LUT of D's registers.
+              checked word (two LUT levels of D's registers) or widths field (one LUT).
   B2 gather   one registered flag per error code.
   C verdict   `error` latches the first failing code, `done` follows the end marker.
 `error` and `done` thus follow their word by four cycles, and a failing check stops the memory
@@ -42,7 +44,7 @@ W1 register, which have the same input, merge back into one.
 from functools import reduce
 from operator import and_, or_
 
-from migen import Cat, If, Module, Signal
+from migen import Cat, If, Module, Mux, Signal
 
 from litex.soc.interconnect import stream
 
@@ -127,9 +129,24 @@ class Loader(Module):
             adv.eq(go & ~first & (single | (sub_last & ent_last))),
         ]
 
+        # the one-hot only moves on `first` (to section 1) and `adv` (one on): both are registered
+        first_d, adv_d = Signal(name="loader_first_d"), Signal(name="loader_adv_d")
+        self.sync += [first_d.eq(go & first), adv_d.eq(adv)]
+
         def ahead(flag, k):
-            """flag(class) of the section k after the current one: an OR of one-hot bits."""
-            return reduce(or_, [onehot[i] for i in range(S + 1) if flag(klass[min(i + k, S + 1)])] or [0])
+            """flag(class) of the section k after the current one, from registers: the OR over the
+            one-hot's bits for k and k + 1 sections ahead, registered every cycle (so one cycle old),
+            picks the k + 1 one after a step and a constant after `first` (an OR tree over the one-hot
+            in front of the step's select was 5-6 LUT levels)."""
+            def tree(j):
+                return reduce(or_, [onehot[i] for i in range(S + 1) if flag(klass[min(i + j, S + 1)])] or [0])
+            regs = []
+            for j in (k, k + 1):
+                regs.append(Signal(reset=int(flag(klass[min(j, S + 1)])), name=f"loader_ahead{len(aheads)}_{j}"))
+                self.sync += regs[-1].eq(tree(j))
+            aheads.append(regs)
+            return Mux(first_d, int(flag(klass[min(1 + k, S + 1)])), Mux(adv_d, regs[1], regs[0]))
+        aheads = []
         # class of the section after the current one, one-hot
         nxt_cls = Cat(*[ahead(lambda c, k=k: c == k, 1) for k in range(K)])
         ent1, sub1 = (lambda k: n_of[k] == 1), (lambda k: w_of[k] == 1)
@@ -190,7 +207,7 @@ class Loader(Module):
 
         # ---- D: the word's nibbles decoded against the constants the checks use (one registered
         # flag per nibble and value: a 4-input function each), and the checked sections' flags
-        # delayed alongside, so every B1 check is one LUT of registers
+        # delayed alongside, so every B1 check is at most two LUT levels of registers
         sec = [first | onehot[0]] + [onehot[i] & ~first for i in range(1, S)]
         dec = {}                                           # (byte, nibble, "eq"|"gt", value) -> flag
 
@@ -220,7 +237,9 @@ class Loader(Module):
         for i, sc in enumerate(secs):
             if sc[0] in ("eq", "end"):
                 code, value = (sc[2], sc[1]) if sc[0] == "eq" else (li.ERR_END, li.END)
-                checks += [(code, d_sec[i] & ~byte_eq(b, (value >> 8 * b) & 0xFF)) for b in range(4)]
+                # one flag per word (eight nibble flags and the section: two LUT levels), so each code's
+                # OR in B2 has a quarter of the inputs (a flag per byte made ERR_TOPOLOGY's 5 levels)
+                checks.append((code, d_sec[i] & ~reduce(and_, [byte_eq(b, (value >> 8 * b) & 0xFF) for b in range(4)])))
             elif sc[0] == "widths":
                 checks += [(li.ERR_WIDTHS, d_sec[i] & byte_gt(f, v)) for f, v in enumerate(sc[1].as_tuple())]
         checks.append((li.ERR_LENGTH, d_len))

@@ -18,7 +18,8 @@ Pipeline of the window loader (all address arithmetic is incremental, every comp
   ADVANCE  one cycle after the window's last read: the counters take the next output position's
            values, which `next_*` registers computed while the window loaded.
   FILLED   swap the shadow into the scanned window (and its non-empty-chunk vectors) once the scanner
-           released the previous one; FRAME_END waits for the frame's last pixel, then restarts.
+           released the previous one (`filled`, a register beside the state, so the swap is one LUT
+           of registers with the release); FRAME_END waits for the frame's last pixel, then restarts.
 Per position: kh*min(stride, kw) reads + 2 cycles (as before the pipelining).
 The writer stalls when it would overwrite a pixel the window still needs; its limit is a register
 recomputed every cycle from the position (a cycle late only ever stalls it, never overwrites).
@@ -154,12 +155,15 @@ class Orchestrator(Module):
             If(lastpos, NextValue(endf, 1)),
             NextState("FILLED"))
         fsm.act("FILLED",
-            If(~act_valid | scan.release,
-                swap.eq(1),
-                If(endf, NextState("FRAME_END")).Else(NextState("LOAD"))))
+            If(swap, If(endf, NextState("FRAME_END")).Else(NextState("LOAD"))))
         fsm.act("FRAME_END",
             If(wdone, wrap.eq(1), NextValue(endf, 0), NextState("LOAD")))
         self.comb += [lastpos.eq(oylast & oxlast), step_col.eq(issue & kylast), step_row.eq(issue & ~kylast)]
+        # FILLED as a register of its own: the swap (the clock enable of `act` and `nz`) is then one LUT of
+        # registers with the scanner's release (valid & take & fin), not behind the state's decode
+        filled = Signal(name="filled")
+        self.sync += If(fsm.ongoing("ADVANCE"), filled.eq(1)).Elif(swap, filled.eq(0))
+        self.comb += swap.eq(filled & (~act_valid | scan.release))
 
         # the next position's counters, registered while the current one loads (the position registers
         # change only in ADVANCE and at the frame wrap, at least two cycles before the next ADVANCE)

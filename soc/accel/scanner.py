@@ -18,7 +18,9 @@ Pipeline (one token per cycle in steady state):
                      tried: router2 then diverged on the SCNN5 SoC with three seeds.)
                      A static layer spends one set-up
                      cycle per window on the plane-skip mask. The window is released when the
-                     window's last item is pushed (the item carries a copy of its plane).
+                     window's last item is pushed (the item carries a copy of its plane); `fin`
+                     (= plast & glast & ready) is a register kept beside those, so the release is
+                     one LUT of registers (valid & take & fin).
   C chunk extractor  loaded straight from P (a copy of the plane, written with a clock enable): its
                      current chunk `lsb` (one-hot) and the rest `nxt`; each token, lsb' = nxt & -nxt,
                      nxt' = nxt & (nxt - 1); P pushes when C is empty or hands out its last token,
@@ -47,7 +49,7 @@ Ports:
 from functools import reduce
 from operator import or_
 
-from migen import Array, Cat, If, Module, Replicate, Signal
+from migen import Array, Cat, If, Module, Mux, Replicate, Signal
 
 from litex.soc.interconnect import stream
 
@@ -83,6 +85,7 @@ class Scanner(Module):
         self.release = Signal()
         self.source = stream.Endpoint(token_layout(lc))
         self.busy = Signal()
+        self.fin_check = Signal()    # simulation only: fin == plast & glast & ready (tests read it)
 
         # # #
 
@@ -114,12 +117,17 @@ class Scanner(Module):
         ]
         self.comb += psingle.eq(at_most_one(pnz))
         first, rest = lowest(pnz)
+        # `fin` = plast & glast & ready, a register kept beside them: the release is then one LUT of
+        # registers (push & fin), and so is the orchestrator's swap behind it (it was 5 LUT levels)
+        fin = Signal(reset=int(not lc.static and P == 1 and G == 1), name="scan_fin")
         self.comb += [
             push.eq(self.valid & ready & take),
-            self.release.eq(push & plast & glast),
+            self.release.eq(self.valid & take & fin),      # fin implies ready
         ]
         next_group = [If(glast, g.eq(0), gbase.eq(0), glast.eq(int(G == 1))
                          ).Else(g.eq(g + 1), gbase.eq(gbase + kch), glast.eq(g == G - 2))]
+        glast_next = glast if G == 1 else Mux(glast, 0, g == G - 2)     # glast after next_group
+        self.comb += self.fin_check.eq(fin == (plast & glast & ready))
         if lc.static:
             # bit-planes without a spike are skipped (the last plane always runs: it closes the update)
             prem = Signal(P, name="scan_prem")             # planes left in this group, poh included
@@ -135,17 +143,21 @@ class Scanner(Module):
                 If(self.release, ready.eq(0)),
                 If(self.valid & ~ready,                    # set-up: the window's plane-skip mask
                     ready.eq(1), prem0.eq(nzp), poh0.eq(f0), psel0.eq(onehot_index(f0)), plast0.eq(r0 == 0),
-                    prem.eq(nzp), poh.eq(f0), *set_plane(onehot_index(f0)), plast.eq(r0 == 0)),
+                    prem.eq(nzp), poh.eq(f0), *set_plane(onehot_index(f0)), plast.eq(r0 == 0),
+                    fin.eq((r0 == 0) & glast)),
                 If(push,
-                    If(plast, prem.eq(prem0), poh.eq(poh0), *set_plane(psel0), plast.eq(plast0), *next_group
+                    If(plast, prem.eq(prem0), poh.eq(poh0), *set_plane(psel0), plast.eq(plast0), *next_group,
+                       fin.eq(plast0 & glast_next)
                     ).Else(prem.eq(after), poh.eq(nfirst), *set_plane(onehot_index(nfirst)),
-                           plast.eq((after & ~nfirst) == 0))),
+                           plast.eq((after & ~nfirst) == 0), fin.eq(((after & ~nfirst) == 0) & glast))),
+                If(self.release, fin.eq(0)),               # ready falls: the next window's set-up sets it
             ]
         else:
             self.comb += plast.eq(poh[P - 1])
             self.sync += If(push,
-                If(plast, poh.eq(1), *set_plane(0), *next_group
-                ).Else(poh.eq(Cat(0, poh[:-1]) if P > 1 else 1), *set_plane(psel + 1)))
+                If(plast, poh.eq(1), *set_plane(0), *next_group, fin.eq(int(P == 1) & glast_next)
+                ).Else(poh.eq(Cat(0, poh[:-1]) if P > 1 else 1), *set_plane(psel + 1),
+                       fin.eq(poh[P - 2] & glast if P > 1 else 0)))
 
         # ---- C: chunk extractor, loaded straight from P (the item is a copy of its plane, so the
         # window can be released before its chunks are out)

@@ -4,7 +4,7 @@ import random
 
 import numpy as np
 import pytest
-from migen import run_simulation
+from migen import passive, run_simulation
 
 from sw import spec
 from sw.topology import LayerShape
@@ -72,7 +72,7 @@ def test_window_order(case):
     for f in range(2):
         expect += expected_tokens(lc, words[f * h:(f + 1) * h])
     dut = Orchestrator(lc)
-    out = []
+    out, fin_bad = [], []
 
     def main():
         yield from send(dut.sink, [dict(data=v) for row in words for v in row], r, 0.3, "orchestrator sink")
@@ -80,6 +80,16 @@ def test_window_order(case):
             if len(out) >= len(expect):
                 break
             yield
-    run_simulation(dut, [main(), monitor(dut.source, FIELDS, out), ready_driver(dut.source, r, 0.4)])
+
+    @passive
+    def fin_watch():                                     # the scanner's `fin` register equals its definition
+        cycle = 0
+        while True:
+            if not (yield dut.scanner.fin_check):
+                fin_bad.append(cycle)
+            cycle += 1
+            yield
+    run_simulation(dut, [main(), monitor(dut.source, FIELDS, out), ready_driver(dut.source, r, 0.4), fin_watch()])
+    assert not fin_bad, f"fin != plast & glast & ready at cycles {fin_bad[:5]}"
     assert len(out) == len(expect), f"{len(out)} tokens, expected {len(expect)}"
     assert out == expect
