@@ -7,9 +7,9 @@ tree over the block flags (a LUT tree, no chain). Up to `BLOCK` bits the plain f
 narrow vectors map exactly as before.
 """
 from functools import reduce
-from operator import add, or_
+from operator import or_
 
-from migen import Cat, Constant, Mux
+from migen import Cat
 
 # bits per carry chain (8 CARRY4). 16 was tried first: on the A7-100T build's 52-bit chunks the block
 # flags' OR trees made the extract loop 6 LUT levels deep (a 13-CARRY4 chain had been 2 LUT levels)
@@ -83,22 +83,43 @@ def at_most_one(v):
 COUNT_GROUP = 6    # bits per saturating count: each of its two bits is one LUT6 of the group
 
 
-def _saturate(terms):
-    """min(sum of terms, 3). Each term is widened to 4 bits first: Verilog sizes a sum by its context,
-    here the widest operand of the compare (1-bit terms against 2'd3 would sum modulo 4)."""
-    total = reduce(add, [Cat(t, Constant(0, 4 - len(t))) for t in terms])
-    return Mux(total > 3, 3, total)
+def _code(ge1, ge2, ge3):
+    """The 2-bit count min(n, 3) from "n >= 1", "n >= 2", "n >= 3"."""
+    return Cat((ge1 & ~ge2) | ge3, ge2)
+
+
+def _any(terms):
+    return reduce(or_, terms, 0)
 
 
 def sat_counts(v):
-    """Per group of COUNT_GROUP bits of v: min(popcount, 3) as a 2-bit expression."""
-    return [_saturate([v[i] for i in range(a, b)])
-            for a, b in [(i, min(i + COUNT_GROUP, len(v))) for i in range(0, len(v), COUNT_GROUP)]]
+    """Per group of COUNT_GROUP bits of v: min(popcount, 3) as a 2-bit expression. Boolean logic, no
+    `+`: yosys would map a sum to a carry chain (the first form, `sum > 3 ? 3 : sum`, put 5 CARRY4 on
+    the A7-100T build's critical path), and Verilog would size it by its context."""
+    out = []
+    for a in range(0, len(v), COUNT_GROUP):
+        b = [v[i] for i in range(a, min(a + COUNT_GROUP, len(v)))]
+        n = len(b)
+        out.append(_code(_any(b),
+                         _any([b[i] & b[j] for i in range(n) for j in range(i + 1, n)]),
+                         _any([b[i] & b[j] & b[k] for i in range(n) for j in range(i + 1, n) for k in range(j + 1, n)])))
+    return out
 
 
-def sat_sum(counts):
-    """min(sum of 2-bit saturating counts, 3): a tree of three counts (six inputs) per LUT6 per bit."""
-    nodes = [c[:2] for c in counts]
+def sat_sum(counts, wire=lambda e: e):
+    """min(sum of 2-bit saturating counts, 3): a tree of three counts (six inputs) per LUT6 per bit.
+    `wire(expr)` names each node (a module's comb signal): each node's bits are read several times by
+    the next level, so unnamed the expression would grow threefold per level."""
+    nodes = list(counts)
     while len(nodes) > 1:
-        nodes = [_saturate(nodes[i:i + 3])[:2] for i in range(0, len(nodes), 3)]
+        nxt = []
+        for i in range(0, len(nodes), 3):
+            part = nodes[i:i + 3]
+            t1, t2, t3 = [x[0] | x[1] for x in part], [x[1] for x in part], [x[0] & x[1] for x in part]
+            n = len(part)
+            pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
+            nxt.append(_code(_any(t1),
+                             _any(t2 + [t1[i] & t1[j] for i, j in pairs if i < j]),
+                             _any(t3 + [t2[i] & t1[j] for i, j in pairs] + ([t1[0] & t1[1] & t1[2]] if n == 3 else []))))
+        nodes = [wire(x) for x in nxt] if len(nxt) > 1 else nxt
     return nodes[0]

@@ -206,7 +206,11 @@ class Scanner(Module):
             # (at_most_one(nxt) had shared the carry chain of nxt - 1: 5-8 LUT levels on wide fc layers)
             cnt_push, cnt_step = sat_counts(pnz), sat_counts(c_nxt)
             c_cnt = [Signal(2, name=f"scan_c_cnt{k}") for k in range(len(cnt_push))]
-            step_last = sat_sum(c_cnt) <= 2
+            def wire(e):
+                w = Signal(len(e), name="scan_c_cntsum")
+                self.comb += w.eq(e)
+                return w
+            step_last = sat_sum(c_cnt, wire) <= 2
             self.sync += [
                 If(c_take & ~c_last, *[c.eq(x) for c, x in zip(c_cnt, cnt_step)]),
                 If(push, *[c.eq(x) for c, x in zip(c_cnt, cnt_push)]),
