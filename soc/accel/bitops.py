@@ -84,8 +84,9 @@ COUNT_GROUP = 6    # bits per saturating count: each of its two bits is one LUT6
 
 
 def _code(ge1, ge2, ge3):
-    """The 2-bit count min(n, 3) from "n >= 1", "n >= 2", "n >= 3"."""
-    return Cat((ge1 & ~ge2) | ge3, ge2)
+    """The 2-bit count min(n, 3) from "n >= 1", "n >= 2", "n >= 3" (a constant 0 for a group too small
+    to reach it: never complemented, or Migen would print `~0` as the negative literal -1'd1)."""
+    return Cat((ge1 if isinstance(ge2, int) else ge1 & ~ge2) | ge3, ge2)
 
 
 def _any(terms):
