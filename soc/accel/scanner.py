@@ -118,7 +118,7 @@ class Scanner(Module):
         self.comb += psingle.eq(at_most_one(pnz))
         first, rest = lowest(pnz)
         # `fin` = plast & glast & ready, a register kept beside them: the release is then one LUT of
-        # registers (push & fin), and so is the orchestrator's swap behind it (it was 5 LUT levels)
+        # registers (valid & take & fin), and so is the orchestrator's swap behind it (it was 5 LUT levels)
         fin = Signal(reset=int(not lc.static and P == 1 and G == 1), name="scan_fin")
         self.comb += [
             push.eq(self.valid & ready & take),
@@ -206,6 +206,7 @@ class Scanner(Module):
             # (at_most_one(nxt) had shared the carry chain of nxt - 1: 5-8 LUT levels on wide fc layers)
             cnt_push, cnt_step = sat_counts(pnz), sat_counts(c_nxt)
             c_cnt = [Signal(2, name=f"scan_c_cnt{k}") for k in range(len(cnt_push))]
+
             def wire(e):
                 w = Signal(len(e), name="scan_c_cntsum")
                 self.comb += w.eq(e)
