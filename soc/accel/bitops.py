@@ -118,9 +118,9 @@ def sat_sum(counts, wire=lambda e: e):
             part = nodes[i:i + 3]
             t1, t2, t3 = [x[0] | x[1] for x in part], [x[1] for x in part], [x[0] & x[1] for x in part]
             n = len(part)
-            pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
+            pairs = [(a, b) for a in range(n) for b in range(n) if a != b]     # a, b: not the loop's i
             nxt.append(_code(_any(t1),
-                             _any(t2 + [t1[i] & t1[j] for i, j in pairs if i < j]),
-                             _any(t3 + [t2[i] & t1[j] for i, j in pairs] + ([t1[0] & t1[1] & t1[2]] if n == 3 else []))))
+                             _any(t2 + [t1[a] & t1[b] for a, b in pairs if a < b]),
+                             _any(t3 + [t2[a] & t1[b] for a, b in pairs] + ([t1[0] & t1[1] & t1[2]] if n == 3 else []))))
         nodes = [wire(x) for x in nxt] if len(nxt) > 1 else nxt
     return nodes[0]
