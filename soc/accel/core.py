@@ -15,15 +15,13 @@ Ports (docs/accel-interface.md):
   cycles                 out     64      (two 32-bit halves; the low half's carry is registered)
   busy[l], stall[l], pairs[l], empty[l]   out 32 per layer
 """
-from functools import reduce
-from operator import or_
 
 from migen import If, Module, Signal
 
 from litex.soc.interconnect import stream
 
 from .config import AccelConfig, bits_for
-from .engine import Engine
+from .engine import Engine, or_tree
 from .frontend import Unpacker
 from .loader import Loader
 from .results import Results
@@ -84,8 +82,10 @@ class AccelCore(Module):
             start_r.eq(unpacker.start), done_r.eq(collect.done),
             If(start_r & ~done_r, inflight.eq(inflight + 1)).Elif(done_r & ~start_r, inflight.eq(inflight - 1)),
         ]
-        self.comb += self.idle.eq((inflight == 0) & ~start_r & ~reduce(or_, [e.active for e in self.engines]
-                                                                        + [f.source.valid for f in fifos]))
+        # idle from a registered OR tree (two cycles late; the SoC's frame counting covers a frame's start,
+        # soc/accel_cdc.py): the OR of 13 terms in one cone was 5 LUT levels on the A7-35T build
+        self.comb += self.idle.eq(~or_tree(self, [inflight != 0, start_r] + [e.active for e in self.engines]
+                                           + [f.source.valid for f in fifos], "idle_not"))
         # 64-bit cycle counter as two 32-bit halves: the low half's wrap is known a cycle ahead
         lo, hi = self.cycles[:32], self.cycles[32:]
         lo_wraps = Signal()                             # lo == 2**32 - 1

@@ -24,7 +24,7 @@ Ports:
 from functools import reduce
 from operator import and_, or_
 
-from migen import Cat, If, Module, Signal
+from migen import Cat, If, Module, Mux, Signal
 
 from litex.soc.interconnect import stream
 
@@ -44,6 +44,20 @@ def output_layout(lc: LayerConfig):
     if lc.shape.readout:
         return [("data", lc.pco * lc.widths.mem)]    # detector d's accumulator in bits [d*mem, (d+1)*mem)
     return [("data", lc.out_width)]                  # spike of channel c at step t in bit t*co + c
+
+
+def or_tree(module, sigs, name):
+    """OR of `sigs`, a register after every 6-input level (latency ceil(log6 n), at least 1)."""
+    level, i = sigs, 0
+    while True:
+        nxt = []
+        for j in range(0, len(level), 6):
+            r = Signal(name=f"{name}_{i}_{j // 6}")
+            module.sync += r.eq(reduce(or_, level[j:j + 6]))
+            nxt.append(r)
+        level, i = nxt, i + 1
+        if len(level) == 1:
+            return level[0]
 
 
 class Engine(Module):
@@ -104,8 +118,11 @@ class Engine(Module):
             flags = []
             for k in range(0, pco, per):
                 flags.append(Signal(name=f"joined_v{k // per}"))
-                self.sync += flags[-1].eq(reduce(and_, [i.valid | (o.valid & ~fire)
-                                                        for i, o in zip(ins[k:k + per], outs[k:k + per])]))
+                # AND of (i | (o & ~fire)), as its two cases under `fire`: the wide ANDs do not wait on
+                # the fire (the AND over `fire`-gated terms was 5-6 LUT levels at PCo 15-22)
+                lanes = list(zip(ins[k:k + per], outs[k:k + per]))
+                self.sync += flags[-1].eq(Mux(fire, reduce(and_, [i.valid for i, _ in lanes]),
+                                              reduce(and_, [i.valid | o.valid for i, o in lanes])))
         self.comb += joined_valid.eq(reduce(and_, flags))
         self.comb += [o.ready.eq(fire) for o in outs]
         if s.readout:
@@ -127,9 +144,9 @@ class Engine(Module):
 
         # ---- performance counters and activity, pipelined: each input is a register, then OR trees and
         # population counts with a register per level; counters lag their events by a few cycles
-        busy = self._or_tree([orch.busy] + [f.source.valid for f in fifos] + [d.busy for d in self.dets]
+        busy = or_tree(self, [orch.busy] + [f.source.valid for f in fifos] + [d.busy for d in self.dets]
                              + [n.busy for n in neurons], "busy_any")
-        act = self._or_tree([busy, orch.active, source.valid] + held, "active_any")
+        act = or_tree(self, [busy, orch.active, source.valid] + held, "active_any")
         hold = Signal(4, name="active_hold")      # covers the counters' lag behind the last activity
         self.active = Signal(name="active")       # any work in flight or counted late (the core's idle)
         self.sync += hold.eq(Cat(act, hold[:-1]))
@@ -144,19 +161,6 @@ class Engine(Module):
                 If(stall, self.stall.eq(self.stall + 1)),
                 self.pairs.eq(self.pairs + pairs),
                 self.empty.eq(self.empty + empty))
-
-    def _or_tree(self, sigs, name):
-        """OR of `sigs`, a register after every 6-input level (latency ceil(log6 n), at least 1)."""
-        level, i = sigs, 0
-        while True:
-            nxt = []
-            for j in range(0, len(level), 6):
-                r = Signal(name=f"{name}_{i}_{j // 6}")
-                self.sync += r.eq(reduce(or_, level[j:j + 6]))
-                nxt.append(r)
-            level, i = nxt, i + 1
-            if len(level) == 1:
-                return level[0]
 
     def _pack(self, lc, outs, joined_valid, joined_ready):
         """Buffer & pack: groups -> one output pixel word, bit t*co + c."""

@@ -159,8 +159,22 @@ class Loader(Module):
         start_ent_pre = Cat(*[int(n_of[k] == 2) for k in range(K)])
         start_ent_pre2 = Cat(*[int(n_of[k] == 3) for k in range(K)])
         start_sub_pre = Cat(*[int(w_of[k] == 2) for k in range(K)])
+        # `entry` also as one-hot base-16 digits (stepped beside it), so "entry == entries - 4" for the
+        # entry step's `ent_pre2` is one LUT of registers per class (the binary compares, sharing their
+        # bits between the classes' constants, were 5 LUT levels)
+        edig = [Signal(16, reset=1, name=f"loader_edig{i}") for i in range(-(-len(entry) // 4))]
+
+        def entry_is(c):
+            if not 0 <= c < 16 ** len(edig):
+                return 0
+            return reduce(and_, [d[(c >> 4 * i) & 15] for i, d in enumerate(edig)])
+        edig_step, carry = [], None
+        for d in edig:
+            rot = d.eq(Cat(d[15], d[:15]))
+            edig_step.append(rot if carry is None else If(carry, rot))
+            carry = d[15] if carry is None else carry & d[15]
         new_section = [
-            entry.eq(0), wsub.eq(0), ent_pre.eq(start_ent_pre), ent_pre2.eq(start_ent_pre2),
+            entry.eq(0), *[d.eq(1) for d in edig], wsub.eq(0), ent_pre.eq(start_ent_pre), ent_pre2.eq(start_ent_pre2),
             sub_pre.eq(start_sub_pre)]
         self.sync += [
             If(go & first,                                  # word 0 is section 0 (magic): on to section 1
@@ -175,9 +189,9 @@ class Loader(Module):
                     nx_ent1.eq(ahead(ent1, 2)), nx_sub1.eq(ahead(sub1, 2)), cur_sub1.eq(nx_sub1)
                 ).Elif(sub_last,                             # next entry of this memory section
                     wsub.eq(0), sub_pre.eq(start_sub_pre), sub_last.eq(cur_sub1),
-                    entry.eq(entry + 1), ent_last.eq((cls & ent_pre) != 0),
+                    entry.eq(entry + 1), *edig_step, ent_last.eq((cls & ent_pre) != 0),
                     ent_pre.eq(ent_pre2),
-                    ent_pre2.eq(Cat(*[equals(entry, n_of[k] - 4) for k in range(K)]))
+                    ent_pre2.eq(Cat(*[entry_is(n_of[k] - 4) for k in range(K)]))
                 ).Else(
                     wsub.eq(wsub + 1), sub_last.eq((cls & sub_pre) != 0),
                     sub_pre.eq(Cat(*[equals(wsub, w_of[k] - 3) for k in range(K)])))),

@@ -17,9 +17,12 @@ Pipeline of the window loader (all address arithmetic is incremental, every comp
   (read)   the read data (masked to zero for padding) shifts into the shadow one cycle later.
   ADVANCE  one cycle after the window's last read: the counters take the next output position's
            values, which `next_*` registers computed while the window loaded.
-  FILLED   swap the shadow into the scanned window (and its non-empty-chunk vectors) once the scanner
-           released the previous one (`filled`, a register beside the state, so the swap is one LUT
-           of registers with the release); FRAME_END waits for the frame's last pixel, then restarts.
+  FILLED   swap the shadow into the scanned window once the scanner released the previous one
+           (`filled`, a register beside the state, so the swap is one LUT of registers with the
+           release); the scanner latches the window's non-empty-chunk vectors (`nz_pre`, registered
+           from the shadow every cycle) at the swap, or a cycle after it when the swap came in FILLED's
+           first cycle, before `nz_pre` had seen the last read. FRAME_END waits for the frame's last
+           pixel, then restarts.
 Per position: kh*min(stride, kw) reads + 2 cycles (as before the pipelining).
 The writer stalls when it would overwrite a pixel the window still needs; its limit is a register
 recomputed every cycle from the position (a cycle late only ever stalls it, never overwrites).
@@ -118,13 +121,13 @@ class Orchestrator(Module):
         # the flip-flops' reset pin, which sys_rst would otherwise occupy (an AND per bit)
         act = Signal(lc.window * pixw, reset_less=True)   # the window being scanned
         shadow = Signal(lc.window * pixw, reset_less=True) if lc.double_buffer else act
-        nz = Signal(lc.planes * lc.chunks)                # its non-empty-chunk vectors
+        nz_pre = Signal(lc.planes * lc.chunks, name="nz_pre")   # the shadow's non-empty-chunk vectors
         act_valid, swap = Signal(), Signal()
         self.submodules.scanner = scan = Scanner(lc)
         self.comb += [
             ok.eq(~(row_ok & col_ok) | written),
             rp.adr.eq(addr[:aw]),
-            scan.win.eq(act), scan.nz.eq(nz), scan.valid.eq(act_valid),
+            scan.win.eq(act), scan.valid.eq(act_valid),
             scan.source.connect(self.source),
         ]
         self.sync += [
@@ -163,6 +166,14 @@ class Orchestrator(Module):
         # registers with the scanner's release (valid & take & fin), not behind the state's decode
         filled = Signal(name="filled")
         self.sync += If(fsm.ongoing("ADVANCE"), filled.eq(1)).Elif(swap, filled.eq(0))
+        # the shadow's non-empty vectors are registered every cycle (`nz_pre`), so the scanner latches
+        # them, and its per-plane summaries of them, without an OR tree over the shadow in front of the
+        # clock enable. They are the full shadow's once FILLED has lasted a cycle (`nzok`): a swap then
+        # (the scanner was the slower) hands them over at once, an earlier one (the loader was the slower)
+        # a cycle later (`late`; the shadow is rewritten two cycles after the swap at the earliest)
+        nzok, late = Signal(name="nzok"), Signal(name="late")
+        self.sync += [nz_pre.eq(nonempty_chunks(lc, shadow)), nzok.eq(filled & ~swap), late.eq(swap & ~nzok)]
+        self.comb += [scan.nz_next.eq(nz_pre), scan.load.eq((swap & nzok) | late), scan.late.eq(late)]
         self.comb += swap.eq(filled & (~act_valid | scan.release))
 
         # the next position's counters, registered while the current one loads (the position registers
@@ -218,8 +229,7 @@ class Orchestrator(Module):
         ]
         self.sync += [
             If(scan.release, act_valid.eq(0)),
-            If(swap, act_valid.eq(1), nz.eq(nonempty_chunks(lc, shadow)),
-               act.eq(shadow) if lc.double_buffer else []),
+            If(swap, act_valid.eq(1), act.eq(shadow) if lc.double_buffer else []),
         ]
         self.comb += [
             self.busy.eq(scan.busy),

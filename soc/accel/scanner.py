@@ -1,12 +1,17 @@
 """Chunk scanner of one engine: window -> (group, plane) items -> one token per non-empty chunk.
 
-The orchestrator hands over a window register `win` (kernel order per plane, see Orchestrator) with
-`nz`, its non-empty-chunk vectors (bit q*KCH + j: chunk j of plane q has a spike), both registered at
-the swap. The scanner walks groups -> planes -> non-empty chunks and emits one token per chunk with a
-spike; a plane without any spike emits one empty token (the neuron must step). A static layer skips
-bit-planes without spikes, except the last one.
+The orchestrator hands over a window register `win` (kernel order per plane, see Orchestrator),
+registered at the swap, and at the swap (`load`) the scanner latches `nz_next`, its non-empty-chunk
+vectors (bit q*KCH + j: chunk j of plane q has a spike; a register of the orchestrator's). The scanner
+walks groups -> planes -> non-empty chunks and emits one token per chunk with a spike; a plane without
+any spike emits one empty token (the neuron must step). A static layer skips bit-planes without
+spikes, except the last one.
 
 Pipeline (one token per cycle in steady state):
+  L latch            at `load`: `nz` and per plane what C's control needs of it at a push, so a push
+                     selects registers: "at most one chunk" (`sgl`), the saturating counts of six-chunk
+                     groups (above COUNT_GROUP chunks), and for a static layer the planes to run. (The
+                     at_most_one over the plane mux's output had been 5-7 LUT levels into `last`.)
   P plane sequencer  one (group, plane) item per cycle from the window: the plane's data and its
                      non-empty vector split into the lowest chunk (one-hot) and the rest (a binary
                      plane select beside the one-hot control, so the plane mux is one LUT6 per
@@ -17,7 +22,8 @@ Pipeline (one token per cycle in steady state):
                      layer, at 12-14 ns of routing into `last`. (One copy per 64 data muxes was
                      tried: router2 then diverged on the SCNN5 SoC with three seeds.)
                      A static layer spends one set-up
-                     cycle per window on the plane-skip mask. The window is released when the
+                     cycle per window on the plane-skip mask; how many planes are left is a
+                     thermometer register, so `plast` after a step is one of its bits. The window is released when the
                      window's last item is pushed (the item carries a copy of its plane); `fin`
                      (= plast & glast & ready) is a register kept beside those, so the release is
                      one LUT of registers (valid & take & fin).
@@ -25,12 +31,12 @@ Pipeline (one token per cycle in steady state):
                      current chunk `lsb` (one-hot) and the rest `nxt`; each token, lsb' = nxt & -nxt,
                      nxt' = nxt & (nxt - 1); P pushes when C is empty or hands out its last token,
                      so a plane with one chunk takes one cycle. `last` (nxt == 0) is a register,
-                     loaded with at_most_one(plane's vector) and stepped as at_most_one(nxt): the
+                     loaded with the plane's `sgl` and stepped as at_most_one(nxt): the
                      push, and all of P's and the orchestrator's control behind it, wait on no
                      compare of `nxt`. Above COUNT_GROUP chunks the step's at_most_one(nxt) is
                      itself kept a token ahead: `c_cnt` holds per group of six chunks min(3, set
-                     bits of lsb | nxt) (one LUT of the plane's vector at the push, of `nxt` at a
-                     step), and nxt' is empty when their capped sum is at most 2.
+                     bits of lsb | nxt) (the plane's latched counts at the push, one LUT of `nxt` at
+                     a step), and nxt' is empty when their capped sum is at most 2.
   T token buffer     stream.PipeReady then stream.PipeValid: spikes = AND-OR of the chunks by lsb,
                      j = the index of lsb; the ready towards C and the valid/payload out are
                      registers. The address g*KCH + j leaves T as its two registered terms and is
@@ -40,7 +46,8 @@ Pipeline (one token per cycle in steady state):
 
 Ports:
   win       lc.window*in_width     in   the window being scanned (stable while `valid`)
-  nz        planes*KCH             in   its non-empty-chunk vectors (stable while `valid`)
+  nz_next   planes*KCH             in   the next window's non-empty-chunk vectors (read at `load`)
+  load                             in   strobe: the swap; `valid` rises the next cycle
   valid                            in   `win` holds a window not yet released
   release                          out  strobe: the scanner has copied what it needs of `win`
   source    token_layout(lc)       out  chunk tokens
@@ -80,7 +87,9 @@ class Scanner(Module):
     def __init__(self, lc: LayerConfig):
         P, G, kch, pci = lc.planes, lc.groups, lc.chunks, lc.pci
         self.win = Signal(lc.window * lc.in_width)
-        self.nz = Signal(P * kch)
+        self.nz_next = Signal(P * kch)
+        self.load = Signal()
+        self.late = Signal()
         self.valid = Signal()
         self.release = Signal()
         self.source = stream.Endpoint(token_layout(lc))
@@ -88,6 +97,17 @@ class Scanner(Module):
         self.fin_check = Signal()    # simulation only: fin == plast & glast & ready (tests read it)
 
         # # #
+
+        # ---- L: the window's vectors, latched at `load` beside their per-plane summaries
+        nz = Signal(P * kch, name="scan_nz")
+        nz_of = [nz[q * kch:(q + 1) * kch] for q in range(P)]
+        nx_of = [self.nz_next[q * kch:(q + 1) * kch] for q in range(P)]
+        sgl = Signal(P, name="scan_sgl")                   # per plane: at most one non-empty chunk
+        counted = kch > COUNT_GROUP
+        ngrp = -(-kch // COUNT_GROUP)
+        cnt = [[Signal(2, name=f"scan_cnt{q}_{k}") for k in range(ngrp)] for q in range(P)] if counted else []
+        self.sync += If(self.load, nz.eq(self.nz_next), sgl.eq(Cat(*[at_most_one(v) for v in nx_of])),
+                        *[c.eq(x) for q in range(len(cnt)) for c, x in zip(cnt[q], sat_counts(nx_of[q]))])
 
         # ---- P: plane sequencer
         poh = Signal(P, reset=1, name="scan_poh")          # current plane, one-hot (control)
@@ -113,16 +133,19 @@ class Scanner(Module):
         # a binary-select mux is one LUT6 per bit up to 4 planes (a one-hot AND-OR took two)
         self.comb += [
             pdata.eq(Array(vecs)[psel] if P > 1 else vecs[0]),
-            pnz.eq(Array([self.nz[q * kch:(q + 1) * kch] for q in range(P)])[pctl] if P > 1 else self.nz),
+            pnz.eq(Array(nz_of)[pctl] if P > 1 else nz),
+            psingle.eq(Array(sgl)[pctl] if P > 1 else sgl[0]),
         ]
-        self.comb += psingle.eq(at_most_one(pnz))
         first, rest = lowest(pnz)
         # `fin` = plast & glast & ready, a register kept beside them: the release is then one LUT of
         # registers (valid & take & fin), and so is the orchestrator's swap behind it (it was 5 LUT levels)
         fin = Signal(reset=int(not lc.static and P == 1 and G == 1), name="scan_fin")
+        # `late`: the window's vectors are latched at the end of this cycle, so nothing is pushed (a static
+        # layer's set-up waits instead, and its `fin` implies `ready`)
+        live = self.valid if lc.static else self.valid & ~self.late
         self.comb += [
-            push.eq(self.valid & ready & take),
-            self.release.eq(self.valid & take & fin),      # fin implies ready
+            push.eq(live & ready & take),
+            self.release.eq(live & take & fin),            # fin implies ready
         ]
         next_group = [If(glast, g.eq(0), gbase.eq(0), glast.eq(int(G == 1))
                          ).Else(g.eq(g + 1), gbase.eq(gbase + kch), glast.eq(g == G - 2))]
@@ -134,22 +157,30 @@ class Scanner(Module):
             prem0, poh0 = Signal(P, name="scan_prem0"), Signal(P, name="scan_poh0")
             psel0 = Signal(lc.plane_bits, name="scan_p0")
             plast0 = Signal(name="scan_plast0")
-            nzp = Cat(*[self.nz[q * kch:(q + 1) * kch] != 0 for q in range(P - 1)], 1)
+            # how many planes are left, as a thermometer: th[i] = "at least i + 2 left" (a step shifts it),
+            # so `plast` after a step is a register's bit (`(after & ~nfirst) == 0` was 5 LUT levels)
+            nth = max(1, P - 1)
+            th, th0 = Signal(nth, name="scan_th"), Signal(nth, name="scan_th0")
             after = Signal(P, name="scan_after")         # prem without poh
             nfirst = Signal(P, name="scan_nfirst")
             self.comb += [after.eq(prem & ~poh), nfirst.eq(lowest(after)[0])]
-            f0, r0 = lowest(nzp)
+            # the window's plane sequence, latched with its vectors: the planes to run, the first, how many
+            nzp = Cat(*[v != 0 for v in nx_of[:-1]], 1)
+            ge = at_least(nzp) if P > 1 else [0]
+            f0 = lowest(nzp)[0]
+            self.sync += If(self.load, prem0.eq(nzp), poh0.eq(f0), psel0.eq(onehot_index(f0)),
+                            plast0.eq(~ge[0] if P > 1 else 1), th0.eq(Cat(*ge)))
             self.sync += [
                 If(self.release, ready.eq(0)),
-                If(self.valid & ~ready,                    # set-up: the window's plane-skip mask
-                    ready.eq(1), prem0.eq(nzp), poh0.eq(f0), psel0.eq(onehot_index(f0)), plast0.eq(r0 == 0),
-                    prem.eq(nzp), poh.eq(f0), *set_plane(onehot_index(f0)), plast.eq(r0 == 0),
-                    fin.eq((r0 == 0) & glast)),
+                If(self.valid & ~self.late & ~ready,       # set-up: the window's first group
+                    ready.eq(1), prem.eq(prem0), poh.eq(poh0), *set_plane(psel0), plast.eq(plast0),
+                    th.eq(th0), fin.eq(plast0 & glast)),
                 If(push,
-                    If(plast, prem.eq(prem0), poh.eq(poh0), *set_plane(psel0), plast.eq(plast0), *next_group,
-                       fin.eq(plast0 & glast_next)
+                    If(plast, prem.eq(prem0), poh.eq(poh0), *set_plane(psel0), plast.eq(plast0), th.eq(th0),
+                       *next_group, fin.eq(plast0 & glast_next)
                     ).Else(prem.eq(after), poh.eq(nfirst), *set_plane(onehot_index(nfirst)),
-                           plast.eq((after & ~nfirst) == 0), fin.eq(((after & ~nfirst) == 0) & glast))),
+                           plast.eq(~th[1] if nth > 1 else 1), th.eq(th[1:] if nth > 1 else 0),
+                           fin.eq((~th[1] if nth > 1 else 1) & glast))),
                 If(self.release, fin.eq(0)),               # ready falls: the next window's set-up sets it
             ]
         else:
@@ -199,12 +230,13 @@ class Scanner(Module):
             tokens.sink.plane.eq(c_plane),
             tokens.sink.upd.eq(c_last & c_upd),
         ]
-        if kch > COUNT_GROUP:
+        if counted:
             # `last` a token ahead from registers: c_cnt holds, per group of chunks, min(3, set bits) of
-            # lsb | nxt (the plane's vector at the push, nxt at each step: one LUT of registers per bit),
+            # lsb | nxt (the plane's latched counts at the push, nxt at each step: one LUT of registers),
             # so "nxt' = nxt & (nxt - 1) is empty" is "lsb | nxt has at most two bits", a tree over c_cnt
             # (at_most_one(nxt) had shared the carry chain of nxt - 1: 5-8 LUT levels on wide fc layers)
-            cnt_push, cnt_step = sat_counts(pnz), sat_counts(c_nxt)
+            cnt_push = [Array([cnt[q][k] for q in range(P)])[pctl] if P > 1 else cnt[0][k] for k in range(ngrp)]
+            cnt_step = sat_counts(c_nxt)
             c_cnt = [Signal(2, name=f"scan_c_cnt{k}") for k in range(len(cnt_push))]
 
             def wire(e):
@@ -232,6 +264,20 @@ class Scanner(Module):
             self.busy.eq(self.valid | c_valid | tokens.source.valid | tokens_out.source.valid),
         ]
         assert lc.fan_in <= width
+
+
+def at_least(v):
+    """[popcount(v) >= k for k = 2 .. len(v)] as boolean logic (a sum would map to a carry chain)."""
+    def both(x, y):
+        return y if x is True else (0 if x is None else x & y)
+
+    def either(x, y):
+        return y if x is None else x | y
+    ge = [True] + [None] * len(v)                      # ge[k]: at least k of the bits so far (True, None: 1, 0)
+    for b in v:
+        ge = [True] + [either(ge[k], both(ge[k - 1], b)) if ge[k - 1] is not None else ge[k]
+                       for k in range(1, len(v) + 1)]
+    return [0 if x is None else x for x in ge[2:]]
 
 
 def onehot_index(oh):

@@ -21,7 +21,7 @@ def scanner_verilog(ci, pci, planes, static):
     lc = LayerConfig(LayerShape("conv", ci, 3, 3, 2, 3, 3), spec.Widths(8, 9, 4, 4), 1, pci, 4, planes, static)
     top = Module()
     top.submodules.scan = scan = Scanner(lc)
-    ios = {scan.win, scan.nz, scan.valid, scan.release, scan.busy, *scan.source.flatten()}
+    ios = {scan.win, scan.nz_next, scan.load, scan.late, scan.valid, scan.release, scan.busy, *scan.source.flatten()}
     return convert(top, ios, "accel")
 
 
