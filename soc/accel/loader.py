@@ -10,9 +10,10 @@ latches `error` (codes in soc.accel.loadimage); `done` rises on a correct end ma
 Pipeline (one word per cycle, `sink.ready` is always 1):
   A sequence  the current section is a one-hot shift register; each memory section has a class
               (entries, words per entry), and "last word of the entry" / "last entry of the section"
-              are registers kept one step ahead per class (no per-section constant is looked up while
-              the word is counted), and the next section's flags are registers kept a section ahead
-              (the step to a new section selects registers, not an OR over the one-hot: those ORs
+              are registers kept one step ahead (the words per class; the entries left as a one-hot
+              base-16 down-counter, loaded from the next class at a new section: no per-section
+              constant is looked up while the word is counted), and the next section's flags are
+              registers kept a section ahead (the step to a new section selects registers, not an OR over the one-hot: those ORs
               are registered every cycle for one and two sections ahead, and the step picks by
               whether the one-hot moved a cycle ago). The memory write of an entry's last word is
               decided here.
@@ -115,8 +116,6 @@ class Loader(Module):
         wsub = Signal(bits_for(maxw), name="loader_wsub")
         ent_last = Signal(reset=1, name="loader_ent_last")     # this entry is the section's last
         sub_last = Signal(reset=1, name="loader_sub_last")     # this word is the entry's last
-        ent_pre = Signal(K, name="loader_ent_pre")            # per class: entry == entries - 2
-        ent_pre2 = Signal(K, name="loader_ent_pre2")          # per class: entry == entries - 3
         sub_pre = Signal(K, name="loader_sub_pre")            # per class: wsub == words - 2
         buf, nbuf = Signal(32 * maxw), Signal(32 * maxw)
         failed = Signal(name="loader_failed")                 # error != 0 (registered in C)
@@ -155,30 +154,31 @@ class Loader(Module):
         nx_ent1 = Signal(reset=int(ent1(klass[1])), name="loader_nx_ent1")
         nx_sub1 = Signal(reset=int(sub1(klass[1])), name="loader_nx_sub1")
         cur_sub1 = Signal(reset=int(sub1(klass[0])), name="loader_cur_sub1")
-        # per-class "entry/word" flags at the start of a section or an entry
-        start_ent_pre = Cat(*[int(n_of[k] == 2) for k in range(K)])
-        start_ent_pre2 = Cat(*[int(n_of[k] == 3) for k in range(K)])
+        # per-class "word" flags at the start of an entry
         start_sub_pre = Cat(*[int(w_of[k] == 2) for k in range(K)])
-        # `entry` also as one-hot base-16 digits (stepped beside it), so "entry == entries - 4" for the
-        # entry step's `ent_pre2` is one LUT of registers per class (the binary compares, sharing their
-        # bits between the classes' constants, were 5 LUT levels)
-        edig = [Signal(16, reset=1, name=f"loader_edig{i}") for i in range(-(-len(entry) // 4))]
+        # the entries left after this one, a down-counter in one-hot base-16 digits: loaded at a new
+        # section with the next class's count (an OR of a few of the look-ahead's class bits per digit
+        # bit), so "this is the last entry" after a step is one LUT of digit bits (per-class flags
+        # selected by the class, an AND-OR over every class, were 5 LUT levels)
+        ndig = max(1, -(-bits_for(maxe - 1) // 4))
+        ldig = [Signal(16, reset=1 << ((n_of[klass[0]] - 1) >> 4 * i & 15), name=f"loader_eleft{i}")
+                for i in range(ndig)]
 
-        def entry_is(c):
-            if not 0 <= c < 16 ** len(edig):
-                return 0
-            return reduce(and_, [d[(c >> 4 * i) & 15] for i, d in enumerate(edig)])
-        edig_step, carry = [], None
-        for d in edig:
-            rot = d.eq(Cat(d[15], d[:15]))
-            edig_step.append(rot if carry is None else If(carry, rot))
-            carry = d[15] if carry is None else carry & d[15]
-        new_section = [
-            entry.eq(0), *[d.eq(1) for d in edig], wsub.eq(0), ent_pre.eq(start_ent_pre), ent_pre2.eq(start_ent_pre2),
-            sub_pre.eq(start_sub_pre)]
+        def digits(n, i, v):
+            return (n - 1) >> 4 * i & 15 == v
+
+        def left_is(c):
+            return reduce(and_, [d[c >> 4 * i & 15] for i, d in enumerate(ldig)])
+        ldig_step, borrow = [], None
+        for d in ldig:
+            rot = d.eq(Cat(d[1:], d[0]))                   # one down: bit v takes bit v + 1
+            ldig_step.append(rot if borrow is None else If(borrow, rot))
+            borrow = d[0] if borrow is None else borrow & d[0]
+        new_section = [entry.eq(0), wsub.eq(0), sub_pre.eq(start_sub_pre)]
         self.sync += [
             If(go & first,                                  # word 0 is section 0 (magic): on to section 1
                 onehot.eq(2), cls.eq(1 << klass[1]), *new_section,
+                *[d.eq(sum(1 << v for v in range(16) if digits(n_of[klass[1]], i, v))) for i, d in enumerate(ldig)],
                 ent_last.eq(int(ent1(klass[1]))), sub_last.eq(int(sub1(klass[1]))), buf.eq(nbuf),
                 nx_ent1.eq(int(ent1(klass[2]))), nx_sub1.eq(int(sub1(klass[2]))), cur_sub1.eq(int(sub1(klass[1])))
             ).Elif(go,
@@ -186,12 +186,12 @@ class Loader(Module):
                 If(adv,
                     onehot.eq(Cat(0, onehot[:S - 1], onehot[S - 1] | onehot[S])), cls.eq(nxt_cls),
                     *new_section, ent_last.eq(nx_ent1), sub_last.eq(nx_sub1),
+                    *[d.eq(Cat(*[reduce(or_, [nxt_cls[k] for k in range(K) if digits(n_of[k], i, v)] or [0])
+                                 for v in range(16)])) for i, d in enumerate(ldig)],
                     nx_ent1.eq(ahead(ent1, 2)), nx_sub1.eq(ahead(sub1, 2)), cur_sub1.eq(nx_sub1)
                 ).Elif(sub_last,                             # next entry of this memory section
                     wsub.eq(0), sub_pre.eq(start_sub_pre), sub_last.eq(cur_sub1),
-                    entry.eq(entry + 1), *edig_step, ent_last.eq((cls & ent_pre) != 0),
-                    ent_pre.eq(ent_pre2),
-                    ent_pre2.eq(Cat(*[entry_is(n_of[k] - 4) for k in range(K)]))
+                    entry.eq(entry + 1), *ldig_step, ent_last.eq(left_is(1))
                 ).Else(
                     wsub.eq(wsub + 1), sub_last.eq((cls & sub_pre) != 0),
                     sub_pre.eq(Cat(*[equals(wsub, w_of[k] - 3) for k in range(K)])))),
