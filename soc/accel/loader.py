@@ -13,9 +13,9 @@ Pipeline (one word per cycle, `sink.ready` is always 1):
               are registers kept one step ahead (the words per class; the entries left as a one-hot
               base-16 down-counter, loaded from the next class at a new section: no per-section
               constant is looked up while the word is counted), and the next section's flags are
-              registers kept a section ahead (the step to a new section selects registers, not an OR over the one-hot: those ORs
-              are registered every cycle for one and two sections ahead, and the step picks by
-              whether the one-hot moved a cycle ago). The memory write of an entry's last word is
+              registers kept a section ahead (the step to a new section selects registers, not an
+              OR over the one-hot: those ORs are registered every cycle for one and two sections
+              ahead, and the step picks by whether the one-hot moved a cycle ago). The memory write of an entry's last word is
               decided here.
   W1, W2      the write (address, data, strobe) goes through two registers on its way to the
               memories: W1 one per layer and memory kind, W2 one per `write_fanout` detectors.
