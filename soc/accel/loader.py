@@ -12,10 +12,10 @@ Pipeline (one word per cycle, `sink.ready` is always 1):
               (entries, words per entry), and "last word of the entry" / "last entry of the section"
               are registers kept one step ahead (the words per class; the entries left as a one-hot
               base-16 down-counter, loaded from the next class at a new section: no per-section
-              constant is looked up while the word is counted), and the next section's flags are
-              registers kept a section ahead (the step to a new section selects registers, not an
-              OR over the one-hot: those ORs are registered every cycle for one and two sections
-              ahead, and the step picks by whether the one-hot moved a cycle ago). The memory write of an entry's last word is
+              constant is looked up while the word is counted), and what a step to a new section
+              needs of the sections ahead (the next class, "one entry", "one word per entry") is
+              shift registers moving with the one-hot (bit m: m sections ahead), so the step
+              selects register bits, not an OR over the one-hot. The memory write of an entry's last word is
               decided here.
   W1, W2      the write (address, data, strobe) goes through two registers on its way to the
               memories: W1 one per layer and memory kind, W2 one per `write_fanout` detectors.
@@ -45,7 +45,7 @@ W1 register, which have the same input, merge back into one.
 from functools import reduce
 from operator import and_, or_
 
-from migen import Cat, If, Module, Mux, Signal
+from migen import Cat, If, Module, Signal
 
 from litex.soc.interconnect import stream
 
@@ -128,32 +128,24 @@ class Loader(Module):
             adv.eq(go & ~first & (single | (sub_last & ent_last))),
         ]
 
-        # the one-hot only moves on `first` (to section 1) and `adv` (one on): both are registered
-        first_d, adv_d = Signal(name="loader_first_d"), Signal(name="loader_adv_d")
-        self.sync += [first_d.eq(go & first), adv_d.eq(adv)]
-
-        def ahead(flag, k):
-            """flag(class) of the section k after the current one, from registers: the OR over the
-            one-hot's bits for k and k + 1 sections ahead, registered every cycle (so one cycle old),
-            picks the k + 1 one after a step and a constant after `first` (an OR tree over the one-hot
-            in front of the step's select was 5-6 LUT levels)."""
-            def tree(j):
-                return reduce(or_, [onehot[i] for i in range(S + 1) if flag(klass[min(i + j, S + 1)])] or [0])
-            regs = []
-            for j in (k, k + 1):
-                regs.append(Signal(reset=int(flag(klass[min(j, S + 1)])), name=f"loader_ahead{len(aheads)}_{j}"))
-                self.sync += regs[-1].eq(tree(j))
-            aheads.append(regs)
-            return Mux(first_d, int(flag(klass[min(1 + k, S + 1)])), Mux(adv_d, regs[1], regs[0]))
-        aheads = []
-        # class of the section after the current one, one-hot
-        nxt_cls = Cat(*[ahead(lambda c, k=k: c == k, 1) for k in range(K)])
+        # what the step to a new section needs of the sections ahead (the next one's class, its "one
+        # entry" and "one word per entry" flags), as shift registers moving with the one-hot: bit m holds
+        # the value for m sections after the current one, `adv` shifts them and `first` loads a constant,
+        # so the step selects register bits (OR trees over the one-hot, even registered a cycle ahead, came
+        # out at 5 LUT levels; these need no LUT but the class decode)
+        def ahead(flag, name):
+            def vals(cur):
+                return sum(int(flag(klass[min(cur + m, S + 1)])) << m for m in range(S + 2))
+            # no reset (the power-on value is section 0's): `first` takes the flip-flops' reset pin, and
+            # every image starts with `first` (soc/peripheral.py), which loads them
+            r = Signal(S + 2, reset=vals(0), reset_less=True, name=f"loader_ahead_{name}")
+            self.sync += If(go & first, r.eq(vals(1))).Elif(adv, r.eq(Cat(r[1:], int(flag(0)))))
+            return r
+        cbits = [ahead(lambda c, b=b: c >> b & 1, f"cls{b}") for b in range(bits_for(K - 1))]
+        nxt_cls = Cat(*[reduce(and_, [c[1] if k >> b & 1 else ~c[1] for b, c in enumerate(cbits)] or [1])
+                        for k in range(K)])               # the next section's class, one-hot
         ent1, sub1 = (lambda k: n_of[k] == 1), (lambda k: w_of[k] == 1)
-        # "the next section has one entry / one word per entry" and "this section has one word per
-        # entry": registers kept a section ahead, so the step to a new section selects a register
-        nx_ent1 = Signal(reset=int(ent1(klass[1])), name="loader_nx_ent1")
-        nx_sub1 = Signal(reset=int(sub1(klass[1])), name="loader_nx_sub1")
-        cur_sub1 = Signal(reset=int(sub1(klass[0])), name="loader_cur_sub1")
+        ent1_ahead, sub1_ahead = ahead(ent1, "ent1"), ahead(sub1, "sub1")
         # per-class "word" flags at the start of an entry
         start_sub_pre = Cat(*[int(w_of[k] == 2) for k in range(K)])
         # the entries left after this one, a down-counter in one-hot base-16 digits: loaded at a new
@@ -179,18 +171,16 @@ class Loader(Module):
             If(go & first,                                  # word 0 is section 0 (magic): on to section 1
                 onehot.eq(2), cls.eq(1 << klass[1]), *new_section,
                 *[d.eq(sum(1 << v for v in range(16) if digits(n_of[klass[1]], i, v))) for i, d in enumerate(ldig)],
-                ent_last.eq(int(ent1(klass[1]))), sub_last.eq(int(sub1(klass[1]))), buf.eq(nbuf),
-                nx_ent1.eq(int(ent1(klass[2]))), nx_sub1.eq(int(sub1(klass[2]))), cur_sub1.eq(int(sub1(klass[1])))
+                ent_last.eq(int(ent1(klass[1]))), sub_last.eq(int(sub1(klass[1]))), buf.eq(nbuf)
             ).Elif(go,
                 buf.eq(nbuf),
                 If(adv,
                     onehot.eq(Cat(0, onehot[:S - 1], onehot[S - 1] | onehot[S])), cls.eq(nxt_cls),
-                    *new_section, ent_last.eq(nx_ent1), sub_last.eq(nx_sub1),
+                    *new_section, ent_last.eq(ent1_ahead[1]), sub_last.eq(sub1_ahead[1]),
                     *[d.eq(Cat(*[reduce(or_, [nxt_cls[k] for k in range(K) if digits(n_of[k], i, v)] or [0])
                                  for v in range(16)])) for i, d in enumerate(ldig)],
-                    nx_ent1.eq(ahead(ent1, 2)), nx_sub1.eq(ahead(sub1, 2)), cur_sub1.eq(nx_sub1)
                 ).Elif(sub_last,                             # next entry of this memory section
-                    wsub.eq(0), sub_pre.eq(start_sub_pre), sub_last.eq(cur_sub1),
+                    wsub.eq(0), sub_pre.eq(start_sub_pre), sub_last.eq(sub1_ahead[0]),
                     entry.eq(entry + 1), *ldig_step, ent_last.eq(left_is(1))
                 ).Else(
                     wsub.eq(wsub + 1), sub_last.eq((cls & sub_pre) != 0),
