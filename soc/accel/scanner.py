@@ -10,7 +10,8 @@ spikes, except the last one.
 Pipeline (one token per cycle in steady state):
   L latch            at `load`: `nz` and per plane what C's control needs of it at a push, so a push
                      selects registers: "at most one chunk" (`sgl`), the saturating counts of six-chunk
-                     groups (above COUNT_GROUP chunks), and for a static layer the planes to run. (The
+                     groups (above COUNT_GROUP chunks), the lowest chunk (above one carry block,
+                     bitops.BLOCK), and for a static layer the planes to run. (The
                      at_most_one over the plane mux's output had been 5-7 LUT levels into `last`.)
   P plane sequencer  one (group, plane) item per cycle from the window: the plane's data and its
                      non-empty vector split into the lowest chunk (one-hot) and the rest (a binary
@@ -60,7 +61,7 @@ from migen import Array, Cat, If, Module, Mux, Replicate, Signal
 
 from litex.soc.interconnect import stream
 
-from .bitops import COUNT_GROUP, at_most_one, lowest, sat_counts, sat_sum
+from .bitops import BLOCK, COUNT_GROUP, at_most_one, lowest, sat_counts, sat_sum
 from .config import LayerConfig, bits_for
 from .detector import token_layout
 from .verilog import kept_copy
@@ -106,8 +107,13 @@ class Scanner(Module):
         counted = kch > COUNT_GROUP
         ngrp = -(-kch // COUNT_GROUP)
         cnt = [[Signal(2, name=f"scan_cnt{q}_{k}") for k in range(ngrp)] for q in range(P)] if counted else []
+        # above one carry block, also each plane's lowest non-empty chunk (one-hot): lowest() over blocks
+        # behind the plane mux was the deepest chain (6 LUT levels) of random models with wide fc layers
+        wide = kch > BLOCK
+        low = [Signal(kch, name=f"scan_low{q}") for q in range(P)] if wide else []
         self.sync += If(self.load, nz.eq(self.nz_next), sgl.eq(Cat(*[at_most_one(v) for v in nx_of])),
-                        *[c.eq(x) for q in range(len(cnt)) for c, x in zip(cnt[q], sat_counts(nx_of[q]))])
+                        *[c.eq(x) for q in range(len(cnt)) for c, x in zip(cnt[q], sat_counts(nx_of[q]))],
+                        *[lw.eq(lowest(v)[0]) for lw, v in zip(low, nx_of)])
 
         # ---- P: plane sequencer
         poh = Signal(P, reset=1, name="scan_poh")          # current plane, one-hot (control)
@@ -136,7 +142,12 @@ class Scanner(Module):
             pnz.eq(Array(nz_of)[pctl] if P > 1 else nz),
             psingle.eq(Array(sgl)[pctl] if P > 1 else sgl[0]),
         ]
-        first, rest = lowest(pnz)
+        if wide:
+            first = Signal(kch, name="scan_first")
+            self.comb += first.eq(Array(low)[pctl] if P > 1 else low[0])
+            rest = pnz & ~first
+        else:
+            first, rest = lowest(pnz)
         # `fin` = plast & glast & ready, a register kept beside them: the release is then one LUT of
         # registers (valid & take & fin), and so is the orchestrator's swap behind it (it was 5 LUT levels)
         fin = Signal(reset=int(not lc.static and P == 1 and G == 1), name="scan_fin")

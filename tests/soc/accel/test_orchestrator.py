@@ -54,6 +54,8 @@ CASES = [  # h, w, kh, kw, stride, pad, ci, co, pco, pci, planes, static
     (4, 4, 3, 3, 1, 1, 8, 2, 2, 30, 4, False),     # 72 of 90 chunk bits used: the last chunk is short
     (3, 3, 3, 3, 1, 0, 4, 5, 2, 2, 2, False),      # 18 chunks, 3 groups: the scanner's counted `last`
     (5, 5, 3, 3, 1, 1, 2, 3, 1, 1, 4, True),       # static, 18 one-bit chunks
+    (3, 3, 3, 3, 1, 0, 8, 2, 1, 2, 2, False),      # 36 chunks: each plane's lowest chunk latched (> BLOCK)
+    (5, 5, 3, 3, 1, 1, 4, 2, 1, 1, 3, True),       # static, 36 one-bit chunks
 ]
 
 
