@@ -11,8 +11,8 @@ Pipeline (one token per cycle in steady state):
   L latch            at `load`: `nz` and per plane what C's control needs of it at a push, so a push
                      selects registers: "at most one chunk" (`sgl`), the saturating counts of six-chunk
                      groups (above COUNT_GROUP chunks), the lowest chunk (above one carry block,
-                     bitops.BLOCK), and for a static layer the planes to run. (The
-                     at_most_one over the plane mux's output had been 5-7 LUT levels into `last`.)
+                     bitops.BLOCK), and for a static layer the planes to run. (The at_most_one
+                     over the plane mux's output had been 5-7 LUT levels into `last`.)
   P plane sequencer  one (group, plane) item per cycle from the window: the plane's data and its
                      non-empty vector split into the lowest chunk (one-hot) and the rest (a binary
                      plane select beside the one-hot control, so the plane mux is one LUT6 per
@@ -22,12 +22,12 @@ Pipeline (one token per cycle in steady state):
                      the single select's net, which reached all 576 data muxes of the output
                      layer, at 12-14 ns of routing into `last`. (One copy per 64 data muxes was
                      tried: router2 then diverged on the SCNN5 SoC with three seeds.)
-                     A static layer spends one set-up
-                     cycle per window on the plane-skip mask; how many planes are left is a
-                     thermometer register, so `plast` after a step is one of its bits. The window is released when the
-                     window's last item is pushed (the item carries a copy of its plane); `fin`
-                     (= plast & glast & ready) is a register kept beside those, so the release is
-                     one LUT of registers (valid & take & fin).
+                     A static layer spends one set-up cycle per window on the plane-skip mask;
+                     how many planes are left is a thermometer register, so `plast` after a step
+                     is one of its bits. The window is released when the window's last item is
+                     pushed (the item carries a copy of its plane); `fin` (= plast & glast &
+                     ready) is a register kept beside those, so the release is one LUT of
+                     registers (valid & take & fin).
   C chunk extractor  loaded straight from P (a copy of the plane, written with a clock enable): its
                      current chunk `lsb` (one-hot) and the rest `nxt`; each token, lsb' = nxt & -nxt,
                      nxt' = nxt & (nxt - 1); P pushes when C is empty or hands out its last token,
@@ -48,7 +48,8 @@ Pipeline (one token per cycle in steady state):
 Ports:
   win       lc.window*in_width     in   the window being scanned (stable while `valid`)
   nz_next   planes*KCH             in   the next window's non-empty-chunk vectors (read at `load`)
-  load                             in   strobe: the swap; `valid` rises the next cycle
+  load                             in   strobe: latch `nz_next` (at the swap, or a cycle after it)
+  late                             in   the latch is this cycle's, a cycle after the swap: no push
   valid                            in   `win` holds a window not yet released
   release                          out  strobe: the scanner has copied what it needs of `win`
   source    token_layout(lc)       out  chunk tokens
