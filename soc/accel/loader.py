@@ -15,8 +15,8 @@ Pipeline (one word per cycle, `sink.ready` is always 1):
               constant is looked up while the word is counted), and what a step to a new section
               needs of the sections ahead (the next class, "one entry", "one word per entry") is
               shift registers moving with the one-hot (bit m: m sections ahead), so the step
-              selects register bits, not an OR over the one-hot. The memory write of an entry's last word is
-              decided here.
+              selects register bits, not an OR over the one-hot. The memory write of an entry's
+              last word is decided here.
   W1, W2      the write (address, data, strobe) goes through two registers on its way to the
               memories: W1 one per layer and memory kind, W2 one per `write_fanout` detectors.
   D decode    the word's nibbles against the constants the checks use: one registered flag per
@@ -153,11 +153,13 @@ class Loader(Module):
         # bit), so "this is the last entry" after a step is one LUT of digit bits (per-class flags
         # selected by the class, an AND-OR over every class, were 5 LUT levels)
         ndig = max(1, -(-bits_for(maxe - 1) // 4))
-        ldig = [Signal(16, reset=1 << ((n_of[klass[0]] - 1) >> 4 * i & 15), name=f"loader_eleft{i}")
-                for i in range(ndig)]
 
         def digits(n, i, v):
             return (n - 1) >> 4 * i & 15 == v
+
+        def left_of(n, i):                                 # digit i of n - 1 entries left, one-hot
+            return 1 << ((n - 1) >> 4 * i & 15)
+        ldig = [Signal(16, reset=left_of(n_of[klass[0]], i), name=f"loader_eleft{i}") for i in range(ndig)]
 
         def left_is(c):
             return reduce(and_, [d[c >> 4 * i & 15] for i, d in enumerate(ldig)])
@@ -170,7 +172,7 @@ class Loader(Module):
         self.sync += [
             If(go & first,                                  # word 0 is section 0 (magic): on to section 1
                 onehot.eq(2), cls.eq(1 << klass[1]), *new_section,
-                *[d.eq(sum(1 << v for v in range(16) if digits(n_of[klass[1]], i, v))) for i, d in enumerate(ldig)],
+                *[d.eq(left_of(n_of[klass[1]], i)) for i, d in enumerate(ldig)],
                 ent_last.eq(int(ent1(klass[1]))), sub_last.eq(int(sub1(klass[1]))), buf.eq(nbuf)
             ).Elif(go,
                 buf.eq(nbuf),
