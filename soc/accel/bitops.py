@@ -63,9 +63,20 @@ def lowest(v):
     return one, v & ~one
 
 
-def at_most_one(v):
+def reduce_tree(op, terms, wire=None, k=6):
+    """op over `terms` as a tree of `k` inputs per node; `wire(expr)`, if given, names every node but the
+    root (soc.accel.verilog.kept_wires: kept nodes hold the tree's shape through synthesis)."""
+    nodes = list(terms)
+    while len(nodes) > 1:
+        nxt = [reduce(op, nodes[i:i + k]) for i in range(0, len(nodes), k)]
+        nodes = [wire(x) for x in nxt] if wire is not None and len(nxt) > 1 else nxt
+    return nodes[0]
+
+
+def at_most_one(v, wire=None):
     """v has at most one bit set: a tree of (any, several) pairs, six inputs per LUT (3 levels up to
-    54 bits, no carry chain; `v & (v - 1) == 0` mapped to a carry chain and 3 more levels)."""
+    54 bits, no carry chain; `v & (v - 1) == 0` mapped to a carry chain and 3 more levels). `wire(expr)`,
+    if given, names every node but the root (as reduce_tree)."""
     nodes = [(v[i], None) for i in range(len(v))]          # (any, several); None: constant 0
     while len(nodes) > 1:
         k = 6 if all(m is None for _, m in nodes) else 3   # single bits: 6 per LUT; pairs: 3
@@ -76,6 +87,8 @@ def at_most_one(v):
             two = [anys[x] & anys[y] for x in range(len(anys)) for y in range(x + 1, len(anys))]
             several = reduce(or_, [m for _, m in part if m is not None] + two, 0)
             nxt.append((reduce(or_, anys), several))
+        if wire is not None and len(nxt) > 1:
+            nxt = [(wire(a), m if isinstance(m, int) else wire(m)) for a, m in nxt]
         nodes = nxt
     return ~nodes[0][1] if nodes[0][1] is not None else 1
 

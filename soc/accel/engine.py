@@ -4,7 +4,9 @@ Timing: the broadcast waits on a registered "every FIFO has room"; each neuron o
 registered-ready and a registered-valid stage before the join, whose valid is an AND of a few
 registers (the buffers' valids ANDed a cycle ahead); the packed word is a register that takes
 the next pixel only once empty (the join's ready never waits on the pool or the FIFO); the counters add
-registered, pipelined population counts.
+registered, pipelined population counts. The wide ANDs and ORs (`all_room`, the join flags' ANDs, the
+activity ORs' inputs) are trees of kept nodes (soc.accel.verilog.kept_wires), so synthesis keeps their
+balanced shape.
 
 The orchestrator's chunk tokens are broadcast to PCo detectors through small FIFOs, so a detector
 that meets several matched pairs in a chunk does not stall the others at once. Detector d serves
@@ -28,11 +30,13 @@ from migen import Cat, If, Module, Mux, Signal
 
 from litex.soc.interconnect import stream
 
+from .bitops import reduce_tree
 from .config import LayerConfig
 from .detector import Detector, popcount, token_layout
 from .neuron import Neuron
 from .orchestrator import Orchestrator
 from .pool import Pool
+from .verilog import kept_wires
 
 
 # the join's valid is an AND of this many registers at most: with the pack's two-input ready, the
@@ -47,8 +51,11 @@ def output_layout(lc: LayerConfig):
 
 
 def or_tree(module, sigs, name):
-    """OR of `sigs`, a register after every 6-input level (latency ceil(log6 n), at least 1)."""
-    level, i = sigs, 0
+    """OR of `sigs`, a register after every 6-input level (latency ceil(log6 n), at least 1). Each input
+    is a kept node (soc.accel.verilog.kept_wires): one that is a function of a few registers (a neuron's
+    busy) is then a LUT of its own, and six of them one LUT more (abc9 had chained 24 inputs 5 deep)."""
+    leaf = kept_wires(module, f"{name}_in")
+    level, i = [leaf(x) for x in sigs], 0
     while True:
         nxt = []
         for j in range(0, len(level), 6):
@@ -85,8 +92,13 @@ class Engine(Module):
             neurons.append(neu)
         # broadcast while every token FIFO has room: a registered AND of "level <= depth - 2" (one cycle
         # old, and a FIFO gains at most one token per cycle, so the next token always fits)
+        # (kept nodes: a 3-bit compare per FIFO, two per LUT, then an AND tree; bitops.reduce_tree)
         all_room = Signal(name="all_room")
-        self.sync += all_room.eq(reduce(and_, [f.level <= det_fifo_depth - 2 for f in fifos]))
+        room_wire = kept_wires(self, "room")
+        rooms = [f.level <= det_fifo_depth - 2 for f in fifos]
+        pairs = [reduce(and_, rooms[i:i + 2]) for i in range(0, pco, 2)]
+        pairs = [room_wire(r) for r in pairs] if len(pairs) > 1 else pairs
+        self.sync += all_room.eq(reduce_tree(and_, pairs, room_wire))
         self.comb += orch.source.ready.eq(all_room)
         for f in fifos:
             self.comb += [f.sink.valid.eq(orch.source.valid & all_room),
@@ -115,14 +127,16 @@ class Engine(Module):
         if per == 1:                     # up to JOIN_FLAGS lanes: the PipeValids' own valid registers
             flags = [o.valid for o in outs]
         else:
-            flags = []
+            flags, join_wire = [], kept_wires(self, "join")
             for k in range(0, pco, per):
                 flags.append(Signal(name=f"joined_v{k // per}"))
                 # AND of (i | (o & ~fire)), as its two cases under `fire`: the wide ANDs do not wait on
                 # the fire (the AND over `fire`-gated terms was 5-6 LUT levels at PCo 15-22)
+                # (each AND a kept tree: bitops.reduce_tree, three lanes' (i | o) per LUT)
                 lanes = list(zip(ins[k:k + per], outs[k:k + per]))
-                self.sync += flags[-1].eq(Mux(fire, reduce(and_, [i.valid for i, _ in lanes]),
-                                              reduce(and_, [i.valid | o.valid for i, o in lanes])))
+                all_in = join_wire(reduce_tree(and_, [i.valid for i, _ in lanes], join_wire))
+                all_held = join_wire(reduce_tree(and_, [i.valid | o.valid for i, o in lanes], join_wire, k=3))
+                self.sync += flags[-1].eq(Mux(fire, all_in, all_held))
         self.comb += joined_valid.eq(reduce(and_, flags))
         self.comb += [o.ready.eq(fire) for o in outs]
         if s.readout:

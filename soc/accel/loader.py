@@ -51,7 +51,7 @@ from litex.soc.interconnect import stream
 
 from . import loadimage as li
 from .config import AccelConfig, bits_for
-from .verilog import equals, kept_copy
+from .verilog import equals, kept_copy, kept_wires
 
 
 def sections(cfg: AccelConfig, dets):
@@ -119,14 +119,17 @@ class Loader(Module):
         sub_pre = Signal(K, name="loader_sub_pre")            # per class: wsub == words - 2
         buf, nbuf = Signal(32 * maxw), Signal(32 * maxw)
         failed = Signal(name="loader_failed")                 # error != 0 (registered in C)
-        single, adv, wstrobe = (Signal(name=f"loader_{x}") for x in ("single", "adv", "wstrobe"))
+        single, wstrobe = (Signal(name=f"loader_{x}") for x in ("single", "wstrobe"))
         self.comb += [
             sink.ready.eq(1), go.eq(sink.valid), first.eq(sink.first),
             nbuf.eq(Cat(buf[32:], word) if maxw > 1 else word),
             single.eq(cls[0]),
             wstrobe.eq(go & ~first & ~single & sub_last),
-            adv.eq(go & ~first & (single | (sub_last & ent_last))),
         ]
+        # the step to a new section as a kept node (soc.accel.verilog.kept_wires): one LUT, so every register
+        # it selects for is a mux behind it (abc9 had folded it into the down-counter's digits: 5 levels)
+        node = kept_wires(self, "loader")
+        adv = node(go & ~first & (single | (sub_last & ent_last)))
 
         # what the step to a new section needs of the sections ahead (the next one's class, its "one
         # entry" and "one word per entry" flags), as shift registers moving with the one-hot: bit m holds
@@ -142,16 +145,19 @@ class Loader(Module):
             self.sync += If(go & first, r.eq(vals(1))).Elif(adv, r.eq(Cat(r[1:], int(flag(0)))))
             return r
         cbits = [ahead(lambda c, b=b: c >> b & 1, f"cls{b}") for b in range(bits_for(K - 1))]
-        nxt_cls = Cat(*[reduce(and_, [c[1] if k >> b & 1 else ~c[1] for b, c in enumerate(cbits)] or [1])
-                        for k in range(K)])               # the next section's class, one-hot
+        def class_ahead(m):                                # the class m sections ahead, one-hot
+            return Cat(*[reduce(and_, [c[m] if k >> b & 1 else ~c[m] for b, c in enumerate(cbits)] or [1])
+                         for k in range(K)])
+        nxt_cls = class_ahead(1)
         ent1, sub1 = (lambda k: n_of[k] == 1), (lambda k: w_of[k] == 1)
         ent1_ahead, sub1_ahead = ahead(ent1, "ent1"), ahead(sub1, "sub1")
         # per-class "word" flags at the start of an entry
         start_sub_pre = Cat(*[int(w_of[k] == 2) for k in range(K)])
         # the entries left after this one, a down-counter in one-hot base-16 digits: loaded at a new
-        # section with the next class's count (an OR of a few of the look-ahead's class bits per digit
-        # bit), so "this is the last entry" after a step is one LUT of digit bits (per-class flags
-        # selected by the class, an AND-OR over every class, were 5 LUT levels)
+        # section from `enext`, a register holding the next section's count (set at each step from the
+        # look-ahead's class two sections ahead: a few class bits per digit bit), so "this is the last
+        # entry" after a step is one LUT of digit bits (per-class flags selected by the class, an AND-OR
+        # over every class, were 5 LUT levels, and so was the class decode in front of the load)
         ndig = max(1, -(-bits_for(maxe - 1) // 4))
 
         def digits(n, i, v):
@@ -168,19 +174,23 @@ class Loader(Module):
             rot = d.eq(Cat(d[1:], d[0]))                   # one down: bit v takes bit v + 1
             ldig_step.append(rot if borrow is None else If(borrow, rot))
             borrow = d[0] if borrow is None else borrow & d[0]
+        enext = [Signal(16, reset=left_of(n_of[klass[1]], i), name=f"loader_enext{i}") for i in range(ndig)]
+        cls2 = class_ahead(2)
+        enext_step = [d.eq(Cat(*[reduce(or_, [cls2[k] for k in range(K) if digits(n_of[k], i, v)] or [0])
+                                 for v in range(16)])) for i, d in enumerate(enext)]
         new_section = [entry.eq(0), wsub.eq(0), sub_pre.eq(start_sub_pre)]
         self.sync += [
             If(go & first,                                  # word 0 is section 0 (magic): on to section 1
                 onehot.eq(2), cls.eq(1 << klass[1]), *new_section,
                 *[d.eq(left_of(n_of[klass[1]], i)) for i, d in enumerate(ldig)],
+                *[d.eq(left_of(n_of[klass[2]], i)) for i, d in enumerate(enext)],
                 ent_last.eq(int(ent1(klass[1]))), sub_last.eq(int(sub1(klass[1]))), buf.eq(nbuf)
             ).Elif(go,
                 buf.eq(nbuf),
                 If(adv,
                     onehot.eq(Cat(0, onehot[:S - 1], onehot[S - 1] | onehot[S])), cls.eq(nxt_cls),
                     *new_section, ent_last.eq(ent1_ahead[1]), sub_last.eq(sub1_ahead[1]),
-                    *[d.eq(Cat(*[reduce(or_, [nxt_cls[k] for k in range(K) if digits(n_of[k], i, v)] or [0])
-                                 for v in range(16)])) for i, d in enumerate(ldig)],
+                    *[d.eq(x) for d, x in zip(ldig, enext)], *enext_step,
                 ).Elif(sub_last,                             # next entry of this memory section
                     wsub.eq(0), sub_pre.eq(start_sub_pre), sub_last.eq(sub1_ahead[0]),
                     entry.eq(entry + 1), *ldig_step, ent_last.eq(left_is(1))

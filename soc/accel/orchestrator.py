@@ -38,7 +38,7 @@ from migen import FSM, If, Memory, Module, Mux, NextState, NextValue, Signal
 from litex.soc.interconnect import stream
 
 from .config import LayerConfig, bits_for
-from .verilog import add, equals
+from .verilog import add, equals, kept_wires
 from .detector import token_layout
 from .scanner import Scanner, nonempty_chunks
 
@@ -172,7 +172,9 @@ class Orchestrator(Module):
         # (the scanner was the slower) hands them over at once, an earlier one (the loader was the slower)
         # a cycle later (`late`; the shadow is rewritten two cycles after the swap at the earliest)
         nzok, late = Signal(name="nzok"), Signal(name="late")
-        self.sync += [nz_pre.eq(nonempty_chunks(lc, shadow)), nzok.eq(filled & ~swap), late.eq(swap & ~nzok)]
+        # (each chunk's OR a tree of kept nodes: abc9 had chained the 29-52-input ORs 5 LUTs deep)
+        self.sync += [nz_pre.eq(nonempty_chunks(lc, shadow, kept_wires(self, "nz"))),
+                      nzok.eq(filled & ~swap), late.eq(swap & ~nzok)]
         self.comb += [scan.nz_next.eq(nz_pre), scan.load.eq((swap & nzok) | late), scan.late.eq(late)]
         self.comb += swap.eq(filled & (~act_valid | scan.release))
 

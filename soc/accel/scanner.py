@@ -62,10 +62,10 @@ from migen import Array, Cat, If, Module, Mux, Replicate, Signal
 
 from litex.soc.interconnect import stream
 
-from .bitops import BLOCK, COUNT_GROUP, at_most_one, lowest, sat_counts, sat_sum
+from .bitops import BLOCK, COUNT_GROUP, at_most_one, lowest, reduce_tree, sat_counts, sat_sum
 from .config import LayerConfig, bits_for
 from .detector import token_layout
-from .verilog import kept_copy
+from .verilog import kept_copy, kept_wires
 
 
 def plane_vectors(lc: LayerConfig, win):
@@ -76,10 +76,13 @@ def plane_vectors(lc: LayerConfig, win):
     return [Cat(*[sl[q * s.ci:(q + 1) * s.ci] for sl in slots]) for q in range(lc.planes)]
 
 
-def nonempty_chunks(lc: LayerConfig, win):
-    """Cat over planes of the non-empty-chunk vector (bit q*KCH + j)."""
-    pci, kch = lc.pci, lc.chunks
-    return Cat(*[vec[j * pci:(j + 1) * pci] != 0 for vec in plane_vectors(lc, win) for j in range(kch)])
+def nonempty_chunks(lc: LayerConfig, win, wire=None):
+    """Cat over planes of the non-empty-chunk vector (bit q*KCH + j); `wire`: as bitops.reduce_tree.
+    The trees take single bits of `win` (a bit of plane_vectors' Cat would print the whole Cat)."""
+    s, pixw, pci, kch = lc.shape, lc.in_width, lc.pci, lc.chunks
+    bits = [[win[(kx * s.kh + ky) * pixw + q * s.ci + c]       # plane_vectors' order, bit by bit
+             for ky in range(s.kh) for kx in range(s.kw) for c in range(s.ci)] for q in range(lc.planes)]
+    return Cat(*[reduce_tree(or_, vec[j * pci:(j + 1) * pci], wire) for vec in bits for j in range(kch)])
 
 
 PART = 3    # chunks per partial select in T: 3 (data, one-hot select) pairs fill one LUT6
@@ -112,7 +115,8 @@ class Scanner(Module):
         # behind the plane mux was the deepest chain (6 LUT levels) of random models with wide fc layers
         wide = kch > BLOCK
         low = [Signal(kch, name=f"scan_low{q}") for q in range(P)] if wide else []
-        self.sync += If(self.load, nz.eq(self.nz_next), sgl.eq(Cat(*[at_most_one(v) for v in nx_of])),
+        amo = kept_wires(self, "sgl")        # kept nodes: abc9 had chained it 6 LUTs deep over 36 chunks
+        self.sync += If(self.load, nz.eq(self.nz_next), sgl.eq(Cat(*[at_most_one(v, amo) for v in nx_of])),
                         *[c.eq(x) for q in range(len(cnt)) for c, x in zip(cnt[q], sat_counts(nx_of[q]))],
                         *[lw.eq(lowest(v)[0]) for lw, v in zip(low, nx_of)])
 

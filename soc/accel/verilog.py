@@ -32,6 +32,8 @@ def convert(top, ios, name: str) -> str:
 # Register copies that synthesis must keep apart: twins with equal inputs, there to cut a fan-out (the
 # reset tree's copies, the loader's write-port tree). Their names carry one of these markers.
 KEEP_MARKERS = ("rtree_", "fanout_")
+# Comb nodes that synthesis must keep as LUT outputs (kept_wires) carry this marker.
+NODE_MARKER = "knode_"
 
 
 def kept_copy(name: str, width: int = 1, **kw) -> Signal:
@@ -41,12 +43,29 @@ def kept_copy(name: str, width: int = 1, **kw) -> Signal:
     return Signal(width, name=name, attr={"keep"}, **kw)
 
 
+def kept_wires(module, name: str):
+    """A namer for comb nodes: wire(expr) returns a comb signal of `module` equal to expr, marked `keep`, so
+    synthesis maps it as a LUT output of its own. With no delay target, yosys' abc9 remaps logic off the
+    critical path for area, and a wide OR came out as a chain 4-5 LUTs deep where a balanced tree is 3;
+    kept nodes of at most six inputs (bitops.reduce_tree) pin the tree at ceil(log6 n) levels. Vivado
+    honours the same attribute on a net (a platform build prints it; yosys needs yosys_keep())."""
+    count = [0]
+
+    def wire(expr):
+        w = Signal(len(expr), name=f"{NODE_MARKER}{name}{count[0]}", attr={"keep"})
+        count[0] += 1
+        module.comb += w.eq(expr)
+        return w
+    return wire
+
+
 def yosys_keep(top: str) -> list[str]:
-    """yosys commands, before synth_*, that keep every kept_copy() register a cell of its own: yosys
-    merges equal flip-flops whatever the wire's `keep` says (hierarchy first: LiteX reads with
-    `verilog_defaults -defer`, so nothing is elaborated before it)."""
+    """yosys commands, before synth_*, that keep every kept_copy() register a cell of its own (yosys
+    merges equal flip-flops whatever the wire's `keep` says) and every kept_wires() node a wire of its
+    own (hierarchy first: LiteX reads with `verilog_defaults -defer`, so nothing is elaborated before it)."""
     sel = " ".join(f"w:*{m}*" for m in KEEP_MARKERS) + " %u" * (len(KEEP_MARKERS) - 1)
-    return [f"hierarchy -top {top}", "proc", f"setattr -set keep 1 {sel} %ci1:+$dff[Q]"]
+    return [f"hierarchy -top {top}", "proc", f"setattr -set keep 1 {sel} %ci1:+$dff[Q]",
+            f"setattr -set keep 1 w:*{NODE_MARKER}*"]
 
 
 def add(x, c: int):

@@ -5,7 +5,9 @@ import random
 import pytest
 from migen import Module, Signal, run_simulation
 
-from soc.accel.bitops import BLOCK, at_most_one, blocks_of, lowest, minus_one, sat_counts, sat_sum
+from operator import and_, or_
+
+from soc.accel.bitops import BLOCK, at_most_one, blocks_of, lowest, minus_one, reduce_tree, sat_counts, sat_sum
 
 
 def _values(width):
@@ -55,6 +57,17 @@ def _check(width, outputs, expect):
 @pytest.mark.parametrize("width", [1, 2, 3, 5, 6, 7, 12, 18, 19, 36, 52, 54, 55, 110])
 def test_at_most_one_is_popcount_le_1(width):
     bad = _check(width, {"out": (1, at_most_one)}, lambda x: {"out": int(bin(x).count("1") <= 1)})
+    assert not bad, bad[:3]
+
+
+@pytest.mark.parametrize("width", [1, 2, 5, 6, 7, 12, 19, 36, 52, 55])
+def test_trees_with_named_nodes(width):
+    """at_most_one and reduce_tree with every node named (the scanner's latch, the orchestrator's nz)."""
+    full = (1 << width) - 1
+    bad = _check(width, {"amo": (1, lambda v, wire: at_most_one(v, wire), "wire"),
+                         "any": (1, lambda v, wire: reduce_tree(or_, [v[i] for i in range(width)], wire), "wire"),
+                         "all": (1, lambda v, wire: reduce_tree(and_, [v[i] for i in range(width)], wire, k=3), "wire")},
+                 lambda x: {"amo": int(bin(x).count("1") <= 1), "any": int(x != 0), "all": int(x == full)})
     assert not bad, bad[:3]
 
 

@@ -60,3 +60,35 @@ def test_banner_is_stable():
     cfg = AccelConfig.from_model(m, [(2, 9), (2, 8)])
     a = convert(SimTop(cfg), ios=set(), name="top")
     assert "Date" not in a and "sha1" not in a
+
+
+def _wide_or_beside_a_multiplier(kept: bool):
+    """A 52-input OR into a register, beside a 64-bit multiply-add whose DSP chain sets a critical delay
+    of several ns: abc9 (no delay target) maps the OR for area under that delay."""
+    from operator import or_
+    from soc.accel.bitops import reduce_tree
+    from soc.accel.verilog import kept_wires
+    m = Module()
+    m.a, m.x = Signal(52), Signal(64)
+    m.o, m.s = Signal(name="o"), Signal(64, name="s")
+    ar, xr = Signal(52), Signal(64)
+    m.sync += ar.eq(m.a), xr.eq(m.x), m.s.eq(xr * xr[:16] + xr)
+    m.sync += m.o.eq(reduce_tree(or_, [ar[i] for i in range(52)], kept_wires(m, "t") if kept else None))
+    return m
+
+
+def test_kept_nodes_hold_a_balanced_tree_through_synthesis():
+    """kept_wires + yosys_keep (in soc.synth_estimate's script): the OR of 52 bits stays 3 LUT levels
+    (ceil(log6 52)); without the kept nodes abc9 chains it deeper (the A7-100T build's OR trees at 5)."""
+    from pathlib import Path
+    from soc.synth_estimate import synth_xc7
+    levels = {}
+    for kept in (True, False):
+        m = _wide_or_beside_a_multiplier(kept)
+        d = Path("build/test-kept-nodes") / str(kept)
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "t.v").write_text(convert(m, ios={m.a, m.x, m.o, m.s}, name="t"))
+        if kept:
+            assert "knode_t" in (d / "t.v").read_text()
+        levels[kept] = synth_xc7(d, [d / "t.v"], "t")["timing"]["max_lut_levels"]
+    assert levels[True] == 3 and levels[False] > 3, levels
