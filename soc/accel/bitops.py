@@ -25,6 +25,16 @@ def _blocks(v):
     return [v[a:b] for a, b in blocks_of(len(v))]
 
 
+def reduce_tree(op, terms, wire=None, k=6):
+    """op over `terms` as a tree of `k` inputs per node; `wire(expr)`, if given, names every node but the
+    root (soc.accel.verilog.kept_wires: kept nodes hold the tree's shape through synthesis)."""
+    nodes = list(terms)
+    while len(nodes) > 1:
+        nxt = [reduce(op, nodes[i:i + k]) for i in range(0, len(nodes), k)]
+        nodes = [wire(x) for x in nxt] if wire is not None and len(nxt) > 1 else nxt
+    return nodes[0]
+
+
 def _any_below(nonzero):
     """Per block: some lower block has a set bit (a prefix OR over `nonzero`, the flags of every block
     but the last)."""
@@ -50,27 +60,20 @@ def minus_one(v, nonzero=None):
     return Cat(*out)
 
 
-def lowest(v):
-    """(one-hot lowest set bit, the rest): v & -v and v & (v - 1)."""
+def lowest(v, wire=None):
+    """(one-hot lowest set bit, the rest): v & -v and v & (v - 1). `wire`, if given, names the nodes of
+    each block's "!= 0" as reduce_tree does (abc9 chained a 32-bit block's OR 4-5 LUTs deep)."""
     if len(v) <= BLOCK:
         return v & (~v + 1), v & (v - 1)
     blocks = _blocks(v)
     out = []
-    for b, below in zip(blocks, _any_below([b != 0 for b in blocks[:-1]])):
+    nonzero = [b != 0 if wire is None else wire(reduce_tree(or_, [b[i] for i in range(len(b))], wire))
+               for b in blocks[:-1]]
+    for b, below in zip(blocks, _any_below(nonzero)):
         one = (b & (~b + 1))[:len(b)]
         out.append(one if isinstance(below, int) else Cat(*[one[i] & ~below for i in range(len(b))]))
     one = Cat(*out)
     return one, v & ~one
-
-
-def reduce_tree(op, terms, wire=None, k=6):
-    """op over `terms` as a tree of `k` inputs per node; `wire(expr)`, if given, names every node but the
-    root (soc.accel.verilog.kept_wires: kept nodes hold the tree's shape through synthesis)."""
-    nodes = list(terms)
-    while len(nodes) > 1:
-        nxt = [reduce(op, nodes[i:i + k]) for i in range(0, len(nodes), k)]
-        nodes = [wire(x) for x in nxt] if wire is not None and len(nxt) > 1 else nxt
-    return nodes[0]
 
 
 def at_most_one(v, wire=None):

@@ -165,35 +165,42 @@ class Loader(Module):
 
         def left_of(n, i):                                 # digit i of n - 1 entries left, one-hot
             return 1 << ((n - 1) >> 4 * i & 15)
-        ldig = [Signal(16, reset=left_of(n_of[klass[0]], i), name=f"loader_eleft{i}") for i in range(ndig)]
+        # no reset (as the look-ahead's): `first` takes the flip-flops' reset pin, so a digit's LUTs see the
+        # step, the borrow and two digit bits only
+        ldig = [Signal(16, reset=left_of(n_of[klass[0]], i), reset_less=True, name=f"loader_eleft{i}")
+                for i in range(ndig)]
 
         def left_is(c):
             return reduce(and_, [d[c >> 4 * i & 15] for i, d in enumerate(ldig)])
-        ldig_step, borrow = [], None
-        for d in ldig:
-            rot = d.eq(Cat(d[1:], d[0]))                   # one down: bit v takes bit v + 1
-            ldig_step.append(rot if borrow is None else If(borrow, rot))
-            borrow = d[0] if borrow is None else borrow & d[0]
-        enext = [Signal(16, reset=left_of(n_of[klass[1]], i), name=f"loader_enext{i}") for i in range(ndig)]
+        enext = [Signal(16, reset=left_of(n_of[klass[1]], i), reset_less=True, name=f"loader_enext{i}")
+                 for i in range(ndig)]
         cls2 = class_ahead(2)
-        enext_step = [d.eq(Cat(*[reduce(or_, [cls2[k] for k in range(K) if digits(n_of[k], i, v)] or [0])
-                                 for v in range(16)])) for i, d in enumerate(enext)]
+        # a digit steps down (bit v takes bit v + 1) at the next entry of a section when every lower digit
+        # is at 0: that condition a kept node per digit (the step's node, `sub_last` and the lower digits'
+        # bit 0), so each digit bit is a mux of the step, it and two digit bits
+        borrow = 1
+        for i, d in enumerate(ldig):
+            rot = node(~adv & go & ~first & sub_last & borrow)
+            self.sync += If(go & first, d.eq(left_of(n_of[klass[1]], i))
+                            ).Elif(adv, d.eq(enext[i])
+                            ).Elif(rot, d.eq(Cat(d[1:], d[0])))
+            borrow = borrow & d[0]
+            # the next section's count, taken at each step from the look-ahead two sections ahead
+            count2 = Cat(*[reduce(or_, [cls2[k] for k in range(K) if digits(n_of[k], i, v)] or [0]) for v in range(16)])
+            self.sync += If(go & first, enext[i].eq(left_of(n_of[klass[2]], i))).Elif(adv, enext[i].eq(count2))
         new_section = [entry.eq(0), wsub.eq(0), sub_pre.eq(start_sub_pre)]
         self.sync += [
             If(go & first,                                  # word 0 is section 0 (magic): on to section 1
                 onehot.eq(2), cls.eq(1 << klass[1]), *new_section,
-                *[d.eq(left_of(n_of[klass[1]], i)) for i, d in enumerate(ldig)],
-                *[d.eq(left_of(n_of[klass[2]], i)) for i, d in enumerate(enext)],
                 ent_last.eq(int(ent1(klass[1]))), sub_last.eq(int(sub1(klass[1]))), buf.eq(nbuf)
             ).Elif(go,
                 buf.eq(nbuf),
                 If(adv,
                     onehot.eq(Cat(0, onehot[:S - 1], onehot[S - 1] | onehot[S])), cls.eq(nxt_cls),
                     *new_section, ent_last.eq(ent1_ahead[1]), sub_last.eq(sub1_ahead[1]),
-                    *[d.eq(x) for d, x in zip(ldig, enext)], *enext_step,
                 ).Elif(sub_last,                             # next entry of this memory section
                     wsub.eq(0), sub_pre.eq(start_sub_pre), sub_last.eq(sub1_ahead[0]),
-                    entry.eq(entry + 1), *ldig_step, ent_last.eq(left_is(1))
+                    entry.eq(entry + 1), ent_last.eq(left_is(1))
                 ).Else(
                     wsub.eq(wsub + 1), sub_last.eq((cls & sub_pre) != 0),
                     sub_pre.eq(Cat(*[equals(wsub, w_of[k] - 3) for k in range(K)])))),

@@ -230,7 +230,7 @@ class Scanner(Module):
         c_group, c_gbase = Signal(lc.group_bits, name="scan_c_group"), Signal(lc.chunk_bits, name="scan_c_gbase")
         c_plane, c_upd = Signal(lc.plane_bits, name="scan_c_plane"), Signal(name="scan_c_upd")
         c_last, c_take = Signal(name="scan_c_last"), Signal(name="scan_c_take")    # c_last: c_nxt == 0
-        nl, nn = lowest(c_nxt)
+        nl, nn = lowest(c_nxt, kept_wires(self, "below"))    # above BLOCK chunks: kept block ORs
         j = Signal(jbits, name="scan_j")
         self.comb += [
             c_take.eq(c_valid & tokens.sink.ready),

@@ -60,14 +60,18 @@ def test_at_most_one_is_popcount_le_1(width):
     assert not bad, bad[:3]
 
 
-@pytest.mark.parametrize("width", [1, 2, 5, 6, 7, 12, 19, 36, 52, 55])
+@pytest.mark.parametrize("width", [1, 2, 5, 6, 7, 12, 19, 36, 52, 55, 2 * BLOCK + 3])
 def test_trees_with_named_nodes(width):
-    """at_most_one and reduce_tree with every node named (the scanner's latch, the orchestrator's nz)."""
+    """at_most_one, reduce_tree and lowest with every node named (the scanner's latch and extractor, the
+    orchestrator's nz)."""
     full = (1 << width) - 1
     bad = _check(width, {"amo": (1, lambda v, wire: at_most_one(v, wire), "wire"),
                          "any": (1, lambda v, wire: reduce_tree(or_, [v[i] for i in range(width)], wire), "wire"),
-                         "all": (1, lambda v, wire: reduce_tree(and_, [v[i] for i in range(width)], wire, k=3), "wire")},
-                 lambda x: {"amo": int(bin(x).count("1") <= 1), "any": int(x != 0), "all": int(x == full)})
+                         "all": (1, lambda v, wire: reduce_tree(and_, [v[i] for i in range(width)], wire, k=3), "wire"),
+                         "one": (width, lambda v, wire: lowest(v, wire)[0], "wire"),
+                         "rest": (width, lambda v, wire: lowest(v, wire)[1], "wire")},
+                 lambda x: {"amo": int(bin(x).count("1") <= 1), "any": int(x != 0), "all": int(x == full),
+                            "one": x & -x & full, "rest": x & (x - 1)})
     assert not bad, bad[:3]
 
 
