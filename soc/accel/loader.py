@@ -160,9 +160,6 @@ class Loader(Module):
         # over every class, were 5 LUT levels, and so was the class decode in front of the load)
         ndig = max(1, -(-bits_for(maxe - 1) // 4))
 
-        def digits(n, i, v):
-            return (n - 1) >> 4 * i & 15 == v
-
         def left_of(n, i):                                 # digit i of n - 1 entries left, one-hot
             return 1 << ((n - 1) >> 4 * i & 15)
         # no reset (as the look-ahead's): `first` takes the flip-flops' reset pin, so a digit's LUTs see the
@@ -186,7 +183,8 @@ class Loader(Module):
                             ).Elif(rot, d.eq(Cat(d[1:], d[0])))
             borrow = borrow & d[0]
             # the next section's count, taken at each step from the look-ahead two sections ahead
-            count2 = Cat(*[reduce(or_, [cls2[k] for k in range(K) if digits(n_of[k], i, v)] or [0]) for v in range(16)])
+            count2 = Cat(*[reduce(or_, [cls2[k] for k in range(K) if left_of(n_of[k], i) >> v & 1] or [0])
+                           for v in range(16)])
             self.sync += If(go & first, enext[i].eq(left_of(n_of[klass[2]], i))).Elif(adv, enext[i].eq(count2))
         new_section = [entry.eq(0), wsub.eq(0), sub_pre.eq(start_sub_pre)]
         self.sync += [

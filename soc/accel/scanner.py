@@ -68,20 +68,26 @@ from .detector import token_layout
 from .verilog import kept_copy, kept_wires
 
 
+def kernel_slots(lc: LayerConfig):
+    """The window's slots in kernel order (ky, kx): the column-major window holds (ky, kx) in slot kx*kh + ky."""
+    s = lc.shape
+    return [kx * s.kh + ky for ky in range(s.kh) for kx in range(s.kw)]
+
+
 def plane_vectors(lc: LayerConfig, win):
-    """Kernel-order spike vector (kh, kw, ci) of every plane, from the column-major window (slot
-    kx*kh + ky, pixel bit p*ci + c)."""
-    s, pixw = lc.shape, lc.in_width
-    slots = [win[(kx * s.kh + ky) * pixw:(kx * s.kh + ky + 1) * pixw] for ky in range(s.kh) for kx in range(s.kw)]
-    return [Cat(*[sl[q * s.ci:(q + 1) * s.ci] for sl in slots]) for q in range(lc.planes)]
+    """Kernel-order spike vector (kh, kw, ci) of every plane, from the column-major window (pixel bit
+    p*ci + c)."""
+    ci, pixw = lc.shape.ci, lc.in_width
+    slots = [win[k * pixw:(k + 1) * pixw] for k in kernel_slots(lc)]
+    return [Cat(*[sl[q * ci:(q + 1) * ci] for sl in slots]) for q in range(lc.planes)]
 
 
 def nonempty_chunks(lc: LayerConfig, win, wire=None):
     """Cat over planes of the non-empty-chunk vector (bit q*KCH + j); `wire`: as bitops.reduce_tree.
     The trees take single bits of `win` (a bit of plane_vectors' Cat would print the whole Cat)."""
-    s, pixw, pci, kch = lc.shape, lc.in_width, lc.pci, lc.chunks
-    bits = [[win[(kx * s.kh + ky) * pixw + q * s.ci + c]       # plane_vectors' order, bit by bit
-             for ky in range(s.kh) for kx in range(s.kw) for c in range(s.ci)] for q in range(lc.planes)]
+    ci, pixw, pci, kch = lc.shape.ci, lc.in_width, lc.pci, lc.chunks
+    bits = [[win[k * pixw + q * ci + c] for k in kernel_slots(lc) for c in range(ci)]   # plane_vectors' order
+            for q in range(lc.planes)]
     return Cat(*[reduce_tree(or_, vec[j * pci:(j + 1) * pci], wire) for vec in bits for j in range(kch)])
 
 

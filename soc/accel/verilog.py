@@ -13,6 +13,7 @@ gateware therefore never puts a negative constant into a compare or a sum that f
 """
 from __future__ import annotations
 
+import itertools
 import re
 
 from litex.gen.fhdl.verilog import convert as litex_convert
@@ -49,11 +50,10 @@ def kept_wires(module, name: str):
     critical path for area, and a wide OR came out as a chain 4-5 LUTs deep where a balanced tree is 3;
     kept nodes of at most six inputs (bitops.reduce_tree) pin the tree at ceil(log6 n) levels. Vivado
     honours the same attribute on a net (a platform build prints it; yosys needs yosys_keep())."""
-    count = [0]
+    numbers = itertools.count()
 
     def wire(expr):
-        w = Signal(len(expr), name=f"{NODE_MARKER}{name}{count[0]}", attr={"keep"})
-        count[0] += 1
+        w = Signal(len(expr), name=f"{NODE_MARKER}{name}{next(numbers)}", attr={"keep"})
         module.comb += w.eq(expr)
         return w
     return wire

@@ -1,11 +1,10 @@
 """Bit-vector operators (soc/accel/bitops.py) against Python, on every value of small vectors and on
 one-hot, paired and random values of wide ones (the blocked carry-chain forms start above BLOCK bits)."""
 import random
+from operator import and_, or_
 
 import pytest
 from migen import Module, Signal, run_simulation
-
-from operator import and_, or_
 
 from soc.accel.bitops import BLOCK, at_most_one, blocks_of, lowest, minus_one, reduce_tree, sat_counts, sat_sum
 
