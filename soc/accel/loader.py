@@ -173,11 +173,13 @@ class Loader(Module):
                  for i in range(ndig)]
         cls2 = class_ahead(2)
         # a digit steps down (bit v takes bit v + 1) at the next entry of a section when every lower digit
-        # is at 0: that condition a kept node per digit (the step's node, `sub_last` and the lower digits'
-        # bit 0), so each digit bit is a mux of the step, it and two digit bits
+        # is at 0: that condition a kept node per digit (`go`, `sub_last` and the lower digits' bit 0: `first`
+        # and `adv` take priority in the If chain, so the node leaves them out and the fourth digit's is one
+        # LUT of five inputs, not two LUTs of seven), so each digit bit is a mux of the step, it and two
+        # digit bits
         borrow = 1
         for i, d in enumerate(ldig):
-            rot = node(~adv & go & ~first & sub_last & borrow)
+            rot = node(go & sub_last & borrow)
             self.sync += If(go & first, d.eq(left_of(n_of[klass[1]], i))
                             ).Elif(adv, d.eq(enext[i])
                             ).Elif(rot, d.eq(Cat(d[1:], d[0])))

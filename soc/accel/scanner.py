@@ -260,12 +260,8 @@ class Scanner(Module):
             cnt_push = [Array([cnt[q][k] for q in range(P)])[pctl] if P > 1 else cnt[0][k] for k in range(ngrp)]
             cnt_step = sat_counts(c_nxt)
             c_cnt = [Signal(2, name=f"scan_c_cnt{k}") for k in range(len(cnt_push))]
-
-            def wire(e):
-                w = Signal(len(e), name="scan_c_cntsum")
-                self.comb += w.eq(e)
-                return w
-            step_last = sat_sum(c_cnt, wire) <= 2
+            # the tree's nodes kept (one LUT6 per bit each): unkept, abc9 chained them 5 levels deep
+            step_last = sat_sum(c_cnt, kept_wires(self, "cntsum")) <= 2
             self.sync += [
                 If(c_take & ~c_last, *[c.eq(x) for c, x in zip(c_cnt, cnt_step)]),
                 If(push, *[c.eq(x) for c, x in zip(c_cnt, cnt_push)]),

@@ -42,16 +42,28 @@ def load_words(lc, flat, bias, vth):
     (8, False, 0.5, 1), (16, True, 0.3, 2), (5, False, 1.0, 3), (8, False, 0.0, 4), (32, False, 0.2, 5),
     (96, False, 0.3, 6), (72, True, 0.5, 7)])
 def test_detector_random(pci, static, density, seed):
+    run_random(make_lc(pci, 3, static), density, seed)
+
+
+@pytest.mark.parametrize("out_depth", [5, 16, 33])
+def test_credits_hold_the_current_fifo_under_backpressure(out_depth):
+    """Many more neuron updates than current-FIFO slots, the output held off for 600 cycles and then
+    stalled half the time: the credit counter must stop B at out_depth updates in flight (a FIFO
+    overflow loses currents) and give the credits back (a lost one deadlocks). 33 slots: a 6-bit count."""
+    run_random(make_lc(8, 24, False), 0.5, out_depth, out_depth=out_depth, stall=0.5, hold=600)
+
+
+def run_random(lc, density, seed, out_depth=16, stall=0.3, hold=0):
     rng = np.random.default_rng(seed)
-    lc = make_lc(pci, 3, static)
-    flat = np.where(rng.random((3, lc.fan_in)) < density, rng.integers(1, 8, (3, lc.fan_in))
-                    * rng.choice([-1, 1], (3, lc.fan_in)), 0)
+    pci, static, groups = lc.pci, lc.static, lc.groups
+    flat = np.where(rng.random((groups, lc.fan_in)) < density, rng.integers(1, 8, (groups, lc.fan_in))
+                    * rng.choice([-1, 1], (groups, lc.fan_in)), 0)
     flat = np.clip(flat, -8, 7)
-    bias, vth = rng.integers(-100, 100, 3), rng.integers(0, 500, 3)
+    bias, vth = rng.integers(-100, 100, groups), rng.integers(0, 500, groups)
     chunks, vals, params = load_words(lc, flat, bias, vth)
     # tokens: per (group, plane) a few chunks, with all-zero, all-one and random spikes
     tokens, expect, npairs = [], [], 0
-    for g in range(3):
+    for g in range(groups):
         acc = 0
         for p in range(lc.planes):
             js = sorted(rng.choice(lc.chunks, size=rng.integers(1, lc.chunks + 1), replace=False))
@@ -70,8 +82,8 @@ def test_detector_random(pci, static, density, seed):
                 if upd:
                     expect.append((acc + int(bias[g]), int(vth[g])))
                     acc = 0
-    dut = Detector(lc)
-    out, r, counted = [], random.Random(seed), []
+    dut = Detector(lc, out_depth=out_depth)
+    out, r, counted, idle = [], random.Random(seed), [], []
 
     @passive
     def count():
@@ -84,11 +96,22 @@ def test_detector_random(pci, static, density, seed):
         yield from write_mem(dut.val_wr, vals)
         yield from write_mem(dut.param_wr, params)
         yield from send(dut.sink, tokens, r, 0.3, "detector sink")
-        for _ in range(2000):
+        for _ in range(2000 + hold):
             if len(out) >= len(expect):
                 break
             yield
-    run_simulation(dut, [main(), count(), monitor(dut.source, ["current", "vth"], out),
-                         ready_driver(dut.source, r, 0.3)])
+        for _ in range(8):
+            yield
+        idle.append(not (yield dut.busy))          # every credit back: the count at 0
+
+    @passive
+    def ready():
+        for _ in range(hold):
+            yield dut.source.ready.eq(0)
+            yield
+        yield from ready_driver(dut.source, r, stall)
+    run_simulation(dut, [main(), count(), monitor(dut.source, ["current", "vth"], out), ready()])
+    assert len(expect) > 2 * out_depth or not hold
     assert out == expect
     assert sum(counted) == npairs
+    assert idle == [True]
