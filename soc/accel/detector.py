@@ -44,13 +44,13 @@ out_depth (current FIFO slots: updates in flight behind B, so >= the back pipeli
 update per cycle).
 """
 from functools import reduce
-from operator import and_, or_
+from operator import or_
 
 from migen import Array, Cat, If, Memory, Module, Mux, Signal
 
 from litex.soc.interconnect import stream
 
-from .bitops import blocks_of, minus_one
+from .bitops import blocks_of, minus_one, updown
 from .config import VAL_PER_WORD, LayerConfig, bits_for
 from .verilog import kept_wires
 
@@ -293,19 +293,13 @@ class Detector(Module):
         valids += [v0_valid, d1_valid, d2_valid, d3_valid]
 
         # ---- credits: neuron updates between B and the current FIFO's output
-        # the steps are kept nodes (soc.accel.verilog.kept_wires) and the count a toggle counter: bit i
-        # flips on a step up when the bits below it are all 1, on a step down when they are all 0, those
-        # conditions kept nodes of the count's registers once they and the two steps pass six inputs (a sum
-        # and a difference behind the steps were 5 LUT levels on random model 0 of bench/timing_random.py)
+        # the steps are kept nodes (soc.accel.verilog.kept_wires) and the count a toggle counter
+        # (bitops.updown: a sum and a difference behind the steps were 5 LUT levels on random model 0 of
+        # bench/timing_random.py)
         node = kept_wires(self, "credit")
         outstanding = Signal(bits_for(out_depth), name="outstanding")
         up, down = node(b_step & b_last & b_upd), node(source.valid & source.ready)
         inc, dec = up & ~down, down & ~up
         self.sync += If(inc, credit_ok.eq(~node(outstanding == out_depth - 1))).Elif(dec, credit_ok.eq(1))
-        for i in range(len(outstanding)):
-            ones = reduce(and_, [outstanding[k] for k in range(i)], 1)
-            zeros = reduce(and_, [~outstanding[k] for k in range(i)], 1)
-            if i > 3:
-                ones, zeros = node(ones), node(zeros)
-            self.sync += If((inc & ones) | (dec & zeros), outstanding[i].eq(~outstanding[i]))
+        self.sync += updown(outstanding, inc, dec, node)
         self.sync += self.busy.eq(reduce(or_, valids) | (outstanding != 0))

@@ -241,7 +241,7 @@ class Scanner(Module):
         self.comb += [
             c_take.eq(c_valid & tokens.sink.ready),
             take.eq(~c_valid | (c_last & tokens.sink.ready)),
-            j.eq(onehot_index(c_lsb)),
+            j.eq(onehot_index(c_lsb, kept_wires(self, "j"))),    # kept: 5 LUT levels to tokens_out on a 38-chunk fc
             tokens.sink.valid.eq(c_valid),
             tokens.sink.parts.eq(Cat(*[reduce(or_, [c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci)
                                                      for i in range(b * PART, min(kch, (b + 1) * PART))])
@@ -298,8 +298,9 @@ def at_least(v):
     return [0 if x is None else x for x in ge[2:]]
 
 
-def onehot_index(oh):
-    """Binary index of a one-hot vector (0 for zero): an OR per index bit."""
+def onehot_index(oh, wire=None):
+    """Binary index of a one-hot vector (0 for zero): an OR per index bit (a tree of `wire`'s nodes if
+    given, bitops.reduce_tree)."""
     n = max(1, bits_for(len(oh) - 1))
-    return Cat(*[reduce(or_, [oh[i] for i in range(len(oh)) if i >> b & 1] or [0]) for b in range(n)])
+    return Cat(*[reduce_tree(or_, [oh[i] for i in range(len(oh)) if i >> b & 1] or [0], wire) for b in range(n)])
 
