@@ -95,7 +95,7 @@ def synth_ecp5(workdir, files, top: str, timeout: float = 7200, device: str = "L
     wd = check_workdir(workdir)
     wd.mkdir(parents=True, exist_ok=True)
     rel = [os.path.relpath(Path(f).resolve(), wd) for f in files]
-    script = [f"read_verilog -sv {f}" for f in rel] + [*yosys_keep(top), f"synth_ecp5 -top {top} -abc9", "tee -q -o ecp5_stat.txt stat",
+    script = [f"read_verilog -sv {f}" for f in rel] + [*yosys_keep(top, nodes=False), f"synth_ecp5 -top {top} -abc9", "tee -q -o ecp5_stat.txt stat",
                                                        "write_json ecp5_net.json"]
     (wd / "ecp5_synth.ys").write_text("\n".join(script) + "\n")
     t0 = time.perf_counter()

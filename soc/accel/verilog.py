@@ -59,13 +59,16 @@ def kept_wires(module, name: str):
     return wire
 
 
-def yosys_keep(top: str) -> list[str]:
+def yosys_keep(top: str, nodes: bool = True) -> list[str]:
     """yosys commands, before synth_*, that keep every kept_copy() register a cell of its own (yosys
     merges equal flip-flops whatever the wire's `keep` says) and every kept_wires() node a wire of its
-    own (hierarchy first: LiteX reads with `verilog_defaults -defer`, so nothing is elaborated before it)."""
+    own (hierarchy first: LiteX reads with `verilog_defaults -defer`, so nothing is elaborated before it).
+    nodes=False drops the nodes' `keep` instead (the ECP5 flows: the nodes are sized for xc7's LUT6; on
+    the CI's small ULX3S SoC they left the LUT4 count alone and made nextpnr's router1 take 1,509 s against
+    314 s without them, docs/soc.md)."""
     sel = " ".join(f"w:*{m}*" for m in KEEP_MARKERS) + " %u" * (len(KEEP_MARKERS) - 1)
     return [f"hierarchy -top {top}", "proc", f"setattr -set keep 1 {sel} %ci1:+$dff[Q]",
-            f"setattr -set keep 1 w:*{NODE_MARKER}*"]
+            f"setattr -{'set' if nodes else 'unset'} keep{' 1' if nodes else ''} w:*{NODE_MARKER}*"]
 
 
 def add(x, c: int):

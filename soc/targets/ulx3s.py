@@ -200,7 +200,8 @@ def main(argv=None) -> int:
     # the build script; LiteX's NextPNRWrapper passes the toolchain's pnr options through
     soc.platform.toolchain._pnr_opts += (f" --log {name}_nextpnr.log --report {name}_nextpnr_report.json"
                                          f" --router {args.nextpnr_router} --placer {args.nextpnr_placer}")
-    soc.platform.toolchain._yosys_cmds += yosys_keep(name)      # the accelerator's reset and write trees stay trees
+    # the accelerator's reset and write trees stay trees; its kept LUT6 nodes are not kept on ECP5
+    soc.platform.toolchain._yosys_cmds += yosys_keep(name, nodes=False)
     builder = Builder(soc, **builder_kw)
     seconds = {}
     if args.build:
