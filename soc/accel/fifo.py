@@ -41,9 +41,11 @@ class LayerFIFO(Module):
             ).Elif(dec, writable.eq(1), readable.eq(~node(level == 1))),
         ]
 
-        # storage: payload, param, first and last, as LiteX's wrapper packs them
-        word = Cat(sink.payload.raw_bits(), sink.param.raw_bits(), sink.first, sink.last)
-        out = Cat(source.payload.raw_bits(), source.param.raw_bits(), source.first, source.last)
+        # storage: payload, param, first and last, as LiteX's wrapper packs them (an empty part left
+        # out: Verilog has no empty concatenation)
+        def packed(ep):
+            return Cat(*[x for x in (ep.payload.raw_bits(), ep.param.raw_bits(), ep.first, ep.last) if len(x)])
+        word, out = packed(sink), packed(source)
         mem = Memory(len(word), depth)
         wr, rd = mem.get_port(write_capable=True), mem.get_port(async_read=True)
         self.specials += mem, wr, rd

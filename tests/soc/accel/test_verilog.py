@@ -33,6 +33,7 @@ def test_core_verilog_has_no_mis_signed_constant(notation, par):
     text = verilog(AccelConfig.from_model(m, par))
     assert "module top" in text
     assert unsafe_negative_literals(text) == []
+    assert not re.search(r"\{\s*\}", text)      # an empty concatenation: Migen's simulator takes it, Verilog not
 
 
 def test_the_check_sees_the_trap():
