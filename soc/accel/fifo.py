@@ -32,8 +32,9 @@ class LayerFIFO(Module):
         node = kept_wires(self, "fifo")
         readable = Signal(name="readable")                 # level != 0, a register
         writable = Signal(name="writable", reset=1)        # level != depth, a register
-        do_write = node(sink.valid & writable)
-        do_read = node(readable & source.ready)
+        do_write, do_read = sink.valid & writable, readable & source.ready
+        # one LUT each from the ready (kept do_write/do_read nodes in front of them made the flags 5 LUT
+        # levels behind the orchestrator's ready on the A7-35T build)
         inc, dec = node(do_write & ~do_read), node(do_read & ~do_write)
         self.sync += [
             *updown(level, inc, dec, node),
