@@ -7,9 +7,9 @@ tree over the block flags (a LUT tree, no chain). Up to `BLOCK` bits the plain f
 narrow vectors map exactly as before.
 """
 from functools import reduce
-from operator import and_, or_
+from operator import or_
 
-from migen import Cat, If
+from migen import Cat
 
 # bits per carry chain (8 CARRY4). 16 was tried first: on the A7-100T build's 52-bit chunks the block
 # flags' OR trees made the extract loop 6 LUT levels deep (a 13-CARRY4 chain had been 2 LUT levels)
@@ -33,21 +33,6 @@ def reduce_tree(op, terms, wire=None, k=6):
         nxt = [reduce(op, nodes[i:i + k]) for i in range(0, len(nodes), k)]
         nodes = [wire(x) for x in nxt] if wire is not None and len(nxt) > 1 else nxt
     return nodes[0]
-
-
-def updown(counter, inc, dec, wire):
-    """Sync statements for an up/down counter (`inc`, `dec`: never both) as toggles: bit i flips on `inc`
-    when the bits below it are all 1 and on `dec` when they are all 0. Those conditions are `wire` nodes
-    (kept_wires) once bit i's LUT would pass six inputs. A sum and a difference selected by the steps had
-    abc9 put 5 LUT levels between the steps' inputs and the count."""
-    out = []
-    for i in range(len(counter)):
-        ones = reduce(and_, [counter[k] for k in range(i)], 1)
-        zeros = reduce(and_, [~counter[k] for k in range(i)], 1)
-        if i > 3:
-            ones, zeros = wire(ones), wire(zeros)
-        out.append(If((inc & ones) | (dec & zeros), counter[i].eq(~counter[i])))
-    return out
 
 
 def _any_below(nonzero):

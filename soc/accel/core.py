@@ -22,7 +22,6 @@ from litex.soc.interconnect import stream
 
 from .config import AccelConfig, bits_for
 from .engine import Engine, or_tree
-from .fifo import LayerFIFO
 from .frontend import Unpacker
 from .loader import Loader
 from .results import Results
@@ -46,7 +45,7 @@ class AccelCore(Module):
         self.engines, fifos = [], []
         prev = unpacker.source
         for i, lc in enumerate(cfg.layers):
-            fifo = LayerFIFO([("data", lc.in_width)], cfg.fifo_depth)       # stream.SyncFIFO, registered flags
+            fifo = stream.SyncFIFO([("data", lc.in_width)], cfg.fifo_depth)
             eng = Engine(lc, cfg.det_fifo_depth)
             setattr(self.submodules, f"fifo{i}", fifo)
             setattr(self.submodules, f"engine{i}", eng)

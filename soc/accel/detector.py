@@ -50,9 +50,8 @@ from migen import Array, Cat, If, Memory, Module, Mux, Signal
 
 from litex.soc.interconnect import stream
 
-from .bitops import blocks_of, minus_one, updown
+from .bitops import blocks_of, minus_one
 from .config import VAL_PER_WORD, LayerConfig, bits_for
-from .verilog import kept_wires
 
 
 def token_layout(lc: LayerConfig):
@@ -293,13 +292,11 @@ class Detector(Module):
         valids += [v0_valid, d1_valid, d2_valid, d3_valid]
 
         # ---- credits: neuron updates between B and the current FIFO's output
-        # the steps are kept nodes (soc.accel.verilog.kept_wires) and the count a toggle counter
-        # (bitops.updown: a sum and a difference behind the steps were 5 LUT levels on random model 0 of
-        # bench/timing_random.py)
-        node = kept_wires(self, "credit")
         outstanding = Signal(bits_for(out_depth), name="outstanding")
-        up, down = node(b_step & b_last & b_upd), node(source.valid & source.ready)
-        inc, dec = up & ~down, down & ~up
-        self.sync += If(inc, credit_ok.eq(~node(outstanding == out_depth - 1))).Elif(dec, credit_ok.eq(1))
-        self.sync += updown(outstanding, inc, dec, node)
+        up, down = Signal(), Signal()
+        self.comb += [up.eq(b_step & b_last & b_upd), down.eq(source.valid & source.ready)]
+        self.sync += [
+            If(up & ~down, outstanding.eq(outstanding + 1), credit_ok.eq(outstanding != out_depth - 1)
+            ).Elif(down & ~up, outstanding.eq(outstanding - 1), credit_ok.eq(1)),
+        ]
         self.sync += self.busy.eq(reduce(or_, valids) | (outstanding != 0))
