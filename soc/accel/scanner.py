@@ -241,7 +241,7 @@ class Scanner(Module):
         self.comb += [
             c_take.eq(c_valid & tokens.sink.ready),
             take.eq(~c_valid | (c_last & tokens.sink.ready)),
-            j.eq(onehot_index(c_lsb, kept_wires(self, "j"))),    # kept: 5 LUT levels to tokens_out on a 38-chunk fc
+            j.eq(onehot_index(c_lsb, kept_wires(self, "j"))),    # kept trees; tokens_out j still 5 levels on random model 3
             tokens.sink.valid.eq(c_valid),
             tokens.sink.parts.eq(Cat(*[reduce(or_, [c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci)
                                                      for i in range(b * PART, min(kch, (b + 1) * PART))])
@@ -260,7 +260,8 @@ class Scanner(Module):
             cnt_push = [Array([cnt[q][k] for q in range(P)])[pctl] if P > 1 else cnt[0][k] for k in range(ngrp)]
             cnt_step = sat_counts(c_nxt)
             c_cnt = [Signal(2, name=f"scan_c_cnt{k}") for k in range(len(cnt_push))]
-            # the tree's nodes kept (one LUT6 per bit each): unkept, abc9 chained them 5 levels deep
+            # the tree's nodes kept (one LUT6 per bit each; random model 1's c_cnt went from 4 to 5 levels with
+            # these and the kept j: docs/accelerator.md, seventeenth session)
             step_last = sat_sum(c_cnt, kept_wires(self, "cntsum")) <= 2
             self.sync += [
                 If(c_take & ~c_last, *[c.eq(x) for c, x in zip(c_cnt, cnt_step)]),
