@@ -67,8 +67,9 @@ def yosys_keep(top: str, nodes: bool = True) -> list[str]:
     the CI's small ULX3S SoC they left the LUT4 count alone and made nextpnr's router1 take 1,509 s against
     314 s without them, docs/soc.md)."""
     sel = " ".join(f"w:*{m}*" for m in KEEP_MARKERS) + " %u" * (len(KEEP_MARKERS) - 1)
+    node_keep = "setattr -set keep 1" if nodes else "setattr -unset keep"
     return [f"hierarchy -top {top}", "proc", f"setattr -set keep 1 {sel} %ci1:+$dff[Q]",
-            f"setattr -{'set' if nodes else 'unset'} keep{' 1' if nodes else ''} w:*{NODE_MARKER}*"]
+            f"{node_keep} w:*{NODE_MARKER}*"]
 
 
 def add(x, c: int):
