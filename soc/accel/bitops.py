@@ -9,7 +9,7 @@ narrow vectors map exactly as before.
 from functools import reduce
 from operator import or_
 
-from migen import Cat
+from migen import Cat, Constant
 
 # bits per carry chain (8 CARRY4). 16 was tried first: on the A7-100T build's 52-bit chunks the block
 # flags' OR trees made the extract loop 6 LUT levels deep (a 13-CARRY4 chain had been 2 LUT levels)
@@ -140,3 +140,30 @@ def sat_sum(counts, wire=lambda e: e):
                              _any(t3 + [t2[a] & t1[b] for a, b in pairs] + ([t1[0] & t1[1] & t1[2]] if n == 3 else []))))
         nodes = [wire(x) for x in nxt] if len(nxt) > 1 else nxt
     return nodes[0]
+
+
+LT_CHUNK = 3    # bits per first-level compare: a's and b's three bits fill one LUT6 ("<" and "==" each)
+
+
+def less_than(a, b, wire, b_negative=None):
+    """a < b for unsigned a, b (the shorter zero-extended) as a tree of kept nodes (`wire`, as
+    reduce_tree, the root left unnamed): per LT_CHUNK bits "<" and "==", then (lt, eq) pairs merged three
+    per node from the top: 1 + ceil(log3(chunks)) LUT levels (2 up to 9 bits, 3 up to 27), where abc9 had
+    mapped a 7-bit `<` as a ripple of 4 LUTs (the writer's ready, docs/accelerator.md). `b_negative`: b's
+    sign, for a signed b (then a < b needs b >= 0): one more input above the top chunk, inside the tree."""
+    n = max(len(a), len(b))
+    a, b = Cat(a, Constant(0, n - len(a))) if len(a) < n else a, Cat(b, Constant(0, n - len(b))) if len(b) < n else b
+    nodes = [] if b_negative is None else [(Constant(0, 1), ~b_negative)]    # (lt, eq), most significant first
+    for lo in reversed(range(0, n, LT_CHUNK)):
+        x, y = a[lo:min(lo + LT_CHUNK, n)], b[lo:min(lo + LT_CHUNK, n)]
+        nodes.append((wire(x < y), wire(x == y)))
+    while len(nodes) > 1:
+        nxt = []
+        for i in range(0, len(nodes), 3):
+            part = nodes[i:i + 3]
+            lt, eq = part[-1]
+            for hl, he in reversed(part[:-1]):   # (higher lt, eq) over what is below it
+                lt, eq = hl | (he & lt), he & eq
+            nxt.append((lt, eq) if len(part) == 1 or len(nodes) <= 3 else (wire(lt), wire(eq)))
+        nodes = nxt
+    return nodes[0][0]

@@ -40,8 +40,9 @@ Ports:
   busy                            out  registered: any stage holds work (one cycle late)
 
 Parameters: count_per_stage, offset_per_stage (logic levels per stage of the two population counts),
-out_depth (current FIFO slots: updates in flight behind B, so >= the back pipeline's depth for one
-update per cycle).
+out_depth (the current FIFO's memory entries; with the buffered FIFO's output register it holds
+out_depth + 1 updates, the credits B may have in flight, each counted until a cycle after it leaves the
+FIFO: so >= the back pipeline's depth for one update per cycle).
 """
 from functools import reduce
 from operator import or_
@@ -201,7 +202,7 @@ class Detector(Module):
         b_group = Signal(lc.group_bits, name="b_group")
         b_left = Signal(bits_for(pci), name="b_left")
         b_step, b_free, b_load = Signal(name="b_step"), Signal(name="b_free"), Signal(name="b_load")
-        credit_ok = Signal(name="credit_ok", reset=1)                          # registered: outstanding < out_depth
+        credit_ok = Signal(name="credit_ok", reset=1)                          # registered: outstanding < out_depth + 1
         # per block but the last: set bits left, "any left" and "one left" (registers), so x - 1's
         # borrow into a block is a register's OR, not an OR tree over x (5 LUT levels on 52 bits)
         b_nb = [Signal(bits_for(b - a), name=f"b_nb{j}") for j, (a, b) in enumerate(lower)]
@@ -292,11 +293,18 @@ class Detector(Module):
         valids += [v0_valid, d1_valid, d2_valid, d3_valid]
 
         # ---- credits: neuron updates between B and the current FIFO's output
-        outstanding = Signal(bits_for(out_depth), name="outstanding")
-        up, down = Signal(), Signal()
-        self.comb += [up.eq(b_step & b_last & b_upd), down.eq(source.valid & source.ready)]
+        # `down` counts a cycle late (a register): the count is then a function of registers only, where
+        # the neuron's ready (five registers) had put it 5 LUT levels deep on random models; a late down
+        # only holds a credit a cycle longer (the count never falls below the updates in flight), and
+        # the credits are the FIFO's whole capacity (its memory and its output register), one more
+        # than the memory: the same credits per round trip as before
+        credits = out_depth + 1
+        outstanding = Signal(bits_for(credits), name="outstanding")
+        up, down = Signal(), Signal(name="credit_back")
+        self.comb += up.eq(b_step & b_last & b_upd)
+        self.sync += down.eq(source.valid & source.ready)
         self.sync += [
-            If(up & ~down, outstanding.eq(outstanding + 1), credit_ok.eq(outstanding != out_depth - 1)
+            If(up & ~down, outstanding.eq(outstanding + 1), credit_ok.eq(outstanding != credits - 1)
             ).Elif(down & ~up, outstanding.eq(outstanding - 1), credit_ok.eq(1)),
         ]
         self.sync += self.busy.eq(reduce(or_, valids) | (outstanding != 0))

@@ -177,13 +177,25 @@ class Loader(Module):
         # and `adv` take priority in the If chain, so the node leaves them out and the fourth digit's is one
         # LUT of five inputs, not two LUTs of seven), so each digit bit is a mux of the step, it and two
         # digit bits
-        borrow = 1
+        # Each node above the second reads its own copies of the lower digits' bit 0 (kept registers,
+        # updated as that bit is): over the same bits, every node held the one below as a sub-AND, and
+        # abc9 chained them through it, however the AND was written (5 LUT levels on a 4-digit count).
+        rots = []
         for i, d in enumerate(ldig):
-            rot = node(go & sub_last & borrow)
+            if i < 2:
+                zs = [ldig[k][0] for k in range(i)]
+            else:
+                zs = [kept_copy(f"fanout_loader_z{i}_{k}", reset=left_of(n_of[klass[0]], k) & 1, reset_less=True)
+                      for k in range(i)]
+                for k, z in enumerate(zs):
+                    self.sync += If(go & first, z.eq(left_of(n_of[klass[1]], k) & 1)
+                                    ).Elif(adv, z.eq(enext[k][0])
+                                    ).Elif(rots[k], z.eq(ldig[k][1]))
+            rot = node(reduce(and_, zs + [go, sub_last]))
+            rots.append(rot)
             self.sync += If(go & first, d.eq(left_of(n_of[klass[1]], i))
                             ).Elif(adv, d.eq(enext[i])
                             ).Elif(rot, d.eq(Cat(d[1:], d[0])))
-            borrow = borrow & d[0]
             # the next section's count, taken at each step from the look-ahead two sections ahead
             count2 = Cat(*[reduce(or_, [cls2[k] for k in range(K) if left_of(n_of[k], i) >> v & 1] or [0])
                            for v in range(16)])

@@ -25,7 +25,8 @@ Pipeline of the window loader (all address arithmetic is incremental, every comp
            pixel, then restarts.
 Per position: kh*min(stride, kw) reads + 2 cycles (as before the pipelining).
 The writer stalls when it would overwrite a pixel the window still needs; its limit is a register
-recomputed every cycle from the position (a cycle late only ever stalls it, never overwrites).
+recomputed every cycle from the position, and its ready a register compared against the limit of the
+cycle before (late only ever stalls it, never overwrites: the limit only grows within a frame).
 
 Ports:
   sink    [("data", planes*ci)]   in   input pixels
@@ -37,6 +38,7 @@ from migen import FSM, If, Memory, Module, Mux, NextState, NextValue, Signal
 
 from litex.soc.interconnect import stream
 
+from .bitops import less_than
 from .config import LayerConfig, bits_for
 from .verilog import add, equals, kept_wires
 from .detector import token_layout
@@ -82,17 +84,35 @@ class Orchestrator(Module):
         ix0 = Signal((sw, True), reset=-s.pad)             # first input column of the window
         rowpix = Signal((sw, True), reset=-s.pad * s.w)     # iy0 * W
         limit = Signal((sw, True), reset=-s.pad * s.w - s.pad + depth - s.pad)
+        limit_m1 = Signal((sw, True), reset=-s.pad * s.w - s.pad + depth - s.pad - 1, name="limit_m1")
+        # the writer's ready is a register: the compare against `limit` for the next cycle's count, made
+        # now (one compare per case of this cycle's write), so the input FIFO's level and flags behind it
+        # see one register (the compare in front of them was 5 LUT levels on random models). It reads
+        # the limit a cycle earlier still: within a frame the limit only grows, so that only stalls; after
+        # the wrap (wdone, so wready is 0) the first compare reads the old frame's limit, for pixel 0,
+        # which every limit admits, as the combinational ready did
+        wready = Signal(name="wready")
+        cmp_wire = kept_wires(self, "wlt")
+
+        def below(lim):             # wcount < lim (signed): lim >= 0 (inside the tree), and the magnitudes
+            return cmp_wire(less_than(wcount, lim[:-1], cmp_wire, b_negative=lim[-1]))
         wrap, write = Signal(), Signal()
         self.comb += [
             wsig.eq(wcount),
-            sink.ready.eq(~wdone & (wsig < limit)),
-            write.eq(sink.valid & sink.ready),
+            sink.ready.eq(wready),
+            # a kept node: the input FIFO's "not empty" and the ready in one LUT, which the ready's mux
+            # and the memory's write enable read (abc9 had shared the FIFO flag's OR as a chain, 5 levels)
+            write.eq(cmp_wire(sink.valid & wready)),
             wp.adr.eq(wcount[:aw] if aw <= len(wcount) else wcount), wp.dat_w.eq(sink.data), wp.we.eq(write),
         ]
         self.sync += [
             limit.eq(rowpix + ix0 + (depth - s.pad)),      # <= lowest pixel still needed + depth
+            limit_m1.eq(rowpix + ix0 + (depth - s.pad - 1)),
             If(wrap, wcount.eq(0), wdone.eq(0)
             ).Elif(write, wcount.eq(wcount + 1), wdone.eq(wcount == hw - 1)),
+            # (no case for the wrap: it comes with wdone, so wready is 0 and no write then)
+            If(write, wready.eq(~cmp_wire(equals(wcount, hw - 1)) & below(limit_m1))   # count + 1 < limit
+            ).Else(wready.eq(~wdone & below(limit))),
         ]
 
         # ---- window loader

@@ -42,8 +42,10 @@ Pipeline (one token per cycle in steady state):
                      j = the index of lsb; the ready towards C and the valid/payload out are
                      registers. The address g*KCH + j leaves T as its two registered terms and is
                      summed at the source (the token FIFOs' write data take it).
-                     The AND-OR is split at the ready stage: it buffers one partial select per
-                     PART chunks (one LUT6 per bit), and the OR of the parts feeds the valid stage.
+                     The AND-OR is split at the ready stage: one partial select per PART chunks
+                     (a kept LUT6 per bit), buffered beside the ready stage's payload (`parts_d`),
+                     and the valid stage takes the OR of the buffered or of the incoming parts (two
+                     kept trees, their select one LUT with the stage's enable).
 
 Ports:
   win       lc.window*in_width     in   the window being scanned (stable while `valid`)
@@ -122,9 +124,11 @@ class Scanner(Module):
         wide = kch > BLOCK
         low = [Signal(kch, name=f"scan_low{q}") for q in range(P)] if wide else []
         amo = kept_wires(self, "sgl")        # kept nodes: abc9 had chained it 6 LUTs deep over 36 chunks
+        # lowest()'s block flags as kept trees too (abc9 had shared them with `sgl`'s nodes, 5 levels into `low`)
+        lowl = kept_wires(self, "lowl")
         self.sync += If(self.load, nz.eq(self.nz_next), sgl.eq(Cat(*[at_most_one(v, amo) for v in nx_of])),
                         *[c.eq(x) for q in range(len(cnt)) for c, x in zip(cnt[q], sat_counts(nx_of[q]))],
-                        *[lw.eq(lowest(v)[0]) for lw, v in zip(low, nx_of)])
+                        *[lw.eq(lowest(v, lowl)[0]) for lw, v in zip(low, nx_of)])
 
         # ---- P: plane sequencer
         poh = Signal(P, reset=1, name="scan_poh")          # current plane, one-hot (control)
@@ -223,29 +227,39 @@ class Scanner(Module):
         jbits = bits_for(kch - 1)
         split = [("gbase", lc.chunk_bits), ("j", jbits)] if G > 1 else [("j", jbits)]
         fields = [f for f in token_layout(lc) if f[0] not in ("spikes", "addr")]
-        self.submodules.tokens = tokens = stream.PipeReady(fields + split + [("parts", nparts * pci)])
+        # The parts ride beside the ready stage, in a buffer of their own loaded as its payload is, so the
+        # OR of the parts is two kept trees, one over the stage's input and one over its buffer, and only
+        # their select meets the valid stage's enable (the OR behind LiteX's payload mux had been 5 LUT
+        # levels into `tokens_out` on a 38-chunk layer)
+        self.submodules.tokens = tokens = stream.PipeReady(fields + split)
         self.submodules.tokens_out = tokens_out = stream.PipeValid([("spikes", pci)] + fields + split)
-        parts = tokens.source.parts
-        self.comb += [
-            tokens.source.connect(tokens_out.sink, omit={"parts"}),
-            tokens_out.sink.spikes.eq(reduce(or_, [parts[b * pci:(b + 1) * pci] for b in range(nparts)])),
-        ]
         c_valid = Signal(name="scan_c_valid")
         c_lsb, c_nxt = Signal(kch, name="scan_c_lsb"), Signal(kch, name="scan_c_nxt")
         c_data = Signal(width, name="scan_c_data", reset_less=True)   # data only: meaningless until c_valid
         c_group, c_gbase = Signal(lc.group_bits, name="scan_c_group"), Signal(lc.chunk_bits, name="scan_c_gbase")
         c_plane, c_upd = Signal(lc.plane_bits, name="scan_c_plane"), Signal(name="scan_c_upd")
         c_last, c_take = Signal(name="scan_c_last"), Signal(name="scan_c_take")    # c_last: c_nxt == 0
+        pwire = kept_wires(self, "parts")
+        parts_in = [pwire(reduce(or_, [c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci)
+                                       for i in range(b * PART, min(kch, (b + 1) * PART))])) for b in range(nparts)]
+        parts_d = Signal(nparts * pci, name="scan_parts_d", reset_less=True)      # data only, as the stage's
+        free = tokens.sink.ready                           # the ready stage holds no token (~its `valid`)
+        self.sync += If(~tokens.source.ready & free, parts_d.eq(Cat(*parts_in)))
+
+        def parts_or(ps):
+            return pwire(reduce_tree(or_, ps, pwire)) if len(ps) > 1 else ps[0]
+        self.comb += [
+            tokens.source.connect(tokens_out.sink),
+            tokens_out.sink.spikes.eq(Mux(free, parts_or(parts_in),
+                                          parts_or([parts_d[b * pci:(b + 1) * pci] for b in range(nparts)]))),
+        ]
         nl, nn = lowest(c_nxt, kept_wires(self, "below"))    # above BLOCK chunks: kept block ORs
         j = Signal(jbits, name="scan_j")
         self.comb += [
             c_take.eq(c_valid & tokens.sink.ready),
             take.eq(~c_valid | (c_last & tokens.sink.ready)),
-            j.eq(onehot_index(c_lsb, kept_wires(self, "j"))),    # kept trees; tokens_out j still 5 levels on random model 3
+            j.eq(onehot_index(c_lsb, kept_wires(self, "j"))),    # kept trees over kept quads (onehot_index)
             tokens.sink.valid.eq(c_valid),
-            tokens.sink.parts.eq(Cat(*[reduce(or_, [c_data[i * pci:(i + 1) * pci] & Replicate(c_lsb[i], pci)
-                                                     for i in range(b * PART, min(kch, (b + 1) * PART))])
-                                        for b in range(nparts)])),
             tokens.sink.j.eq(j),
             tokens.sink.gbase.eq(c_gbase) if G > 1 else [],
             tokens.sink.group.eq(c_group),
@@ -301,7 +315,13 @@ def at_least(v):
 
 def onehot_index(oh, wire=None):
     """Binary index of a one-hot vector (0 for zero): an OR per index bit (a tree of `wire`'s nodes if
-    given, bitops.reduce_tree)."""
+    given, bitops.reduce_tree). With `wire` and more than 12 bits, the bits above 1 share their first
+    level explicitly: kept ORs of aligned quads, each bit an OR tree over its quads (the bits' ORs had
+    overlapping sub-ORs, which abc9 shared as chains: 5 LUT levels into the token buffer on a 38-chunk layer)."""
     n = max(1, bits_for(len(oh) - 1))
-    return Cat(*[reduce_tree(or_, [oh[i] for i in range(len(oh)) if i >> b & 1] or [0], wire) for b in range(n)])
+    if wire is None or len(oh) <= 12:
+        return Cat(*[reduce_tree(or_, [oh[i] for i in range(len(oh)) if i >> b & 1] or [0], wire) for b in range(n)])
+    quads = [wire(reduce(or_, [oh[i] for i in range(a, min(a + 4, len(oh)))])) for a in range(0, len(oh), 4)]
+    low = [reduce_tree(or_, [oh[i] for i in range(len(oh)) if i >> b & 1], wire) for b in range(2)]
+    return Cat(*low, *[reduce_tree(or_, [q for k, q in enumerate(quads) if k >> (b - 2) & 1], wire) for b in range(2, n)])
 

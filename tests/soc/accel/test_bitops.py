@@ -6,7 +6,8 @@ from operator import and_, or_
 import pytest
 from migen import Module, Signal, run_simulation
 
-from soc.accel.bitops import BLOCK, at_most_one, blocks_of, lowest, minus_one, reduce_tree, sat_counts, sat_sum
+from soc.accel.bitops import (BLOCK, at_most_one, blocks_of, less_than, lowest, minus_one, reduce_tree, sat_counts,
+                              sat_sum)
 
 
 def _values(width):
@@ -100,6 +101,26 @@ def test_sat_counts_and_sum_are_popcount_capped_at_3(width):
     outs["sum"] = (2, lambda v, wire: sat_sum(sat_counts(v), wire), "wire")
     bad = _check(width, outs, lambda x: {**{f"c{k}": min(3, group(x, 6 * k)) for k in range(-(-width // 6))},
                                          "sum": min(3, bin(x).count("1"))})
+    assert not bad, bad[:3]
+
+
+@pytest.mark.parametrize("wa,wb", [(1, 1), (3, 3), (3, 4), (4, 3), (7, 12), (9, 9), (10, 16), (2, 28)])
+def test_less_than_tree(wa, wb):
+    """The orchestrator's writer ready: a < b as a tree of chunk compares, operands of unequal widths."""
+    bad = _check(wa + wb, {"lt": (1, lambda v, wire: less_than(v[:wa], v[wa:], wire), "wire")},
+                 lambda x: {"lt": int((x & ((1 << wa) - 1)) < (x >> wa))})
+    assert not bad, bad[:3]
+
+
+@pytest.mark.parametrize("wa,wb", [(1, 2), (3, 4), (4, 5), (7, 13), (9, 10), (10, 14)])
+def test_less_than_signed_b(wa, wb):
+    """The same with b signed (wb bits, its sign given as b_negative): the orchestrator's limit."""
+    def signed_b(x):
+        b = x >> wa
+        return b - (1 << wb) if b >> (wb - 1) else b
+    bad = _check(wa + wb, {"lt": (1, lambda v, wire: less_than(v[:wa], v[wa:wa + wb - 1], wire,
+                                                               b_negative=v[wa + wb - 1]), "wire")},
+                 lambda x: {"lt": int((x & ((1 << wa) - 1)) < signed_b(x))})
     assert not bad, bad[:3]
 
 
