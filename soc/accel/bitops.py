@@ -145,18 +145,42 @@ def sat_sum(counts, wire=lambda e: e):
 LT_CHUNK = 3    # bits per first-level compare: a's and b's three bits fill one LUT6 ("<" and "==" each)
 
 
-def less_than(a, b, wire, b_negative=None):
-    """a < b for unsigned a, b (the shorter zero-extended) as a tree of kept nodes (`wire`, as
-    reduce_tree, the root left unnamed): per LT_CHUNK bits "<" and "==", then (lt, eq) pairs merged three
-    per node from the top: 1 + ceil(log3(chunks)) LUT levels (2 up to 9 bits, 3 up to 27), where abc9 had
-    mapped a 7-bit `<` as a ripple of 4 LUTs (the writer's ready, docs/accelerator.md). `b_negative`: b's
-    sign, for a signed b (then a < b needs b >= 0): one more input above the top chunk, inside the tree."""
-    n = max(len(a), len(b))
-    a, b = Cat(a, Constant(0, n - len(a))) if len(a) < n else a, Cat(b, Constant(0, n - len(b))) if len(b) < n else b
-    nodes = [] if b_negative is None else [(Constant(0, 1), ~b_negative)]    # (lt, eq), most significant first
-    for lo in reversed(range(0, n, LT_CHUNK)):
-        x, y = a[lo:min(lo + LT_CHUNK, n)], b[lo:min(lo + LT_CHUNK, n)]
-        nodes.append((wire(x < y), wire(x == y)))
+def less_than(a, b, wire, b_negative=None, a_negative=None):
+    """a < b as a tree of kept nodes (`wire`, as reduce_tree; the root left unnamed), where abc9 had
+    mapped a 7-bit `<` as a ripple of 4 LUTs (the writer's ready, docs/accelerator.md). a and b are
+    magnitudes of unequal widths allowed; `a_negative`/`b_negative`, if given, are their signs (two's
+    complement: a, b are then the bits below the sign, and with equal signs those compare as unsigned;
+    a shorter signed operand is sign-extended, a shorter unsigned one zero-extended).
+
+    The top pair (lt, eq) holds the signs and the longer operand's bits above the shorter one (their OR,
+    one kept node when more than 3 inputs would result), an expression of <= 3 inputs that the first
+    merge absorbs. Below it, per LT_CHUNK bits from the top, "<" and "==" as kept nodes (a last single
+    bit is left as an expression of 2 inputs); then (lt, eq) pairs merged three per node from the top:
+    <= 1 + ceil(log3(chunks + 1)) LUT levels (3 up to 24 common bits). The top pair is never a kept node
+    of its own: when a's high bits were constant zeros inside a chunk, abc9 computed that chunk's "=="
+    from its "<" node (one LUT level more)."""
+    if a_negative is not None and len(a) < len(b):        # a signed shorter one extends its sign
+        a = Cat(a, *[a_negative] * (len(b) - len(a)))
+    if b_negative is not None and len(b) < len(a):
+        b = Cat(b, *[b_negative] * (len(a) - len(b)))
+    n = min(len(a), len(b))
+    hi_a, hi_b = [a[i] for i in range(n, len(a))], [b[i] for i in range(n, len(b))]
+    sa, sb = a_negative, b_negative
+    s_lt = Constant(0, 1) if sa is None else (sa if sb is None else sa & ~sb)
+    s_eq = Constant(1, 1) if sa is None and sb is None else (
+        ~sb if sa is None else ~sa if sb is None else ~(sa ^ sb))
+    signs = (sa is not None) + (sb is not None)
+    hi = hi_a + hi_b
+    if hi:
+        any_hi = reduce(or_, hi) if signs + len(hi) <= 3 else wire(reduce_tree(or_, hi, wire))
+        top = (s_lt | (s_eq & any_hi), s_eq & ~any_hi) if hi_b else (s_lt, s_eq & ~any_hi)
+    else:
+        top = (s_lt, s_eq)
+    nodes = [top] if hi or signs else []          # (lt, eq), most significant first
+    for hi_bit in range(n, 0, -LT_CHUNK):
+        lo = max(hi_bit - LT_CHUNK, 0)
+        x, y = a[lo:hi_bit], b[lo:hi_bit]
+        nodes.append((x < y, x == y) if hi_bit - lo == 1 else (wire(x < y), wire(x == y)))
     while len(nodes) > 1:
         nxt = []
         for i in range(0, len(nodes), 3):
