@@ -272,7 +272,9 @@ class Scanner(Module):
             # so "nxt' = nxt & (nxt - 1) is empty" is "lsb | nxt has at most two bits", a tree over c_cnt
             # (at_most_one(nxt) had shared the carry chain of nxt - 1: 5-8 LUT levels on wide fc layers)
             cnt_push = [Array([cnt[q][k] for q in range(P)])[pctl] if P > 1 else cnt[0][k] for k in range(ngrp)]
-            cnt_step = sat_counts(c_nxt)
+            # each group's count a kept node (each bit one LUT6 of six c_nxt bits): abc9 had shared the
+            # counts' terms with the step enable into a chain, 5 levels into c_cnt on random model 0
+            cnt_step = list(map(kept_wires(self, "cntstep"), sat_counts(c_nxt)))
             c_cnt = [Signal(2, name=f"scan_c_cnt{k}") for k in range(len(cnt_push))]
             # the tree's nodes kept (one LUT6 per bit each; random model 1's c_cnt went from 4 to 5 levels with
             # these and the kept j: docs/accelerator.md, seventeenth session)
