@@ -142,7 +142,8 @@ def sat_sum(counts, wire=lambda e: e):
     return nodes[0]
 
 
-LT_CHUNK = 3    # bits per first-level compare: a's and b's three bits fill one LUT6 ("<" and "==" each)
+LT_CHUNK = 2    # bits per first-level compare: 4 inputs per "<" and "==" (with 3 bits, 6 inputs, abc9 split both
+#               into two levels to share the top two bits' compare: random model 2's writer ready at 5)
 
 
 def less_than(a, b, wire, b_negative=None, a_negative=None):
@@ -156,7 +157,7 @@ def less_than(a, b, wire, b_negative=None, a_negative=None):
     one kept node when more than 3 inputs would result), an expression of <= 3 inputs that the first
     merge absorbs. Below it, per LT_CHUNK bits from the top, "<" and "==" as kept nodes (a last single
     bit is left as an expression of 2 inputs); then (lt, eq) pairs merged three per node from the top:
-    <= 1 + ceil(log3(chunks + 1)) LUT levels (3 up to 24 common bits). The top pair is never a kept node
+    <= 1 + ceil(log3(chunks + 1)) LUT levels (3 up to 16 common bits). The top pair is never a kept node
     of its own: when a's high bits were constant zeros inside a chunk, abc9 computed that chunk's "=="
     from its "<" node (one LUT level more)."""
     if a_negative is not None and len(a) < len(b):        # a signed shorter one extends its sign
