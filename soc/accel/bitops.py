@@ -146,38 +146,31 @@ LT_CHUNK = 2    # bits per first-level compare: 4 inputs per "<" and "==" (with 
 #               into two levels to share the top two bits' compare: random model 2's writer ready at 5)
 
 
-def less_than(a, b, wire, b_negative=None, a_negative=None):
+def less_than(a, b, wire, b_negative=None):
     """a < b as a tree of kept nodes (`wire`, as reduce_tree; the root left unnamed), where abc9 had
-    mapped a 7-bit `<` as a ripple of 4 LUTs (the writer's ready, docs/accelerator.md). a and b are
-    magnitudes of unequal widths allowed; `a_negative`/`b_negative`, if given, are their signs (two's
-    complement: a, b are then the bits below the sign, and with equal signs those compare as unsigned;
-    a shorter signed operand is sign-extended, a shorter unsigned one zero-extended).
+    mapped a 7-bit `<` as a ripple of 4 LUTs (the writer's ready, docs/accelerator.md). a is unsigned; b
+    is unsigned, or with `b_negative` the bits below its sign (two's complement: a < b needs b >= 0, and
+    then compares as unsigned). Unequal widths: a shorter a is zero-extended, a shorter b by its sign.
 
-    The top pair (lt, eq) holds the signs and the longer operand's bits above the shorter one (their OR,
+    The top pair (lt, eq) holds b's sign and the longer operand's bits above the shorter one (their OR,
     one kept node when more than 3 inputs would result), an expression of <= 3 inputs that the first
     merge absorbs. Below it, per LT_CHUNK bits from the top, "<" and "==" as kept nodes (a last single
     bit is left as an expression of 2 inputs); then (lt, eq) pairs merged three per node from the top:
     <= 1 + ceil(log3(chunks + 1)) LUT levels (3 up to 16 common bits). The top pair is never a kept node
     of its own: when a's high bits were constant zeros inside a chunk, abc9 computed that chunk's "=="
     from its "<" node (one LUT level more)."""
-    if a_negative is not None and len(a) < len(b):        # a signed shorter one extends its sign
-        a = Cat(a, *[a_negative] * (len(b) - len(a)))
     if b_negative is not None and len(b) < len(a):
         b = Cat(b, *[b_negative] * (len(a) - len(b)))
     n = min(len(a), len(b))
     hi_a, hi_b = [a[i] for i in range(n, len(a))], [b[i] for i in range(n, len(b))]
-    sa, sb = a_negative, b_negative
-    s_lt = Constant(0, 1) if sa is None else (sa if sb is None else sa & ~sb)
-    s_eq = Constant(1, 1) if sa is None and sb is None else (
-        ~sb if sa is None else ~sa if sb is None else ~(sa ^ sb))
-    signs = (sa is not None) + (sb is not None)
+    s_eq = Constant(1, 1) if b_negative is None else ~b_negative     # (b's sign can only make a < b false)
     hi = hi_a + hi_b
     if hi:
-        any_hi = reduce(or_, hi) if signs + len(hi) <= 3 else wire(reduce_tree(or_, hi, wire))
-        top = (s_lt | (s_eq & any_hi), s_eq & ~any_hi) if hi_b else (s_lt, s_eq & ~any_hi)
+        any_hi = reduce(or_, hi) if (b_negative is not None) + len(hi) <= 3 else wire(reduce_tree(or_, hi, wire))
+        top = (s_eq & any_hi if hi_b else Constant(0, 1), s_eq & ~any_hi)
     else:
-        top = (s_lt, s_eq)
-    nodes = [top] if hi or signs else []          # (lt, eq), most significant first
+        top = (Constant(0, 1), s_eq)
+    nodes = [top] if hi or b_negative is not None else []          # (lt, eq), most significant first
     for hi_bit in range(n, 0, -LT_CHUNK):
         lo = max(hi_bit - LT_CHUNK, 0)
         x, y = a[lo:hi_bit], b[lo:hi_bit]

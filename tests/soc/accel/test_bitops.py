@@ -124,24 +124,6 @@ def test_less_than_signed_b(wa, wb):
     assert not bad, bad[:3]
 
 
-def _signed(v, w):
-    return v - (1 << w) if v >> (w - 1) else v
-
-
-@pytest.mark.parametrize("wa,wb", [(2, 2), (3, 5), (5, 3), (4, 4), (6, 9), (8, 3)])
-def test_less_than_signed(wa, wb):
-    """a and b both signed (the window loader's `written`: addr against the writer's limits), and a
-    signed against an unsigned b (addr against wcount), widths unequal either way."""
-    mag = lambda v, lo, w: v[lo:lo + w - 1]                  # noqa: E731
-    bad = _check(wa + wb, {
-        "ss": (1, lambda v, wire: less_than(mag(v, 0, wa), mag(v, wa, wb), wire, b_negative=v[wa + wb - 1],
-                                            a_negative=v[wa - 1]), "wire"),
-        "su": (1, lambda v, wire: less_than(mag(v, 0, wa), v[wa:wa + wb], wire, a_negative=v[wa - 1]), "wire")},
-        lambda x: {"ss": int(_signed(x & ((1 << wa) - 1), wa) < _signed(x >> wa, wb)),
-                   "su": int(_signed(x & ((1 << wa) - 1), wa) < (x >> wa))})
-    assert not bad, bad[:3]
-
-
 @pytest.mark.parametrize("width", [7, 13, 25, 55])
 def test_verilog_semantics(width, tmp_path_factory):
     """The same operators through LiteX's Verilog and yosys' evaluator: Verilog sizes an expression by
