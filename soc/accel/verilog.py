@@ -59,17 +59,38 @@ def kept_wires(module, name: str):
     return wire
 
 
+# The cell yosys_keep() puts on every kept node's bits for the xc7 flow, and yosys_uncut() removes after mapping.
+CUT_CELL = "FFS_CUT"
+
+
 def yosys_keep(top: str, nodes: bool = True) -> list[str]:
     """yosys commands, before synth_*, that keep every kept_copy() register a cell of its own (yosys
-    merges equal flip-flops whatever the wire's `keep` says) and every kept_wires() node a wire of its
-    own (hierarchy first: LiteX reads with `verilog_defaults -defer`, so nothing is elaborated before it).
-    nodes=False drops the nodes' `keep` instead (the ECP5 flows: the nodes are sized for xc7's LUT6; on
-    the CI's small ULX3S SoC they left the LUT4 count alone and made nextpnr's router1 take 1,509 s against
-    314 s without them, docs/soc.md)."""
+    merges equal flip-flops whatever the wire's `keep` says) and every kept_wires() node a LUT output that
+    its readers read (hierarchy first: LiteX reads with `verilog_defaults -defer`, so nothing is elaborated
+    before it).
+
+    A `keep` alone keeps the net but not the structure: abc9 still sees through it, shares a node's
+    sub-functions with other cones, derives one node from another, or recomputes a node's function from
+    the raw bits and leaves the node unread (docs/accelerator.md, Timing). Vivado's KEEP is a cut: the net
+    stays and its loads read it. So the nodes' bits are cut here the same way: a blackbox CUT_CELL on each
+    (`insbuf` right after `proc`, while `knode_x` is still a wire assigned from its expression's cell),
+    which abc9 cannot see through, and yosys_uncut() replaces the cells by wires after mapping.
+    nodes=False drops the nodes' `keep` instead and cuts nothing (the ECP5 flows: the nodes are sized for
+    xc7's LUT6; on the CI's small ULX3S SoC they left the LUT4 count alone and made nextpnr's router1
+    take 1,509 s against 314 s without them, docs/soc.md)."""
     sel = " ".join(f"w:*{m}*" for m in KEEP_MARKERS) + " %u" * (len(KEEP_MARKERS) - 1)
-    node_keep = "setattr -set keep 1" if nodes else "setattr -unset keep"
-    return [f"hierarchy -top {top}", "proc", f"setattr -set keep 1 {sel} %ci1:+$dff[Q]",
-            f"{node_keep} w:*{NODE_MARKER}*"]
+    cmds = [f"hierarchy -top {top}", "proc", f"setattr -set keep 1 {sel} %ci1:+$dff[Q]"]
+    if not nodes:
+        return cmds + [f"setattr -unset keep w:*{NODE_MARKER}*"]
+    return cmds + [f"setattr -set keep 1 w:*{NODE_MARKER}*", "read_verilog -lib <<FFS_EOT",
+                   f"(* blackbox *) module {CUT_CELL}(input I, output O); endmodule", "FFS_EOT",
+                   f"insbuf -buf {CUT_CELL} I O w:*{NODE_MARKER}*"]
+
+
+def yosys_uncut() -> list[str]:
+    """yosys commands, after synth_* and before stat, that replace yosys_keep()'s cut cells by wires."""
+    return ["design -push", "read_verilog <<FFS_EOT", f"module {CUT_CELL}(input I, output O); assign O = I; endmodule",
+            "FFS_EOT", "design -save ffs_cut_map", "design -pop", "techmap -map %ffs_cut_map", "opt_clean"]
 
 
 def add(x, c: int):

@@ -93,3 +93,29 @@ def test_kept_nodes_hold_a_balanced_tree_through_synthesis():
             assert "knode_t" in (d / "t.v").read_text()
         levels[kept] = synth_xc7(d, [d / "t.v"], "t")["timing"]["max_lut_levels"]
     assert levels[True] == 3 and levels[False] > 3, levels
+
+
+def test_kept_node_is_a_cut_its_readers_read():
+    """yosys_keep() cuts every kept node (soc.accel.verilog.CUT_CELL, removed after mapping by
+    yosys_uncut()), as Vivado's KEEP does: a reader of the node reads its LUT. `keep` alone let abc9
+    recompute a node's function from the raw bits beside it (the random models' 5-level chains): here y =
+    k ^ b[0..3] with k = a0 & a1 kept would be one LUT6 of the six raw bits, with the cut it is a LUT5
+    reading k."""
+    import subprocess
+    from pathlib import Path
+    from soc.synth_estimate import parse_stat, synth_xc7, yosys_command
+    from soc.accel.verilog import kept_wires, yosys_keep, yosys_uncut
+    m = Module()
+    m.a, m.b, m.y, m.k = Signal(2), Signal(4), Signal(name="y"), Signal(name="k")
+    k = kept_wires(m, "k")(m.a[0] & m.a[1])
+    m.sync += m.y.eq(k ^ m.b[0] ^ m.b[1] ^ m.b[2] ^ m.b[3]), m.k.eq(k)
+    d = Path("build/test-kept-cut")
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "t.v").write_text(convert(m, ios={m.a, m.b, m.y, m.k}, name="t"))
+    cells = synth_xc7(d, [d / "t.v"], "t")["cells"]
+    assert cells.get("LUT5") == 1 and "LUT6" not in cells and "FFS_CUT" not in cells, cells
+    keep_only = [c for c in yosys_keep("t") if not c.startswith("insbuf")]      # the same without the cut
+    (d / "k.ys").write_text("\n".join(["read_verilog -sv t.v", *keep_only, "synth_xilinx -family xc7 -top t -flatten -abc9",
+                                       *yosys_uncut(), "tee -q -o k_stat.txt stat"]) + "\n")
+    subprocess.run([yosys_command(), "-q", "-s", "k.ys"], cwd=d, check=True)
+    assert "LUT6" in parse_stat((d / "k_stat.txt").read_text())["cells"]
