@@ -60,6 +60,15 @@ def minus_one(v, nonzero=None):
     return Cat(*out)
 
 
+def strided(n: int, k: int, v) -> list:
+    """v's n bits ordered so that reduce_tree's first-level nodes of k inputs take every m-th bit
+    (m = ceil(n / k)): no node but the root is a prefix v[0:j]. Beside v's carry chain (`~v + 1`), a
+    prefix OR is the inverted carry out of bit j-1, and yosys computed the kept node that way, a LUT1 after
+    the chain, one LUT level more (random model 3's `c_nxt`, 5 levels)."""
+    m = -(-n // k)
+    return [v[i] for r in range(m) for i in range(r, n, m)]
+
+
 def lowest(v, wire=None):
     """(one-hot lowest set bit, the rest): v & -v and v & (v - 1). `wire`, if given, names the nodes of
     each block's "!= 0" as reduce_tree does (abc9 chained a 32-bit block's OR 4-5 LUTs deep)."""
@@ -67,7 +76,7 @@ def lowest(v, wire=None):
         return v & (~v + 1), v & (v - 1)
     blocks = _blocks(v)
     out = []
-    nonzero = [b != 0 if wire is None else wire(reduce_tree(or_, [b[i] for i in range(len(b))], wire))
+    nonzero = [b != 0 if wire is None else wire(reduce_tree(or_, strided(len(b), 6, b), wire))
                for b in blocks[:-1]]
     for b, below in zip(blocks, _any_below(nonzero)):
         one = (b & (~b + 1))[:len(b)]
