@@ -254,9 +254,6 @@ class Loader(Module):
                 self.sync += dec[key].eq(x == v if op == "eq" else x > v)
             return dec[key]
 
-        def byte_eq(b, v):
-            return nib(b, 0, "eq", v & 0xF) & nib(b, 1, "eq", v >> 4)
-
         def byte_gt(b, v):
             return nib(b, 1, "gt", v >> 4) | (nib(b, 1, "eq", v >> 4) & nib(b, 0, "gt", v & 0xF))
         d_valid, d_first, d_len = (Signal(name=f"loader_d_{x}") for x in ("valid", "first", "len"))
@@ -268,13 +265,21 @@ class Loader(Module):
                 self.sync += d_sec[i].eq(sec[i])
 
         # ---- B: checks: B1 one flag per byte or widths field of a checked section, B2 one per error code
+        head = kept_wires(self, "b1head")
+
+        def word_eq(value):
+            """The word equals `value`: its eight nibble flags, the first six ANDed in a kept node (a cut in
+            the yosys flow), so the check is two LUT levels of registers. Without it abc9 shared the flags'
+            ANDs between the checks of equal nibbles as chains (`b1_fail` at 5 levels on random model 0)."""
+            flags = [nib(b, n, "eq", (value >> (8 * b + 4 * n)) & 0xF) for b in range(4) for n in range(2)]
+            return head(reduce(and_, flags[:6])) & reduce(and_, flags[6:])
         checks = []                                        # (code, flag)
         for i, sc in enumerate(secs):
             if sc[0] in ("eq", "end"):
                 code, value = (sc[2], sc[1]) if sc[0] == "eq" else (li.ERR_END, li.END)
                 # one flag per word (eight nibble flags and the section: two LUT levels), so each code's
                 # OR in B2 has a quarter of the inputs (a flag per byte made ERR_TOPOLOGY's 5 levels)
-                checks.append((code, d_sec[i] & ~reduce(and_, [byte_eq(b, (value >> 8 * b) & 0xFF) for b in range(4)])))
+                checks.append((code, d_sec[i] & ~word_eq(value)))
             elif sc[0] == "widths":
                 checks += [(li.ERR_WIDTHS, d_sec[i] & byte_gt(f, v)) for f, v in enumerate(sc[1].as_tuple())]
         checks.append((li.ERR_LENGTH, d_len))
@@ -285,7 +290,7 @@ class Loader(Module):
         b_fail = Signal(len(codes), name="loader_b_fail")    # bit c: the word failed check codes[c]
         self.sync += [
             b1_valid.eq(d_valid), b1_first.eq(d_first),
-            b1_end.eq(d_sec[S - 1] & reduce(and_, [byte_eq(b, (li.END >> 8 * b) & 0xFF) for b in range(4)])),
+            b1_end.eq(d_sec[S - 1] & word_eq(li.END)),
             b1.eq(Cat(*[f for _, f in checks])),
             b_valid.eq(b1_valid), b_first.eq(b1_first), b_end.eq(b1_end),
             b_fail.eq(Cat(*[reduce(or_, [b1[j] for j, (c, _) in enumerate(checks) if c == code] or [0]) for code in codes])),

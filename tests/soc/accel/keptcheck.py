@@ -19,5 +19,6 @@ def kept_dffs(text: str, keep: bool, d: Path, wires: str) -> set:
     script = ["read_verilog accel.v", *(yosys_keep("accel") if keep else ["hierarchy -top accel", "proc"]),
               "flatten", "opt -share_all",
               f"tee -q -o dffs.txt select -list {wires} %ci1:+[Q] t:$*dff* %i"]
-    subprocess.run(["yosys", "-q", "-p", "; ".join(script)], cwd=d, check=True, capture_output=True, timeout=600)
+    (d / "kept.ys").write_text("\n".join(script) + "\n")        # a script file: yosys_keep() has a here-document
+    subprocess.run(["yosys", "-q", "-s", "kept.ys"], cwd=d, check=True, capture_output=True, timeout=600)
     return {x for x in (d / "dffs.txt").read_text().split() if x.startswith("accel/")}
