@@ -265,14 +265,21 @@ class Loader(Module):
                 self.sync += d_sec[i].eq(sec[i])
 
         # ---- B: checks: B1 one flag per byte or widths field of a checked section, B2 one per error code
-        head = kept_wires(self, "b1head")
+        byte_node, byte_eqs = kept_wires(self, "b1byte"), {}
+
+        def byte_eq(b, v):
+            """Byte b equals v: its two nibble flags ANDed in a kept node (a cut in the yosys flow), one per
+            byte and value, shared by every check that compares it."""
+            if (b, v) not in byte_eqs:
+                byte_eqs[(b, v)] = byte_node(nib(b, 0, "eq", v & 0xF) & nib(b, 1, "eq", v >> 4))
+            return byte_eqs[(b, v)]
 
         def word_eq(value):
-            """The word equals `value`: its eight nibble flags, the first six ANDed in a kept node (a cut in
-            the yosys flow), so the check is two LUT levels of registers. Without it abc9 shared the flags'
-            ANDs between the checks of equal nibbles as chains (`b1_fail` at 5 levels on random model 0)."""
-            flags = [nib(b, n, "eq", (value >> (8 * b + 4 * n)) & 0xF) for b in range(4) for n in range(2)]
-            return head(reduce(and_, flags[:6])) & reduce(and_, flags[6:])
+            """The word equals `value`: four byte nodes, so a check (with its section flag) is one LUT5 behind
+            them. Unkept, abc9 shared the nibble flags' ANDs between the checks as chains (`b1_fail` at 5
+            levels on random model 0); a kept AND of six nibble flags was split the same way inside its cone
+            (5 levels on the A7-100T build)."""
+            return reduce(and_, [byte_eq(b, (value >> 8 * b) & 0xFF) for b in range(4)])
         checks = []                                        # (code, flag)
         for i, sc in enumerate(secs):
             if sc[0] in ("eq", "end"):
