@@ -60,11 +60,12 @@ def minus_one(v, nonzero=None):
     return Cat(*out)
 
 
-def strided(n: int, k: int, v) -> list:
-    """v's n bits ordered so that reduce_tree's first-level nodes of k inputs take every m-th bit
-    (m = ceil(n / k)): no node but the root is a prefix v[0:j]. Beside v's carry chain (`~v + 1`), a
-    prefix OR is the inverted carry out of bit j-1, and yosys computed the kept node that way, a LUT1 after
-    the chain, one LUT level more (random model 3's `c_nxt`, 5 levels)."""
+def strided(v, k: int = 6) -> list:
+    """v's bits ordered so that reduce_tree's first-level nodes of k inputs (its default) take every m-th
+    bit (m = ceil(len(v) / k)): no node but the root is a prefix v[0:j]. Beside v's carry chain (`~v + 1`),
+    a prefix OR is the inverted carry out of bit j-1, and yosys computed the kept node that way, a LUT1
+    after the chain, one LUT level more (random model 3's `c_nxt`, 5 levels)."""
+    n = len(v)
     m = -(-n // k)
     return [v[i] for r in range(m) for i in range(r, n, m)]
 
@@ -76,7 +77,7 @@ def lowest(v, wire=None):
         return v & (~v + 1), v & (v - 1)
     blocks = _blocks(v)
     out = []
-    nonzero = [b != 0 if wire is None else wire(reduce_tree(or_, strided(len(b), 6, b), wire))
+    nonzero = [b != 0 if wire is None else wire(reduce_tree(or_, strided(b), wire))
                for b in blocks[:-1]]
     for b, below in zip(blocks, _any_below(nonzero)):
         one = (b & (~b + 1))[:len(b)]
