@@ -26,6 +26,12 @@ from pathlib import Path
 from . import timing
 from .accel.verilog import yosys_keep, yosys_uncut
 
+# abc9's wire delay per LUT input in ps (synth_xilinx's default is 300): the cost abc9 gives a LUT level
+# over the cells' own delays. Routing on Artix-7 is about as slow as the logic, so a level costs about as
+# much as a LUT: with 300 abc9 judged a 6-input node as fast as a LUT2 into a LUT6's fast pin and chose
+# the two levels for area (docs/accelerator.md, Timing); the yosys timing report itself leaves wires out.
+ABC9_WIRE_PS = 1000
+
 PARTS = {   # device: LUT, FF, RAMB36, DSP48E1
     "a7-35": {"name": "XC7A35T", "lut": 20800, "ff": 41600, "bram36": 50, "dsp": 90},
     "a7-100": {"name": "XC7A100T", "lut": 63400, "ff": 126800, "bram36": 135, "dsp": 240},
@@ -86,7 +92,8 @@ def synth_xc7(workdir, files, top: str, timeout: float = 7200, n_worst: int = 20
     wd.mkdir(parents=True, exist_ok=True)
     rel = [os.path.relpath(Path(f).resolve(), wd) for f in files]
     script = "\n".join([f"read_verilog -sv {f}" for f in rel] +
-                       [*yosys_keep(top), f"synth_xilinx -family xc7 -top {top} -flatten -abc9", *yosys_uncut(),
+                       [*yosys_keep(top), f"scratchpad -set synth_xilinx.abc9.W {ABC9_WIRE_PS}",
+                        f"synth_xilinx -family xc7 -top {top} -flatten -abc9", *yosys_uncut(),
                         "tee -q -o yosys_stat.txt stat",
                         "write_json yosys_net.json"])
     (wd / "yosys_synth.ys").write_text(script + "\n")

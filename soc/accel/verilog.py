@@ -74,7 +74,11 @@ def yosys_keep(top: str, nodes: bool = True) -> list[str]:
     the raw bits and leaves the node unread (docs/accelerator.md, Timing). Vivado's KEEP is a cut: the net
     stays and its loads read it. So the nodes' bits are cut here the same way: a blackbox CUT_CELL on each
     (`insbuf` right after `proc`, while `knode_x` is still a wire assigned from its expression's cell),
-    which abc9 cannot see through, and yosys_uncut() replaces the cells by wires after mapping.
+    which abc9 cannot see through, and yosys_uncut() replaces the cells by wires after mapping. The cell is
+    an abc9 timing box of zero delay: a plain blackbox made each cut's input an output of abc9's network and
+    its output an input arriving at time 0, so every stretch between cuts looked far from critical and
+    abc9 mapped it for area (a 6-input node as a LUT2 into a LUT5: random model 4's sat_sum tree at 6
+    levels); through the box abc9 times the whole path, cuts included.
     nodes=False drops the nodes' `keep` instead and cuts nothing (the ECP5 flows: the nodes are sized for
     xc7's LUT6; on the CI's small ULX3S SoC they left the LUT4 count alone and made nextpnr's router1
     take 1,509 s against 314 s without them, docs/soc.md)."""
@@ -82,8 +86,9 @@ def yosys_keep(top: str, nodes: bool = True) -> list[str]:
     cmds = [f"hierarchy -top {top}", "proc", f"setattr -set keep 1 {sel} %ci1:+$dff[Q]"]
     if not nodes:
         return cmds + [f"setattr -unset keep w:*{NODE_MARKER}*"]
-    return cmds + [f"setattr -set keep 1 w:*{NODE_MARKER}*", "read_verilog -lib <<FFS_EOT",
-                   f"(* blackbox *) module {CUT_CELL}(input I, output O); endmodule", "FFS_EOT",
+    return cmds + [f"setattr -set keep 1 w:*{NODE_MARKER}*", "read_verilog -lib -specify <<FFS_EOT",
+                   f"(* abc9_box, blackbox *) module {CUT_CELL}(input I, output O);",
+                   "specify (I => O) = 0; endspecify endmodule", "FFS_EOT",
                    f"insbuf -buf {CUT_CELL} I O w:*{NODE_MARKER}*"]
 
 

@@ -78,21 +78,24 @@ def _wide_or_beside_a_multiplier(kept: bool):
     return m
 
 
-def test_kept_nodes_hold_a_balanced_tree_through_synthesis():
+def test_kept_nodes_hold_a_balanced_tree_through_synthesis(monkeypatch):
     """kept_wires + yosys_keep (in soc.synth_estimate's script): the OR of 52 bits stays 3 LUT levels
-    (ceil(log6 52)); without the kept nodes abc9 chains it deeper (the A7-100T build's OR trees at 5)."""
+    (ceil(log6 52)). Without the kept nodes it is 3 as well at the flow's abc9 wire delay (ABC9_WIRE_PS),
+    but at synth_xilinx's own 300 ps abc9 chains it deeper (the A7-100T build's OR trees at 5): the kept
+    nodes hold the shape whatever abc9 weighs."""
     from pathlib import Path
-    from soc.synth_estimate import synth_xc7
-    levels = {}
-    for kept in (True, False):
+    import soc.synth_estimate as se
+    levels, w = {}, se.ABC9_WIRE_PS
+    for kept, wire_ps in ((True, w), (False, w), (False, 300)):
+        monkeypatch.setattr(se, "ABC9_WIRE_PS", wire_ps)
         m = _wide_or_beside_a_multiplier(kept)
-        d = Path("build/test-kept-nodes") / str(kept)
+        d = Path("build/test-kept-nodes") / f"{kept}-{wire_ps}"
         d.mkdir(parents=True, exist_ok=True)
         (d / "t.v").write_text(convert(m, ios={m.a, m.x, m.o, m.s}, name="t"))
         if kept:
             assert "knode_t" in (d / "t.v").read_text()
-        levels[kept] = synth_xc7(d, [d / "t.v"], "t")["timing"]["max_lut_levels"]
-    assert levels[True] == 3 and levels[False] > 3, levels
+        levels[kept, wire_ps] = se.synth_xc7(d, [d / "t.v"], "t")["timing"]["max_lut_levels"]
+    assert levels[True, w] == 3 and levels[False, w] == 3 and levels[False, 300] > 3, levels
 
 
 def test_kept_node_is_a_cut_its_readers_read():
@@ -119,3 +122,26 @@ def test_kept_node_is_a_cut_its_readers_read():
                                        *yosys_uncut(), "tee -q -o k_stat.txt stat"]) + "\n")
     subprocess.run([yosys_command(), "-q", "-s", "k.ys"], cwd=d, check=True)
     assert "LUT6" in parse_stat((d / "k_stat.txt").read_text())["cells"]
+
+
+def test_stretches_between_cuts_are_mapped_for_delay():
+    """The cut cell is an abc9 timing box and a LUT level costs abc9 a routed wire (soc.synth_estimate's
+    ABC9_WIRE_PS): sat_sum over 11 registered counts (kept nodes of three counts each, as the scanner's
+    `c_last`) is 3 LUT levels into its register, one LUT6 per node bit. With a plain blackbox cut (each
+    stretch timed from 0) and abc9's 300 ps, beside a multiplier's slower path, abc9 mapped a node as a
+    LUT2 into a LUT5 for area: 4-5 levels (random model 4's `c_last` at 6)."""
+    from pathlib import Path
+    from soc.accel.bitops import sat_sum
+    from soc.accel.verilog import kept_wires
+    from soc.synth_estimate import synth_xc7
+    m = Module()
+    m.c, m.x = Signal(22, name="c"), Signal(64, name="x")
+    m.o, m.s = Signal(name="o"), Signal(64, name="s")
+    cr, xr = Signal(22, name="cr"), Signal(64, name="xr")
+    m.sync += cr.eq(m.c), xr.eq(m.x), m.s.eq(xr * xr[:16] + xr)
+    m.sync += m.o.eq(sat_sum([cr[2 * i:2 * i + 2] for i in range(11)], kept_wires(m, "cntsum")) <= 2)
+    d = Path("build/test-cut-timing")
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "t.v").write_text(convert(m, ios={m.c, m.x, m.o, m.s}, name="t"))
+    t = synth_xc7(d, [d / "t.v"], "t")["timing"]
+    assert t["max_lut_levels"] == 3 and t["critical_ns"] > 4, t
