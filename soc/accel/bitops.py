@@ -60,14 +60,19 @@ def minus_one(v, nonzero=None):
     return Cat(*out)
 
 
-def strided(v, k: int = 6) -> list:
-    """v's bits ordered so that reduce_tree's first-level nodes of k inputs (its default) take every m-th
-    bit (m = ceil(len(v) / k)): no node but the root is a prefix v[0:j]. Beside v's carry chain (`~v + 1`),
-    a prefix OR is the inverted carry out of bit j-1, and yosys computed the kept node that way, a LUT1
-    after the chain, one LUT level more (random model 3's `c_nxt`, 5 levels)."""
-    n = len(v)
+def strided_order(n: int, k: int = 6) -> list[int]:
+    """0 .. n-1 ordered so that consecutive runs of k (the first-level nodes of reduce_tree, at_most_one,
+    sat_counts) take every m-th bit (m = ceil(n / k)): no run but a whole vector is a prefix 0 .. j-1.
+    Beside a carry chain over the same bits (`~v + 1`, `v - 1`), a prefix OR is the inverted carry out of
+    bit j-1, and yosys computed a kept node of that OR that way, a LUT1 after the chain, one LUT level
+    more (random model 3's `c_nxt`, model 4's `sgl`: 5 levels)."""
     m = -(-n // k)
-    return [v[i] for r in range(m) for i in range(r, n, m)]
+    return [i for r in range(m) for i in range(r, n, m)]
+
+
+def strided(v, k: int = 6) -> list:
+    """v's bits in strided_order."""
+    return [v[i] for i in strided_order(len(v), k)]
 
 
 def lowest(v, wire=None):
@@ -90,7 +95,7 @@ def at_most_one(v, wire=None):
     """v has at most one bit set: a tree of (any, several) pairs, six inputs per LUT (3 levels up to
     54 bits, no carry chain; `v & (v - 1) == 0` mapped to a carry chain and 3 more levels). `wire(expr)`,
     if given, names every node but the root (as reduce_tree)."""
-    nodes = [(v[i], None) for i in range(len(v))]          # (any, several); None: constant 0
+    nodes = [(b, None) for b in strided(v)]                 # (any, several); None: constant 0
     while len(nodes) > 1:
         k = 6 if all(m is None for _, m in nodes) else 3   # single bits: 6 per LUT; pairs: 3
         nxt = []
@@ -119,13 +124,20 @@ def _any(terms):
     return reduce(or_, terms, 0)
 
 
+def count_groups(n: int) -> list[list[int]]:
+    """The bit indices of sat_counts' groups of an n-bit vector: COUNT_GROUP at a time in strided_order
+    (a group of consecutive bits from 0 was a prefix OR that yosys took from a carry chain beside it)."""
+    order = strided_order(n, COUNT_GROUP)
+    return [order[a:a + COUNT_GROUP] for a in range(0, n, COUNT_GROUP)]
+
+
 def sat_counts(v):
-    """Per group of COUNT_GROUP bits of v: min(popcount, 3) as a 2-bit expression. Boolean logic, no
+    """Per group of v's bits (count_groups): min(popcount, 3) as a 2-bit expression. Boolean logic, no
     `+`: yosys would map a sum to a carry chain (the first form, `sum > 3 ? 3 : sum`, put 5 CARRY4 on
     the A7-100T build's critical path), and Verilog would size it by its context."""
     out = []
-    for a in range(0, len(v), COUNT_GROUP):
-        b = [v[i] for i in range(a, min(a + COUNT_GROUP, len(v)))]
+    for group in count_groups(len(v)):
+        b = [v[i] for i in group]
         n = len(b)
         out.append(_code(_any(b),
                          _any([b[i] & b[j] for i in range(n) for j in range(i + 1, n)]),

@@ -317,13 +317,27 @@ def at_least(v):
 
 def onehot_index(oh, wire=None):
     """Binary index of a one-hot vector (0 for zero): an OR per index bit (a tree of `wire`'s nodes if
-    given, bitops.reduce_tree). With `wire` and more than 12 bits, the bits above 1 share their first
-    level explicitly: kept ORs of aligned quads, each bit an OR tree over its quads (the bits' ORs had
-    overlapping sub-ORs, which abc9 shared as chains: 5 LUT levels into the token buffer on a 38-chunk layer)."""
+    given, bitops.reduce_tree). With `wire` and more than 12 bits, a bit above 1 whose tree would be no
+    deeper over quads takes its first level from kept ORs of aligned quads, shared by those bits (the bits'
+    ORs had overlapping sub-ORs, which abc9 shared as chains: 5 LUT levels into the token buffer on a
+    38-chunk layer); over 64 chunks the quads were a level more than the bits' own trees (random model 4's
+    `j`, 5 levels), so there each bit ORs its chunks."""
     n = max(1, bits_for(len(oh) - 1))
+    ones = [[oh[i] for i in range(len(oh)) if i >> b & 1] or [0] for b in range(n)]
     if wire is None or len(oh) <= 12:
-        return Cat(*[reduce_tree(or_, [oh[i] for i in range(len(oh)) if i >> b & 1] or [0], wire) for b in range(n)])
-    quads = [wire(reduce(or_, [oh[i] for i in range(a, min(a + 4, len(oh)))])) for a in range(0, len(oh), 4)]
-    low = [reduce_tree(or_, [oh[i] for i in range(len(oh)) if i >> b & 1], wire) for b in range(2)]
-    return Cat(*low, *[reduce_tree(or_, [q for k, q in enumerate(quads) if k >> (b - 2) & 1], wire) for b in range(2, n)])
+        return Cat(*[reduce_tree(or_, t, wire) for t in ones])
+    nq = -(-len(oh) // 4)
+    over_quads = [b >= 2 and 1 + tree_levels(len([k for k in range(nq) if k >> (b - 2) & 1])) <= tree_levels(len(ones[b]))
+                  for b in range(n)]
+    quads = [wire(reduce(or_, [oh[i] for i in range(a, min(a + 4, len(oh)))])) for a in range(0, len(oh), 4)] \
+        if any(over_quads) else []
+    return Cat(*[reduce_tree(or_, [q for k, q in enumerate(quads) if k >> (b - 2) & 1] if over_quads[b] else ones[b], wire)
+                 for b in range(n)])
 
+
+def tree_levels(n: int, k: int = 6) -> int:
+    """Levels of reduce_tree over n terms, k per node."""
+    levels = 0
+    while n > 1:
+        n, levels = -(-n // k), levels + 1
+    return levels

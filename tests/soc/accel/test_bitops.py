@@ -6,7 +6,7 @@ from operator import and_, or_
 import pytest
 from migen import Module, Signal, run_simulation
 
-from soc.accel.bitops import (BLOCK, at_most_one, blocks_of, less_than, lowest, minus_one, reduce_tree, sat_counts,
+from soc.accel.bitops import (BLOCK, at_most_one, blocks_of, count_groups, less_than, lowest, minus_one, reduce_tree, sat_counts,
                               sat_sum)
 
 
@@ -96,10 +96,13 @@ def test_minus_one_with_block_flags(width):
 @pytest.mark.parametrize("width", [1, 6, 7, 13, 19, 37])
 def test_sat_counts_and_sum_are_popcount_capped_at_3(width):
     """The scanner's `last` a token ahead: per-group counts capped at 3, and their capped sum."""
-    group = lambda x, a: bin(x >> a & 0x3f).count("1")     # noqa: E731  (COUNT_GROUP = 6)
-    outs = {f"c{k}": (2, lambda v, k=k: sat_counts(v)[k]) for k in range(-(-width // 6))}
+    groups = count_groups(width)
+    assert sorted(i for g in groups for i in g) == list(range(width)) and all(1 <= len(g) <= 6 for g in groups)
+    assert len(groups) == 1 or all(g != list(range(len(g))) for g in groups)      # no group is a prefix
+    group = lambda x, g: sum(x >> i & 1 for i in g)        # noqa: E731
+    outs = {f"c{k}": (2, lambda v, k=k: sat_counts(v)[k]) for k in range(len(groups))}
     outs["sum"] = (2, lambda v, wire: sat_sum(sat_counts(v), wire), "wire")
-    bad = _check(width, outs, lambda x: {**{f"c{k}": min(3, group(x, 6 * k)) for k in range(-(-width // 6))},
+    bad = _check(width, outs, lambda x: {**{f"c{k}": min(3, group(x, g)) for k, g in enumerate(groups)},
                                          "sum": min(3, bin(x).count("1"))})
     assert not bad, bad[:3]
 
@@ -161,3 +164,17 @@ def test_verilog_semantics(width, tmp_path_factory):
                 bad.append((hex(x), name, bits[:w]))
             bits = bits[w:]
     assert not bad, bad[:5]
+
+
+@pytest.mark.parametrize("width", [5, 12, 13, 38, 64])
+def test_onehot_index_is_the_or_of_set_indices(width):
+    """The scanner's chunk index (`j`): each index bit an OR over the chunks that have it, so a one-hot
+    vector gives its index (any vector the OR of its set indices); above 12 bits with kept nodes, over
+    quads where that is no deeper (38 chunks) and over the chunks themselves where it is (64)."""
+    from functools import reduce
+    from operator import or_
+    from soc.accel.scanner import onehot_index
+    nb = max(1, (width - 1).bit_length())
+    bad = _check(width, {"j": (nb, lambda v, wire: onehot_index(v, wire), "wire")},
+                 lambda x: {"j": reduce(or_, [i for i in range(width) if x >> i & 1], 0)})
+    assert not bad, bad[:3]
