@@ -35,6 +35,14 @@ def reduce_tree(op, terms, wire=None, k=6):
     return nodes[0]
 
 
+def tree_levels(n: int, k: int = 6) -> int:
+    """Levels of reduce_tree over n terms, k per node (ceil(log_k n))."""
+    levels = 0
+    while n > 1:
+        n, levels = -(-n // k), levels + 1
+    return levels
+
+
 def _any_below(nonzero):
     """Per block: some lower block has a set bit (a prefix OR over `nonzero`, the flags of every block
     but the last)."""

@@ -64,7 +64,7 @@ from migen import Array, Cat, If, Module, Mux, Replicate, Signal
 
 from litex.soc.interconnect import stream
 
-from .bitops import BLOCK, COUNT_GROUP, at_most_one, lowest, reduce_tree, sat_counts, sat_sum
+from .bitops import BLOCK, COUNT_GROUP, at_most_one, lowest, reduce_tree, sat_counts, sat_sum, tree_levels
 from .config import LayerConfig, bits_for
 from .detector import token_layout
 from .verilog import kept_copy, kept_wires
@@ -333,11 +333,3 @@ def onehot_index(oh, wire=None):
         if any(over_quads) else []
     return Cat(*[reduce_tree(or_, [q for k, q in enumerate(quads) if k >> (b - 2) & 1] if over_quads[b] else ones[b], wire)
                  for b in range(n)])
-
-
-def tree_levels(n: int, k: int = 6) -> int:
-    """Levels of reduce_tree over n terms, k per node."""
-    levels = 0
-    while n > 1:
-        n, levels = -(-n // k), levels + 1
-    return levels

@@ -63,19 +63,26 @@ def test_banner_is_stable():
     assert "Date" not in a and "sha1" not in a
 
 
+def _beside_a_multiplier(width: int, logic):
+    """A module whose `width` registered inputs `a` feed logic(module, registered a) into the 1-bit
+    register `o`, beside a 64-bit multiply-add whose DSP chain sets a critical delay of several ns: abc9
+    (no delay target) maps the logic for area under that delay."""
+    m = Module()
+    m.a, m.x = Signal(width, name="a"), Signal(64, name="x")
+    m.o, m.s = Signal(name="o"), Signal(64, name="s")
+    ar, xr = Signal(width, name="ar"), Signal(64, name="xr")
+    m.sync += ar.eq(m.a), xr.eq(m.x), m.s.eq(xr * xr[:16] + xr)
+    m.sync += m.o.eq(logic(m, ar))
+    return m
+
+
 def _wide_or_beside_a_multiplier(kept: bool):
-    """A 52-input OR into a register, beside a 64-bit multiply-add whose DSP chain sets a critical delay
-    of several ns: abc9 (no delay target) maps the OR for area under that delay."""
+    """A 52-input OR into a register, beside the multiplier."""
     from operator import or_
     from soc.accel.bitops import reduce_tree
     from soc.accel.verilog import kept_wires
-    m = Module()
-    m.a, m.x = Signal(52), Signal(64)
-    m.o, m.s = Signal(name="o"), Signal(64, name="s")
-    ar, xr = Signal(52), Signal(64)
-    m.sync += ar.eq(m.a), xr.eq(m.x), m.s.eq(xr * xr[:16] + xr)
-    m.sync += m.o.eq(reduce_tree(or_, [ar[i] for i in range(52)], kept_wires(m, "t") if kept else None))
-    return m
+    return _beside_a_multiplier(52, lambda m, ar: reduce_tree(or_, [ar[i] for i in range(52)],
+                                                             kept_wires(m, "t") if kept else None))
 
 
 def test_kept_nodes_hold_a_balanced_tree_through_synthesis(monkeypatch):
@@ -134,14 +141,10 @@ def test_stretches_between_cuts_are_mapped_for_delay():
     from soc.accel.bitops import sat_sum
     from soc.accel.verilog import kept_wires
     from soc.synth_estimate import synth_xc7
-    m = Module()
-    m.c, m.x = Signal(22, name="c"), Signal(64, name="x")
-    m.o, m.s = Signal(name="o"), Signal(64, name="s")
-    cr, xr = Signal(22, name="cr"), Signal(64, name="xr")
-    m.sync += cr.eq(m.c), xr.eq(m.x), m.s.eq(xr * xr[:16] + xr)
-    m.sync += m.o.eq(sat_sum([cr[2 * i:2 * i + 2] for i in range(11)], kept_wires(m, "cntsum")) <= 2)
+    m = _beside_a_multiplier(22, lambda m, cr: sat_sum([cr[2 * i:2 * i + 2] for i in range(11)],
+                                                       kept_wires(m, "cntsum")) <= 2)
     d = Path("build/test-cut-timing")
     d.mkdir(parents=True, exist_ok=True)
-    (d / "t.v").write_text(convert(m, ios={m.c, m.x, m.o, m.s}, name="t"))
+    (d / "t.v").write_text(convert(m, ios={m.a, m.x, m.o, m.s}, name="t"))
     t = synth_xc7(d, [d / "t.v"], "t")["timing"]
     assert t["max_lut_levels"] == 3 and t["critical_ns"] > 4, t
