@@ -23,6 +23,7 @@ from litex.soc.interconnect import stream
 
 from .config import LayerConfig, bits_for
 from .detector import current_layout
+from .verilog import kept_wires
 
 
 def output_layout(lc: LayerConfig):
@@ -56,10 +57,15 @@ class Neuron(Module):
         k_in = Signal((kw, True), name="k_in")
         step, load = Signal(name="step"), Signal(name="load")
         final = Signal(name="final", reset=int(T == 1))                    # this step is step T-1
+        # step and sink.ready as kept nodes, each one LUT of registers and the downstream ready: written
+        # out as operators, abc9 mapped them one per LUT and the handshake chain (source.ready -> step ->
+        # sink.ready -> the upstream FIFO's read -> its enables) reached 5 levels (docs/accelerator.md)
+        node = kept_wires(self, "hs")
+        go = ~final | ~source.valid | source.ready
         self.comb += [
             k_in.eq(sink.current - ((sink.vth + 1) << int(leak))),
-            step.eq(h_valid & (~final | ~source.valid | source.ready)),
-            sink.ready.eq(~h_valid | (step & h_last)),
+            step.eq(node(h_valid & go)),
+            sink.ready.eq(node(~h_valid | (h_valid & go & h_last))),
             load.eq(sink.valid & sink.ready),
         ]
         self.sync += [
