@@ -25,13 +25,15 @@ def _blocks(v):
     return [v[a:b] for a, b in blocks_of(len(v))]
 
 
-def reduce_tree(op, terms, wire=None, k=6):
-    """op over `terms` as a tree of `k` inputs per node; `wire(expr)`, if given, names every node but the
-    root (soc.accel.verilog.kept_wires: kept nodes hold the tree's shape through synthesis)."""
-    nodes = list(terms)
+def reduce_tree(op, terms, wire=None, k=6, leaf_k=None):
+    """op over `terms` as a tree of `k` inputs per node (`leaf_k` on the first level, default k: terms
+    that are functions of several registers fit fewer to a LUT6); `wire(expr)`, if given, names every node
+    but the root (soc.accel.verilog.kept_wires: kept nodes hold the tree's shape through synthesis)."""
+    nodes, n = list(terms), leaf_k or k
     while len(nodes) > 1:
-        nxt = [reduce(op, nodes[i:i + k]) for i in range(0, len(nodes), k)]
+        nxt = [reduce(op, nodes[i:i + n]) for i in range(0, len(nodes), n)]
         nodes = [wire(x) for x in nxt] if wire is not None and len(nxt) > 1 else nxt
+        n = k
     return nodes[0]
 
 

@@ -50,12 +50,6 @@ def output_layout(lc: LayerConfig):
     return [("data", lc.out_width)]                  # spike of channel c at step t in bit t*co + c
 
 
-def _and_tree(terms, per_leaf, wire):
-    """AND of `terms` as a tree of kept nodes: leaves of `per_leaf` terms, then six per node."""
-    leaves = [reduce(and_, terms[i:i + per_leaf]) for i in range(0, len(terms), per_leaf)]
-    return wire(reduce_tree(and_, [wire(x) for x in leaves] if len(leaves) > 1 else leaves, wire))
-
-
 def or_tree(module, sigs, name):
     """OR of `sigs`, a register after every 6-input level (latency ceil(log6 n), at least 1). Each input
     is a kept node (soc.accel.verilog.kept_wires): one that is a function of a few registers (a neuron's
@@ -141,11 +135,11 @@ class Engine(Module):
                 flags.append(Signal(name=f"joined_v{k // per}"))
                 # AND of (i | (o & ~fire)), as its two cases under `fire`: the wide ANDs do not wait on
                 # the fire (the AND over `fire`-gated terms was 5-6 LUT levels at PCo 15-22)
-                # (each AND a kept tree: leaves of as many lanes as their registers fit in a LUT6, 3
-                # lanes' i (two registers each) or 2 lanes' i | o (three), then bitops.reduce_tree)
+                # (each AND a kept tree, bitops.reduce_tree, its leaves as many lanes as their registers
+                # fit in a LUT6: 3 lanes' i (two registers each) or 2 lanes' i | o (three))
                 lanes = list(zip(ins[k:k + per], outs[k:k + per]))
-                all_in = _and_tree([i for i, _ in lanes], 3, join_wire)
-                all_held = _and_tree([i | o.valid for i, o in lanes], 2, join_wire)
+                all_in = join_wire(reduce_tree(and_, [i for i, _ in lanes], join_wire, leaf_k=3))
+                all_held = join_wire(reduce_tree(and_, [i | o.valid for i, o in lanes], join_wire, leaf_k=2))
                 self.sync += flags[-1].eq(Mux(fire, all_in, all_held))
         self.comb += joined_valid.eq(reduce(and_, flags))
         self.comb += [o.ready.eq(fire) for o in outs]

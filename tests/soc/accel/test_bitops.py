@@ -68,11 +68,31 @@ def test_trees_with_named_nodes(width):
     bad = _check(width, {"amo": (1, lambda v, wire: at_most_one(v, wire), "wire"),
                          "any": (1, lambda v, wire: reduce_tree(or_, [v[i] for i in range(width)], wire), "wire"),
                          "all": (1, lambda v, wire: reduce_tree(and_, [v[i] for i in range(width)], wire, k=3), "wire"),
+                         "all2": (1, lambda v, wire: reduce_tree(and_, [v[i] for i in range(width)], wire, leaf_k=2),
+                                  "wire"),
                          "one": (width, lambda v, wire: lowest(v, wire)[0], "wire"),
                          "rest": (width, lambda v, wire: lowest(v, wire)[1], "wire")},
                  lambda x: {"amo": int(bin(x).count("1") <= 1), "any": int(x != 0), "all": int(x == full),
+                            "all2": int(x == full),
                             "one": x & -x & full, "rest": x & (x - 1)})
     assert not bad, bad[:3]
+
+
+@pytest.mark.parametrize("n, leaf_k, sizes", [(12, 3, [3, 3, 3, 3]), (12, 2, [2] * 6), (13, 2, [2] * 6 + [1, 6, 1]),
+                                             (5, 2, [2, 2, 1]), (3, 3, [])])
+def test_reduce_tree_leaf_fan_in(n, leaf_k, sizes):
+    """leaf_k terms per first-level node, then k (6) per node; every node but the root is named."""
+    named = []
+
+    def inputs(expr):                     # the signals an expression reads (reduce() nests binary ops)
+        return sum((inputs(o) for o in expr.operands), []) if hasattr(expr, "operands") else [expr]
+
+    def wire(expr):
+        named.append(len(inputs(expr)))
+        return Signal(name=f"n{len(named)}")
+    root = reduce_tree(and_, [Signal(name=f"t{i}") for i in range(n)], wire, leaf_k=leaf_k)
+    assert named == sizes
+    assert len(inputs(root)) <= 6 and (sizes or len(inputs(root)) == n)     # the root: one LUT
 
 
 @pytest.mark.parametrize("width", [1, 3, 7, BLOCK, BLOCK + 1, 2 * BLOCK + 3, 64, 100])
