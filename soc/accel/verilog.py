@@ -47,9 +47,11 @@ def kept_copy(name: str, width: int = 1, **kw) -> Signal:
 def kept_wires(module, name: str):
     """A namer for comb nodes: wire(expr) returns a comb signal of `module` equal to expr, marked `keep`, so
     synthesis maps it as a LUT output of its own. With no delay target, yosys' abc9 remaps logic off the
-    critical path for area, and a wide OR came out as a chain 4-5 LUTs deep where a balanced tree is 3;
-    kept nodes of at most six inputs (bitops.reduce_tree) pin the tree at ceil(log6 n) levels. Vivado
-    honours the same attribute on a net (a platform build prints it; yosys needs yosys_keep())."""
+    critical path for area, and a wide OR came out as a chain 4-5 LUTs deep where a balanced tree is 3
+    (abc9's 1,000 ps wire delay, soc.synth_estimate.ABC9_WIRE_PS, now counters much of that too, but not
+    a handshake written one operator per LUT); kept nodes of at most six inputs (bitops.reduce_tree) pin
+    the shape whatever abc9 weighs. Vivado honours the same attribute on a net (a platform build prints
+    it; yosys needs yosys_keep())."""
     numbers = itertools.count()
 
     def wire(expr):
