@@ -71,6 +71,13 @@ def remove_channels(shapes, arrays, timesteps: int):
     return tuple(shapes), arrays, kept
 
 
+def deployed_layer_sparsity(net):
+    """([fraction of zero weights], [weight count]) per layer on the deployed shapes, i.e. after channel
+    removal, as `report.json`'s `weight_sparsity_deployed_shapes` counts them."""
+    _, arrays, _ = remove_channels(net.shapes, integer_arrays(net), net.timesteps)
+    return [float((a[0] == 0).mean()) for a in arrays], [int(a[0].size) for a in arrays]
+
+
 def to_artifact(net, remove: bool = True) -> Model:
     arrays = integer_arrays(net)
     shapes = net.shapes

@@ -129,8 +129,11 @@ class PriorGroup:
     layers: list[int]
     sizes: list[int]
 
-    def sparsity(self, per_layer: Sequence[float]) -> float:
-        return sum(per_layer[i] * n for i, n in zip(self.layers, self.sizes)) / sum(self.sizes)
+    def sparsity(self, per_layer: Sequence[float], sizes: Sequence[int] | None = None) -> float:
+        """The group's sparsity from per-layer fractions, weighted by `sizes` (per layer of the network,
+        e.g. the deployed shapes' weight counts) or by the group's own nominal `sizes`."""
+        w = self.sizes if sizes is None else [sizes[i] for i in self.layers]
+        return sum(per_layer[i] * n for i, n in zip(self.layers, w)) / max(sum(w), 1)
 
 
 def prior_groups(layers, target: float, alpha: float, ramp_steps: int, strength: float,

@@ -16,8 +16,14 @@ def curves(history, path):
     split = "val" if history and "val_acc" in history[0] else "test"
     ax[0].plot(x, [100 * h[f"{split}_acc"] for h in history], "s-", label=split)
     ax[0].set(xlabel="epoch (float, then joint)", ylabel="accuracy (%)", title="accuracy")
-    ax[1].plot(x, [100 * h["sparsity"] for h in history], "o-", color="C2")
-    ax[1].set(xlabel="epoch (float, then joint)", ylabel="weight sparsity (%)", title="deployed weight sparsity")
+    ax[1].plot(x, [100 * h["sparsity"] for h in history], "o-", color="C2", label="nominal shapes")
+    dep = [(i, 100 * h["sparsity_deployed_shapes"]) for i, h in zip(x, history)
+           if h.get("sparsity_deployed_shapes") is not None]
+    if dep:
+        ax[1].plot(*zip(*dep), "s--", color="C3", label="deployed shapes (after channel removal)")
+        ax[1].legend()
+    ax[1].set(xlabel="epoch (float, then joint)", ylabel="weight sparsity (%)",
+              title="weight sparsity (w_int == 0)")
     nf = sum(h["phase"] == "float" for h in history)
     for a in ax:
         if 0 < nf < len(history):

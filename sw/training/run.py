@@ -41,7 +41,7 @@ DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9",
 # Settings that only matter from the joint phase on: a checkpoint still in the float phase may resume
 # with other values (the float phase does not depend on them).
 JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity",
-              "distill", "distill_temp"}
+              "distill", "distill_temp", "sparsity_count"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32)
 
 
@@ -69,6 +69,10 @@ def parse_args(argv=None):
                     help="per-layer sparsity targets, one comma-separated entry per conv/fc layer: a fraction "
                     "or '*'; the '*' layers share the sparsity that makes the overall --target-sparsity "
                     "(e.g. '0,*,*,*,*,*': no prior on layer 0). Default: one target for all layers")
+    ap.add_argument("--sparsity-count", default=d.sparsity_count, choices=["nominal", "deployed"],
+                    help="what --target-sparsity (and --layer-sparsity) count: zeros among the nominal "
+                    "network's weights, or among the weights left after channel removal (the deployed "
+                    "shapes, report.json's weight_sparsity_deployed_shapes)")
     ap.add_argument("--shift", type=int, default=d.shift, help="augmentation: random translation of each "
                     "training frame by up to this many pixels (0 = off)")
     ap.add_argument("--hflip", action="store_true", help="augmentation: mirror half the training frames "

@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EPOCH_RE = re.compile(r"\[(float|joint) epoch (\d+)\] loss (\S+) train (\S+)% (test|val) (\S+)% "
-                      r"sparsity (\S+)% \((\d+) s\)")
+                      r"sparsity (\S+)%(?:, deployed shapes \S+%)? \((\d+) s\)")
 
 
 def load_plan(path):

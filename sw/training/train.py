@@ -20,7 +20,7 @@ from spikingjelly.activation_based import functional
 from .. import spec
 from . import gradrewiring as gr
 from .augment import augment, batch_rng
-from .export import torch_input
+from .export import deployed_layer_sparsity, torch_input
 from .models import SpikingNet, build
 
 
@@ -47,6 +47,7 @@ class Config:
     tet: bool = False                   # loss: mean over timesteps of the per-step readout CE (TET-style)
     distill: float = 0.0                # joint phase: weight of the KD loss from the dense float model
     distill_temp: float = 2.0           # KD softmax temperature
+    sparsity_count: str = "nominal"     # what the controllers count: "nominal" or "deployed" shapes
     val_split: int = 0                  # hold out this many training frames and evaluate on them, not on test
     seed: int = 0
     device: str = "cpu"
@@ -208,6 +209,19 @@ class Trainer:
         n = sum(sum(g.sizes) for g in self.groups)
         return sum(g.controller.goal(self.joint_step) * sum(g.sizes) for g in self.groups) / n
 
+    def measured_sparsity(self):
+        """(per-layer sparsity, per-layer weight count) that the controllers track: on the nominal shapes,
+        or with --sparsity-count deployed on the shapes left after channel removal (what the hardware holds)."""
+        if self.cfg.sparsity_count == "deployed":
+            return deployed_layer_sparsity(self.net)
+        return self.net.weight_sparsity(), [l.theta_w.numel() for l in self.net.layers]
+
+    def deployed_sparsity(self) -> float:
+        """Overall sparsity on the deployed shapes (joint phase only: it reads the integer weights, and
+        switching a float-phase model to integer mode would initialize its LSQ scales)."""
+        per_layer, sizes = deployed_layer_sparsity(self.net)
+        return sum(p * n for p, n in zip(per_layer, sizes)) / sum(sizes)
+
     def strengths(self):
         """Prior strength: one number (uniform), a per-layer list (--layer-sparsity), 0 in the float phase."""
         if not self.groups:
@@ -274,10 +288,10 @@ class Trainer:
                     gr.prior_step(g.thetas, self.opt.param_groups[0]["lr"], g.controller.strength, g.mu)
                 self.joint_step += 1
                 if self.joint_step % 5 == 0 or bi == len(batches) - 1:
-                    per_layer = net.weight_sparsity()
+                    per_layer, sizes = self.measured_sparsity()
                     for g in self.groups:
-                        g.controller.update(self.joint_step, g.sparsity(per_layer))
-                    sparsity = net.overall_sparsity(per_layer)
+                        g.controller.update(self.joint_step, g.sparsity(per_layer, sizes))
+                    sparsity = sum(p * n for p, n in zip(per_layer, sizes)) / sum(sizes)
             tot_loss = tot_loss + loss.detach() * len(idx)      # device tensors: no per-step sync
             tot_ok = tot_ok + (logits.argmax(1) == y).sum()
             tot_n += len(idx)
@@ -297,11 +311,15 @@ class Trainer:
         rec = {"phase": self.phase, "epoch": self.epoch + 1, "train_loss": tot_loss / tot_n,
                "train_acc": tot_ok / tot_n, f"{split}_acc": test_acc, "sparsity": net.overall_sparsity(per_layer),
                "layer_sparsity": per_layer, "spike_density": density,
+               "sparsity_deployed_shapes": self.deployed_sparsity() if self.phase == "joint" else None,
                "prior_strength": self.strengths(),
                "seconds": time.time() - t0}
         self.history.append(rec)
         self.log(f"[{self.phase} epoch {self.epoch + 1}] loss {rec['train_loss']:.4f} train {100 * rec['train_acc']:.2f}% "
-                 f"{split} {100 * test_acc:.2f}% sparsity {100 * rec['sparsity']:.2f}% ({rec['seconds']:.0f} s)")
+                 f"{split} {100 * test_acc:.2f}% sparsity {100 * rec['sparsity']:.2f}%"
+                 + ("" if rec["sparsity_deployed_shapes"] is None
+                    else f", deployed shapes {100 * rec['sparsity_deployed_shapes']:.2f}%")
+                 + f" ({rec['seconds']:.0f} s)")
         self.epoch += 1
 
     # ---------------------------------------------------------------- driver + checkpoints

@@ -35,7 +35,7 @@ def test_validation_split_is_fixed_disjoint_and_ordered():
 
 def _trainer(**kw):
     x, y = _toy_data(64)
-    cfg = Config(model=NOTE, epochs_float=1, epochs_joint=1, batch=16, seed=0, **kw)
+    cfg = Config(**{"model": NOTE, "epochs_float": 1, "epochs_joint": 1, "batch": 16, "seed": 0, **kw})
     return Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None), x, y
 
 
@@ -169,3 +169,57 @@ def test_sweep_run_from_a_carried_checkpoint(tmp_path):
     log = (tmp_path / "w" / "b" / "train.log").read_text()
     assert "resumed from" in log and "phase float, epoch 1" in log
     assert json.loads((tmp_path / "w" / "b" / "report.json").read_text())["config"]["target_sparsity"] == 0.5
+
+
+def _kill_channels(net):
+    """Zero kernel and negative bias for some channels of layers 0 and 1: channel removal drops them."""
+    with torch.no_grad():
+        for l, dead in zip(net.layers[:2], ([1, 4], [0, 2, 5])):
+            l.theta_w[dead] = -1.0
+            l.theta_b[dead] = -1.0
+            l.sign_b[dead] = 1.0
+
+
+def test_deployed_sparsity_counts_the_shapes_channel_removal_leaves():
+    torch.manual_seed(3)
+    net = build(NOTE, timesteps=4, in_bits=8)
+    net.set_integer(True)
+    _kill_channels(net)
+    per_layer, sizes = export.deployed_layer_sparsity(net)
+    model = export.to_artifact(net)
+    assert sizes == [l.weights.size for l in model.layers]
+    assert per_layer == pytest.approx([1 - l.nnz / l.weights.size for l in model.layers])
+    nominal = net.overall_sparsity()
+    deployed = sum(p * n for p, n in zip(per_layer, sizes)) / sum(sizes)
+    assert deployed == pytest.approx(1 - sum(l.nnz for l in model.layers) / sum(sizes))
+    assert deployed < nominal - 0.05, (deployed, nominal)      # the removed kernels were all zeros
+
+
+@pytest.mark.parametrize("count", ["nominal", "deployed"])
+def test_controllers_track_the_sparsity_count(count):
+    t, _, _ = _trainer(sparsity_count=count, epochs_float=0, target_sparsity=0.6)
+    t.enter_joint()
+    t.epoch = 0
+    _kill_channels(t.net)
+    t.make_optimizer()
+    seen = []
+    upd = t.groups[0].controller.update
+    t.groups[0].controller.update = lambda step, s: (seen.append(s), upd(step, s))[1]
+    t.run_epoch()
+    per_layer, sizes = export.deployed_layer_sparsity(t.net)
+    deployed = sum(p * n for p, n in zip(per_layer, sizes)) / sum(sizes)
+    h = t.history[-1]
+    assert h["sparsity_deployed_shapes"] == pytest.approx(deployed)
+    assert abs(deployed - h["sparsity"]) > 0.02                # the two counts differ on this net
+    assert seen[-1] == pytest.approx(deployed if count == "deployed" else h["sparsity"])
+
+
+def test_sweep_reads_epoch_lines_with_and_without_the_deployed_count(tmp_path):
+    from sw.training import sweep
+    log = tmp_path / "train.log"
+    log.write_text("[float epoch 1] loss 0.2731 train 91.27% val 96.60% sparsity 18.92% (212 s)\n"
+                   "[joint epoch 1] loss 0.1 train 95.00% val 97.10% sparsity 60.00%, deployed shapes 55.50% "
+                   "(230 s)\n")
+    rows = sweep.parse_log(log)
+    assert [(r["phase"], r["acc"], r["sparsity"], r["seconds"]) for r in rows] == \
+        [("float", 96.6, 18.92, 212), ("joint", 97.1, 60.0, 230)]
