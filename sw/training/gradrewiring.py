@@ -129,11 +129,15 @@ class PriorGroup:
     layers: list[int]
     sizes: list[int]
 
-    def sparsity(self, per_layer: Sequence[float], sizes: Sequence[int] | None = None) -> float:
-        """The group's sparsity from per-layer fractions, weighted by `sizes` (per layer of the network,
-        e.g. the deployed shapes' weight counts) or by the group's own nominal `sizes`."""
-        w = self.sizes if sizes is None else [sizes[i] for i in self.layers]
-        return sum(per_layer[i] * n for i, n in zip(self.layers, w)) / max(sum(w), 1)
+    def sparsity(self, per_layer: Sequence[float], sizes: Sequence[int]) -> float:
+        """The group's sparsity from per-layer fractions and weight counts (per layer of the network: the
+        nominal or the deployed shapes')."""
+        return weighted([per_layer[i] for i in self.layers], [sizes[i] for i in self.layers])
+
+
+def weighted(per_layer: Sequence[float], sizes: Sequence[int]) -> float:
+    """Overall sparsity from per-layer fractions, weighted by each layer's weight count."""
+    return sum(p * n for p, n in zip(per_layer, sizes)) / sum(sizes)
 
 
 def prior_groups(layers, target: float, alpha: float, ramp_steps: int, strength: float,

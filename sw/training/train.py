@@ -219,8 +219,7 @@ class Trainer:
     def deployed_sparsity(self) -> float:
         """Overall sparsity on the deployed shapes (joint phase only: it reads the integer weights, and
         switching a float-phase model to integer mode would initialize its LSQ scales)."""
-        per_layer, sizes = deployed_layer_sparsity(self.net)
-        return sum(p * n for p, n in zip(per_layer, sizes)) / sum(sizes)
+        return gr.weighted(*deployed_layer_sparsity(self.net))
 
     def strengths(self):
         """Prior strength: one number (uniform), a per-layer list (--layer-sparsity), 0 in the float phase."""
@@ -291,7 +290,7 @@ class Trainer:
                     per_layer, sizes = self.measured_sparsity()
                     for g in self.groups:
                         g.controller.update(self.joint_step, g.sparsity(per_layer, sizes))
-                    sparsity = sum(p * n for p, n in zip(per_layer, sizes)) / sum(sizes)
+                    sparsity = gr.weighted(per_layer, sizes)
             tot_loss = tot_loss + loss.detach() * len(idx)      # device tensors: no per-step sync
             tot_ok = tot_ok + (logits.argmax(1) == y).sum()
             tot_n += len(idx)
