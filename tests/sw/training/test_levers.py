@@ -14,7 +14,7 @@ from sw.training import export, run
 from sw.training.models import build
 from sw.training.train import Config, Data, Trainer, split_validation
 
-from .test_training import NOTE, _toy_data
+from .toy import NOTE, toy_data
 
 ROOT = Path(__file__).resolve().parents[3]
 SMALL = ["--quick", "--no-progress", "--train-limit", "96", "--test-limit", "48", "--batch", "16"]
@@ -34,7 +34,7 @@ def test_validation_split_is_fixed_disjoint_and_ordered():
 
 
 def _trainer(**kw):
-    x, y = _toy_data(64)
+    x, y = toy_data(64)
     cfg = Config(**{"model": NOTE, "epochs_float": 1, "epochs_joint": 1, "batch": 16, "seed": 0, **kw})
     return Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None), x, y
 

@@ -10,18 +10,7 @@ from sw.training import gradrewiring as gr
 from sw.training.models import build
 from sw.training.train import Config, Data, Trainer
 
-NOTE = "1x12x12-6c3p1-mp2-8c3p1-mp2-4fc"
-
-
-def _toy_data(n=256, seed=0):
-    """A learnable 4-class toy task on 12x12 uint8 images: a bright quadrant."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 4, n)
-    x = rng.integers(0, 60, (n, 1, 12, 12)).astype(np.uint8)
-    for i, c in enumerate(y):
-        r, q = divmod(int(c), 2)
-        x[i, 0, 6 * r:6 * r + 6, 6 * q:6 * q + 6] += 150
-    return x, y.astype(np.int64)
+from .toy import NOTE, toy_data
 
 
 def test_rewired_gradient_reaches_pruned_synapses():
@@ -42,7 +31,7 @@ def test_prior_mu_and_step():
 
 
 def test_gradr_drives_sparsity_toward_target():
-    x, y = _toy_data()
+    x, y = toy_data()
     cfg = Config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.8, lr_joint=1e-2,
                  prior_strength=2.0, ramp=0.5, seed=0)
     t = Trainer(cfg, Data(x, y, x[:64], y[:64], 0, 4), "/tmp", progress=False, log=lambda *a: None)
@@ -61,7 +50,7 @@ def test_gradr_drives_sparsity_toward_target():
 def test_lsq_scales_receive_gradients():
     torch.manual_seed(0)
     net = build(NOTE, timesteps=4, in_bits=8)
-    x, y = _toy_data(32)
+    x, y = toy_data(32)
     net.calibrate(export.torch_input(x, net))
     net.set_integer(True)
     logits, _ = net(export.torch_input(x, net))
@@ -75,7 +64,7 @@ def test_lsq_scales_receive_gradients():
 def test_export_refuses_a_corrupted_model():
     torch.manual_seed(1)
     net = build(NOTE, timesteps=4, in_bits=8)
-    x, y = _toy_data(64, seed=1)
+    x, y = toy_data(64, seed=1)
     net.calibrate(export.torch_input(x, net))
     net.set_integer(True)
     net.eval()
@@ -112,7 +101,7 @@ def test_layer_targets_spread_the_overall_target():
 
 
 def _joint_run(spec):
-    x, y = _toy_data()
+    x, y = toy_data()
     cfg = Config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.7, lr_joint=1e-2,
                  prior_strength=2.0, ramp=0.5, seed=0, layer_sparsity=spec)
     t = Trainer(cfg, Data(x, y, x[:64], y[:64], 0, 4), "/tmp", progress=False, log=lambda *a: None)
@@ -136,7 +125,7 @@ def test_per_layer_targets_spare_a_layer_the_prior():
 
 def test_checkpoint_with_one_controller_dict_still_loads(tmp_path):
     """Checkpoints written before per-layer targets hold one controller state dict, not a list."""
-    x, y = _toy_data(64)
+    x, y = toy_data(64)
     cfg = Config(model=NOTE, epochs_float=0, epochs_joint=1, batch=16, seed=0)
     data = Data(x, y, x[:16], y[:16], 0, 4)
     t = Trainer(cfg, data, str(tmp_path), progress=False, log=lambda *a: None)

@@ -1,0 +1,16 @@
+"""The toy task the training tests share: a small SCNN in the paper's notation and a learnable 4-class
+problem on 12x12 uint8 images (a bright quadrant)."""
+import numpy as np
+
+NOTE = "1x12x12-6c3p1-mp2-8c3p1-mp2-4fc"
+
+
+def toy_data(n=256, seed=0):
+    """n frames [n, 1, 12, 12] uint8 and labels [n] int64: class c brightens quadrant c."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    x = rng.integers(0, 60, (n, 1, 12, 12)).astype(np.uint8)
+    for i, c in enumerate(y):
+        r, q = divmod(int(c), 2)
+        x[i, 0, 6 * r:6 * r + 6, 6 * q:6 * q + 6] += 150
+    return x, y.astype(np.int64)
