@@ -6,6 +6,11 @@ Reads DIR/*/report.json, keeps the reports evaluated on the test set, prints a M
 per report, sorted by sparsity) and plots deployed test accuracy against the nominal weight sparsity
 (filled markers) and against the sparsity of the deployed shapes after channel removal (open
 markers), with the FireFly-S paper's MNIST point (98.03 % at 93.82 %).
+
+    python -m sw.training.curve DIR --joint-png DIR/joint_epochs.png
+
+also draws, for every report under DIR (validation and test runs), the evaluated accuracy and the
+sparsity of the deployed shapes after each joint epoch, to compare joint phases of different length.
 """
 from __future__ import annotations
 
@@ -64,17 +69,60 @@ def plot(rows, path: Path, title: str):
     plt.close(fig)
 
 
+def load_joint_histories(folder: Path):
+    """Per report under `folder`: (name, eval split, [(joint epoch, accuracy %, deployed-shape sparsity %)])."""
+    out = []
+    for p in sorted(folder.glob("*/report.json")):
+        r = json.loads(p.read_text())
+        split = r.get("eval_split", "test")
+        pts = [(h["epoch"], 100 * h[f"{split}_acc"], 100 * (h.get("sparsity_deployed_shapes") or h["sparsity"]))
+               for h in r.get("history", []) if h["phase"] == "joint"]
+        if pts:
+            out.append((p.parent.name, split, pts))
+    return out
+
+
+def joint_plot(runs, path: Path, title: str):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, (name, split, pts) in enumerate(runs):
+        ep, acc, sp = zip(*pts)
+        style = "-" if split == "val" else "--"
+        ax[0].plot(ep, acc, style, marker="o", ms=3, color=f"C{i % 10}", label=f"{name} ({split})")
+        ax[1].plot(ep, sp, style, marker="o", ms=3, color=f"C{i % 10}", label=f"{name} ({split})")
+    lo = min(a for _, _, pts in runs for _, a, _ in pts)
+    ax[0].set(xlabel="joint epoch", ylabel="accuracy (%)", title=f"{title}: accuracy after each joint epoch",
+              ylim=(max(lo, 95.0) - 0.2, None))
+    ax[1].set(xlabel="joint epoch", ylabel="weight sparsity (%)", title="sparsity of the deployed shapes")
+    for a in ax:
+        a.grid(alpha=0.3)
+        a.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m sw.training.curve", description=__doc__.split("\n\n")[0])
     ap.add_argument("folder")
     ap.add_argument("--png", default=None, help="default: FOLDER/accuracy_vs_sparsity.png")
     ap.add_argument("--title", default="SCNN5 / MNIST, T = 4, 4-bit weights")
+    ap.add_argument("--joint-png", default=None, help="also plot every run's accuracy per joint epoch here")
     a = ap.parse_args(argv)
     folder = Path(a.folder)
+    if a.joint_png:
+        runs = load_joint_histories(folder)
+        if not runs:
+            print(f"no reports with joint epochs under {folder}", file=sys.stderr)
+            return 2
+        joint_plot(runs, Path(a.joint_png), a.title)
+        print(f"wrote {a.joint_png}")
     rows = load_reports(folder)
     if not rows:
         print(f"no test-set reports under {folder}", file=sys.stderr)
-        return 2
+        return 0 if a.joint_png else 2
     print(table(rows))
     png = Path(a.png) if a.png else folder / "accuracy_vs_sparsity.png"
     plot(rows, png, a.title)

@@ -223,3 +223,24 @@ def test_sweep_reads_epoch_lines_with_and_without_the_deployed_count(tmp_path):
     rows = sweep.parse_log(log)
     assert [(r["phase"], r["acc"], r["sparsity"], r["seconds"]) for r in rows] == \
         [("float", 96.6, 18.92, 212), ("joint", 97.1, 60.0, 230)]
+
+
+def test_joint_plot_reads_val_and_test_histories(tmp_path):
+    from sw.training import curve
+
+    def rep(name, split, accs):
+        d = tmp_path / name
+        d.mkdir()
+        hist = [{"phase": "float", "epoch": 1, f"{split}_acc": 0.97, "sparsity": 0.2}]
+        hist += [{"phase": "joint", "epoch": e + 1, f"{split}_acc": a, "sparsity": 0.95,
+                  "sparsity_deployed_shapes": 0.94} for e, a in enumerate(accs)]
+        (d / "report.json").write_text(json.dumps({"eval_split": split, "history": hist}))
+    rep("v14", "val", [0.97, 0.98])
+    rep("t24", "test", [0.96, 0.97, 0.985])
+    runs = curve.load_joint_histories(tmp_path)
+    assert [(n, s, len(p)) for n, s, p in runs] == [("t24", "test", 3), ("v14", "val", 2)]
+    assert runs[0][2][-1] == (3, 98.5, 94.0)
+    png = tmp_path / "j.png"
+    # no complete test report (no accuracy block) is needed for the joint plot alone
+    (tmp_path / "t24" / "report.json").write_text(json.dumps({"eval_split": "val", "history": []}))
+    assert curve.main([str(tmp_path), "--joint-png", str(png)]) == 0 and png.stat().st_size > 1000
