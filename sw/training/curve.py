@@ -92,9 +92,9 @@ def joint_plot(runs, path: Path, title: str):
         style = "-" if split == "val" else "--"
         ax[0].plot(ep, acc, style, marker="o", ms=3, color=f"C{i % 10}", label=f"{name} ({split})")
         ax[1].plot(ep, sp, style, marker="o", ms=3, color=f"C{i % 10}", label=f"{name} ({split})")
-    lo = min(a for _, _, pts in runs for _, a, _ in pts)
+    accs = [a for _, _, pts in runs for _, a, _ in pts]
     ax[0].set(xlabel="joint epoch", ylabel="accuracy (%)", title=f"{title}: accuracy after each joint epoch",
-              ylim=(max(lo, 95.0) - 0.2, None))
+              ylim=(max(min(accs), 95.0) - 0.2, max(accs) + 0.3))      # a collapsed epoch falls off the axis
     ax[1].set(xlabel="joint epoch", ylabel="weight sparsity (%)", title="sparsity of the deployed shapes")
     for a in ax:
         a.grid(alpha=0.3)
