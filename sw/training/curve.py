@@ -22,13 +22,19 @@ from pathlib import Path
 PAPER = {"mnist": (93.82, 98.03)}      # FireFly-S (paper), SCNN5 on MNIST: weight sparsity %, accuracy %
 
 
-def load_reports(folder: Path):
-    rows = []
+def reports(folder: Path):
+    """(run name, eval split, report dict) for every FOLDER/*/report.json, by name."""
     for p in sorted(folder.glob("*/report.json")):
         r = json.loads(p.read_text())
-        if r.get("eval_split", "test") != "test":
+        yield p.parent.name, r.get("eval_split", "test"), r
+
+
+def load_reports(folder: Path):
+    rows = []
+    for name, split, r in reports(folder):
+        if split != "test":
             continue
-        rows.append({"name": p.parent.name, "dataset": r["dataset"], "seed": r["seed"],
+        rows.append({"name": name, "dataset": r["dataset"], "seed": r["seed"],
                      "target": r["config"]["target_sparsity"], "acc": 100 * r["accuracy"]["deployed"],
                      "float": 100 * r["accuracy"]["float"], "sp": 100 * r["weight_sparsity"],
                      "sp_dep": 100 * r["weight_sparsity_deployed_shapes"], "nnz": r["nonzeros"],
@@ -46,9 +52,7 @@ def table(rows) -> str:
 
 
 def plot(rows, path: Path, title: str):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .plots import plt          # Agg backend
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     s0 = sorted((r for r in rows if r["seed"] == 0), key=lambda r: r["sp"])
     ax.plot([r["sp"] for r in s0], [r["acc"] for r in s0], "o-", color="C0", label="this work, seed 0 (nominal shapes)")
@@ -72,20 +76,16 @@ def plot(rows, path: Path, title: str):
 def load_joint_histories(folder: Path):
     """Per report under `folder`: (name, eval split, [(joint epoch, accuracy %, deployed-shape sparsity %)])."""
     out = []
-    for p in sorted(folder.glob("*/report.json")):
-        r = json.loads(p.read_text())
-        split = r.get("eval_split", "test")
+    for name, split, r in reports(folder):
         pts = [(h["epoch"], 100 * h[f"{split}_acc"], 100 * (h.get("sparsity_deployed_shapes") or h["sparsity"]))
                for h in r.get("history", []) if h["phase"] == "joint"]
         if pts:
-            out.append((p.parent.name, split, pts))
+            out.append((name, split, pts))
     return out
 
 
 def joint_plot(runs, path: Path, title: str):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .plots import plt          # Agg backend
     fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
     for i, (name, split, pts) in enumerate(runs):
         ep, acc, sp = zip(*pts)
