@@ -42,6 +42,8 @@ DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9",
 # with other values (the float phase does not depend on them).
 JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity",
               "distill", "distill_temp", "sparsity_count"}
+# Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
+TUNE_ONLY = {"epochs_tune", "lr_tune"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32)
 
 
@@ -57,9 +59,13 @@ def parse_args(argv=None):
     ap.add_argument("--epochs-float", type=int, default=None, help=f"dense float epochs ({d.epochs_float})")
     ap.add_argument("--epochs-joint", type=int, default=None,
                     help=f"joint Grad R + LSQ 4-bit epochs ({d.epochs_joint})")
+    ap.add_argument("--epochs-tune", type=int, default=d.epochs_tune, help="fine-tune epochs after the joint "
+                    "phase: 4-bit, pruning mask frozen (weights that are zero stay zero), no prior, cosine "
+                    "learning rate from --lr-tune to 0 (0 = off); a finished run's checkpoint resumes into it")
     ap.add_argument("--batch", type=int, default=None, help=f"global batch size ({d.batch})")
     ap.add_argument("--lr", type=float, default=d.lr)
     ap.add_argument("--lr-joint", type=float, default=d.lr_joint)
+    ap.add_argument("--lr-tune", type=float, default=d.lr_tune)
     ap.add_argument("--weight-decay", type=float, default=d.weight_decay)
     ap.add_argument("--alpha", type=float, default=d.alpha, help="Grad R Laplace prior rate (mu = ln(2(1-s))/alpha)")
     ap.add_argument("--prior-strength", type=float, default=d.prior_strength)
@@ -150,7 +156,8 @@ def parse_args(argv=None):
 def resume_state(ckpt: Path, cfg: Config) -> dict:
     """The checkpoint to resume from, if it was written with these settings; CLIError otherwise."""
     st = guard.read_checkpoint(ckpt)
-    free = {"threads", "device"} | (JOINT_ONLY if st["phase"] == "float" else set())
+    free = ({"threads", "device"} | (JOINT_ONLY if st["phase"] == "float" else set())
+            | (TUNE_ONLY if st["phase"] in ("float", "joint") else set()))
     diff = sorted(k for k, v in asdict(cfg).items() if k not in free and st["config"].get(k, getattr(Config(), k)) != v)
     if diff:
         raise CLIError(f"{ckpt} was written with other values of {', '.join(diff)}; use --fresh or another --out")

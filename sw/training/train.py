@@ -1,4 +1,5 @@
-"""The training loop: dense float pretraining, then joint Grad R pruning + LSQ 4-bit quantization.
+"""The training loop: dense float pretraining, then joint Grad R pruning + LSQ 4-bit quantization, then
+(optional, --epochs-tune) a fine-tune of the 4-bit model with its pruning mask frozen.
 
 Data-parallel under torchrun (DDP, gloo on CPU): every rank walks the same seeded global batches and
 takes its own contiguous slice, so N processes see exactly the batches one process would.
@@ -33,9 +34,11 @@ class Config:
     target_sparsity: float = 0.94
     epochs_float: int = 3
     epochs_joint: int = 9
+    epochs_tune: int = 0                # fine-tune epochs after the joint phase, pruning mask frozen (0 = off)
     batch: int = 128
     lr: float = 1e-2
     lr_joint: float = 1e-2
+    lr_tune: float = 1e-3               # peak learning rate of the fine-tune phase (cosine to 0)
     weight_decay: float = 1e-4
     alpha: float = 5.0                  # Laplace rate of the Grad R prior (sets mu)
     prior_strength: float = 0.05        # initial prior strength (adapted by the controller)
@@ -169,20 +172,23 @@ class Trainer:
         self.opt = None
         self.ddp = None
         self.teacher = None          # frozen dense float model (joint phase with --distill)
+        self.frozen = None           # tune phase: per layer, the weights that must stay zero
 
     # ---------------------------------------------------------------- phases
+    PHASE_SEED = {"float": 0, "joint": 1000, "tune": 2000}     # batch order: (seed, offset + epoch)
+
     def phase_epochs(self, phase):
-        return self.cfg.epochs_float if phase == "float" else self.cfg.epochs_joint
+        return {"float": self.cfg.epochs_float, "joint": self.cfg.epochs_joint, "tune": self.cfg.epochs_tune}[phase]
 
     def steps_per_epoch(self):
         return len(global_batches(len(self.data.x_train), self.cfg.batch, 0, 0))
 
     def make_optimizer(self):
         cfg, net = self.cfg, self.net
-        lr = cfg.lr if self.phase == "float" else cfg.lr_joint
+        lr = {"float": cfg.lr, "joint": cfg.lr_joint, "tune": cfg.lr_tune}[self.phase]
         groups = [{"params": net.prunable(), "weight_decay": cfg.weight_decay, "lr": lr},
                   {"params": [l.vth for l in net.layers], "weight_decay": 0.0, "lr": lr}]
-        if self.phase == "joint":
+        if self.phase != "float":
             groups.append({"params": [l.scale for l in net.layers], "weight_decay": 0.0, "lr": lr * 0.1})
         self.opt = torch.optim.AdamW(groups, lr=lr)
         for g in self.opt.param_groups:
@@ -203,6 +209,24 @@ class Trainer:
         self.groups = gr.prior_groups(self.net.layers, self.cfg.target_sparsity, self.cfg.alpha,
                                       int(self.cfg.ramp * total), self.cfg.prior_strength, self.cfg.layer_sparsity)
         self.joint_step = 0
+
+    def enter_tune(self, frozen=None):
+        """Fine-tune phase: no prior, no controller, no distillation; every weight that is zero as deployed
+        (w_int == 0) at its start stays exactly zero (theta clamped <= 0 after each step), so the sparsity
+        can only rise. `frozen`: the masks of a resumed tune-phase checkpoint."""
+        self.phase = "tune"
+        self.teacher = None
+        self.net.set_integer(True)
+        if frozen is None:
+            with torch.no_grad():
+                frozen = [l.integer_params()[0] == 0 for l in self.net.layers]
+        self.frozen = [m.to(self.net.device) for m in frozen]
+        self.freeze()
+
+    @torch.no_grad()
+    def freeze(self):
+        for l, m in zip(self.net.layers, self.frozen):
+            l.theta_w[m] = l.theta_w[m].clamp(max=0.0)
 
     def sparsity_goal(self):
         """The overall sparsity the controllers currently aim at (weighted by layer size)."""
@@ -254,7 +278,7 @@ class Trainer:
     # ---------------------------------------------------------------- one epoch
     def run_epoch(self):
         cfg, net, data = self.cfg, self.net, self.data
-        batches = global_batches(len(data.x_train), cfg.batch, cfg.seed, 1000 * (self.phase == "joint") + self.epoch)
+        batches = global_batches(len(data.x_train), cfg.batch, cfg.seed, self.PHASE_SEED[self.phase] + self.epoch)
         n_phase = self.phase_epochs(self.phase) * len(batches)
         it = batches
         if self.progress:
@@ -282,6 +306,8 @@ class Trainer:
             loss.backward()
             self.opt.step()
             functional.reset_net(net)
+            if self.phase == "tune":
+                self.freeze()
             if self.phase == "joint":
                 for g in self.groups:
                     gr.prior_step(g.thetas, self.opt.param_groups[0]["lr"], g.controller.strength, g.mu)
@@ -310,7 +336,7 @@ class Trainer:
         rec = {"phase": self.phase, "epoch": self.epoch + 1, "train_loss": tot_loss / tot_n,
                "train_acc": tot_ok / tot_n, f"{split}_acc": test_acc, "sparsity": net.overall_sparsity(per_layer),
                "layer_sparsity": per_layer, "spike_density": density,
-               "sparsity_deployed_shapes": self.deployed_sparsity() if self.phase == "joint" else None,
+               "sparsity_deployed_shapes": self.deployed_sparsity() if self.phase != "float" else None,
                "prior_strength": self.strengths(),
                "seconds": time.time() - t0}
         self.history.append(rec)
@@ -342,6 +368,13 @@ class Trainer:
                     self.epoch = 0
                     self.make_optimizer()
                     continue
+                if self.phase == "joint" and self.cfg.epochs_tune > 0:
+                    self.enter_tune()
+                    self.log(f"fine-tune: {self.cfg.epochs_tune} epochs at lr {self.cfg.lr_tune:g}, pruning mask "
+                             f"frozen at {100 * self.net.overall_sparsity():.2f}% sparsity")
+                    self.epoch = 0
+                    self.make_optimizer()
+                    continue
                 break
             self.run_epoch()
             if checkpoint and self.rank == 0:
@@ -357,7 +390,8 @@ class Trainer:
                 "phase": self.phase, "epoch": self.epoch, "history": self.history, "results": self.results,
                 "controller": [g.controller.state_dict() for g in self.groups] or None,
                 "joint_step": getattr(self, "joint_step", 0), "integer": self.net.integer,
-                "teacher": None if self.teacher is None else self.teacher.state_dict()}
+                "teacher": None if self.teacher is None else self.teacher.state_dict(),
+                "tune_mask": None if self.frozen is None else [m.cpu() for m in self.frozen]}
 
     def save(self, path):
         tmp = path + ".tmp"
@@ -369,12 +403,14 @@ class Trainer:
         st = path if isinstance(path, dict) else torch.load(path, map_location="cpu", weights_only=False)
         self.phase, self.epoch = st["phase"], st["epoch"]
         self.history, self.results = st["history"], st["results"]
-        if self.phase == "joint":
-            self.enter_joint()
+        if self.phase in ("joint", "tune"):
+            self.enter_joint()       # the groups (their targets go into the report) and the teacher
             ctl = st["controller"]
             for g, d in zip(self.groups, [ctl] if isinstance(ctl, dict) else ctl, strict=True):
                 g.controller.load_state_dict(d)
             self.joint_step = st["joint_step"]
+            if st["phase"] == "tune":
+                self.enter_tune(st["tune_mask"])
         self.net.load_state_dict(st["net"])
         self.net.integer = st["integer"]
         if self.teacher is not None:
