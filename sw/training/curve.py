@@ -74,11 +74,15 @@ def plot(rows, path: Path, title: str):
 
 
 def load_joint_histories(folder: Path):
-    """Per report under `folder`: (name, eval split, [(joint epoch, accuracy %, deployed-shape sparsity %)])."""
+    """Per report under `folder`: (name, eval split, [(epoch, accuracy %, deployed-shape sparsity %)]) over the
+    joint epochs and then the fine-tune epochs (--epochs-tune), which continue the joint epochs' count."""
     out = []
     for name, split, r in reports(folder):
-        pts = [(h["epoch"], 100 * h[f"{split}_acc"], 100 * (h.get("sparsity_deployed_shapes") or h["sparsity"]))
-               for h in r.get("history", []) if h["phase"] == "joint"]
+        hist = r.get("history", [])
+        nj = sum(h["phase"] == "joint" for h in hist)
+        pts = [(h["epoch"] + (nj if h["phase"] == "tune" else 0), 100 * h[f"{split}_acc"],
+                100 * (h.get("sparsity_deployed_shapes") or h["sparsity"]))
+               for h in hist if h["phase"] in ("joint", "tune")]
         if pts:
             out.append((name, split, pts))
     return out
@@ -93,9 +97,9 @@ def joint_plot(runs, path: Path, title: str):
         ax[0].plot(ep, acc, style, marker="o", ms=3, color=f"C{i % 10}", label=f"{name} ({split})")
         ax[1].plot(ep, sp, style, marker="o", ms=3, color=f"C{i % 10}", label=f"{name} ({split})")
     accs = [a for _, _, pts in runs for _, a, _ in pts]
-    ax[0].set(xlabel="joint epoch", ylabel="accuracy (%)", title=f"{title}: accuracy after each joint epoch",
+    ax[0].set(xlabel="joint epoch (then fine-tune epochs)", ylabel="accuracy (%)", title=f"{title}: accuracy after each joint epoch",
               ylim=(max(min(accs), 95.0) - 0.2, max(accs) + 0.3))      # a collapsed epoch falls off the axis
-    ax[1].set(xlabel="joint epoch", ylabel="weight sparsity (%)", title="sparsity of the deployed shapes")
+    ax[1].set(xlabel="joint epoch (then fine-tune epochs)", ylabel="weight sparsity (%)", title="sparsity of the deployed shapes")
     for a in ax:
         a.grid(alpha=0.3)
         a.legend(fontsize=8, loc="lower right")

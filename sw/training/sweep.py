@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-EPOCH_RE = re.compile(r"\[(float|joint) epoch (\d+)\] loss (\S+) train (\S+)% (test|val) (\S+)% "
+EPOCH_RE = re.compile(r"\[(float|joint|tune) epoch (\d+)\] loss (\S+) train (\S+)% (test|val) (\S+)% "
                       r"sparsity (\S+)%(?:, deployed shapes \S+%)? \((\d+) s\)")
 
 

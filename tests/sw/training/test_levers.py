@@ -219,27 +219,29 @@ def test_sweep_reads_epoch_lines_with_and_without_the_deployed_count(tmp_path):
     log = tmp_path / "train.log"
     log.write_text("[float epoch 1] loss 0.2731 train 91.27% val 96.60% sparsity 18.92% (212 s)\n"
                    "[joint epoch 1] loss 0.1 train 95.00% val 97.10% sparsity 60.00%, deployed shapes 55.50% "
-                   "(230 s)\n")
+                   "(230 s)\n"
+                   "[tune epoch 1] loss 0.05 train 98.08% val 97.80% sparsity 95.46%, deployed shapes 94.16% (198 s)\n")
     rows = sweep.parse_log(log)
     assert [(r["phase"], r["acc"], r["sparsity"], r["seconds"]) for r in rows] == \
-        [("float", 96.6, 18.92, 212), ("joint", 97.1, 60.0, 230)]
+        [("float", 96.6, 18.92, 212), ("joint", 97.1, 60.0, 230), ("tune", 97.8, 95.46, 198)]
 
 
 def test_joint_plot_reads_val_and_test_histories(tmp_path):
     from sw.training import curve
 
-    def rep(name, split, accs):
+    def rep(name, split, accs, tune=()):
         d = tmp_path / name
         d.mkdir()
         hist = [{"phase": "float", "epoch": 1, f"{split}_acc": 0.97, "sparsity": 0.2}]
-        hist += [{"phase": "joint", "epoch": e + 1, f"{split}_acc": a, "sparsity": 0.95,
-                  "sparsity_deployed_shapes": 0.94} for e, a in enumerate(accs)]
+        hist += [{"phase": ph, "epoch": e + 1, f"{split}_acc": a, "sparsity": 0.95, "sparsity_deployed_shapes": 0.94}
+                 for ph, accs_ in (("joint", accs), ("tune", tune)) for e, a in enumerate(accs_)]
         (d / "report.json").write_text(json.dumps({"eval_split": split, "history": hist}))
-    rep("v14", "val", [0.97, 0.98])
+    rep("v14", "val", [0.97, 0.98], tune=[0.981])
     rep("t24", "test", [0.96, 0.97, 0.985])
     runs = curve.load_joint_histories(tmp_path)
-    assert [(n, s, len(p)) for n, s, p in runs] == [("t24", "test", 3), ("v14", "val", 2)]
+    assert [(n, s, len(p)) for n, s, p in runs] == [("t24", "test", 3), ("v14", "val", 3)]
     assert runs[0][2][-1] == (3, 98.5, 94.0)
+    assert runs[1][2][-1] == (3, 98.1, 94.0)                   # fine-tune epochs continue the joint count
     png = tmp_path / "j.png"
     # no complete test report (no accuracy block) is needed for the joint plot alone
     (tmp_path / "t24" / "report.json").write_text(json.dumps({"eval_split": "val", "history": []}))
