@@ -39,13 +39,26 @@ class SpikingLayer(nn.Module):
         self.vth = nn.Parameter(torch.ones(shape.co))
         self.scale = nn.Parameter(torch.ones(1 if shape.readout else shape.co))
         self.node = None if shape.readout else IntLIFNode(leak=shape.leak, alpha=surrogate_alpha)
+        self.free_sign = False       # float phase with --float-signs free: w = sign0 * theta, no ReLU
 
     # ------------------------------------------------------------------ parameters
+    def _effective(self, theta, sign):
+        return sign * theta if self.free_sign else gr.effective(theta, sign)
+
     def weight(self):
-        return gr.effective(self.theta_w, self.sign_w) * self.in_scale
+        return self._effective(self.theta_w, self.sign_w) * self.in_scale
 
     def bias(self):
-        return gr.effective(self.theta_b, self.sign_b)
+        return self._effective(self.theta_b, self.sign_b)
+
+    @torch.no_grad()
+    def fix_signs(self):
+        """Leave the free-sign parametrization: sign0 := the sign of w, theta := |theta|, so that
+        sign0 * ReLU(theta) is the same w and Grad R continues from it with these signs fixed."""
+        for theta, sign in ((self.theta_w, self.sign_w), (self.theta_b, self.sign_b)):
+            sign.mul_(torch.where(theta < 0, -1.0, 1.0).to(sign.dtype))
+            theta.abs_()
+        self.free_sign = False
 
     def integer_params(self):
         """(w_int, b_int, vth_int) with STE gradients."""
@@ -93,6 +106,15 @@ class SpikingNet(nn.Module):
 
     def prunable(self):
         return [p for l in self.layers for p in (l.theta_w, l.theta_b)]
+
+    def set_free_signs(self, on: bool = True):
+        """on: dense float training with free signs (w = sign0 * theta); off: back to Grad R's fixed signs,
+        taken from the current weights (`SpikingLayer.fix_signs`)."""
+        for l in self.layers:
+            if on:
+                l.free_sign = True
+            elif l.free_sign:
+                l.fix_signs()
 
     def set_integer(self, on: bool = True):
         if on and not self.integer:

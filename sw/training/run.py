@@ -83,6 +83,10 @@ def parse_args(argv=None):
                     "training frame by up to this many pixels (0 = off)")
     ap.add_argument("--hflip", action="store_true", help="augmentation: mirror half the training frames "
                     "left-right (for data sets without handedness, e.g. fashion-mnist)")
+    ap.add_argument("--float-signs", default=d.float_signs, choices=["fixed", "free"],
+                    help="float phase: 'fixed' keeps Grad R's w = sign0 * ReLU(theta) with the random signs of "
+                         "the init, so a weight that wants the other sign stays 0; 'free' trains plain dense "
+                         "weights and fixes each sign from the float model when the joint phase starts")
     ap.add_argument("--tet", action="store_true", help="loss: mean over the timesteps of the cross-entropy of "
                     "each step's readout (TET-style), instead of the cross-entropy of the mean readout")
     ap.add_argument("--distill", type=float, default=d.distill, metavar="LAMBDA", help="joint phase: "

@@ -45,6 +45,8 @@ class Config:
     ramp: float = 0.4                   # fraction of the joint phase over which sparsity ramps to target
     layer_sparsity: str = ""            # per-layer targets ('0,*,...', gradrewiring.layer_targets); "" = uniform
     surrogate_alpha: float = 4.0
+    float_signs: str = "fixed"          # float phase: "fixed" (Grad R's w = sign0 ReLU(theta) from init) or
+                                        # "free" (plain dense weights; their signs are fixed at the joint start)
     shift: int = 0                      # augmentation: random translation up to this many pixels
     hflip: bool = False                 # augmentation: random left-right mirror
     tet: bool = False                   # loss: mean over timesteps of the per-step readout CE (TET-style)
@@ -165,6 +167,7 @@ class Trainer:
                              f"{cfg.dataset} has {data.num_classes} classes")
         calib = data.x_train[np.random.default_rng(cfg.seed).permutation(len(data.x_train))[:128]]
         self.net.calibrate(torch_input(calib, self.net))
+        self.net.set_free_signs(cfg.float_signs == "free")     # off again in enter_joint
         self.history = []            # one dict per epoch
         self.phase, self.epoch, self.step = "float", 0, 0
         self.groups = []             # Grad R prior groups (joint phase)
@@ -201,6 +204,7 @@ class Trainer:
 
     def enter_joint(self):
         self.phase = "joint"
+        self.net.set_free_signs(False)     # --float-signs free: Grad R's signs are the float model's
         if self.cfg.distill > 0:     # the teacher: the dense float model as the float phase left it
             self.teacher = copy.deepcopy(self.net).requires_grad_(False)
             self.teacher.integer = False
