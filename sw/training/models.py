@@ -56,8 +56,9 @@ class SpikingLayer(nn.Module):
         """Leave the free-sign parametrization: sign0 := the sign of w, theta := |theta|, so that
         sign0 * ReLU(theta) is the same w and Grad R continues from it with these signs fixed."""
         for theta, sign in ((self.theta_w, self.sign_w), (self.theta_b, self.sign_b)):
-            sign.mul_(torch.where(theta < 0, -1.0, 1.0).to(sign.dtype))
-            theta.abs_()
+            t, s = gr.split(sign * theta)
+            theta.copy_(t)
+            sign.copy_(s)
         self.free_sign = False
 
     def integer_params(self):
