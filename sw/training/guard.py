@@ -59,6 +59,8 @@ def number_problem(cfg, world_size: int = 1) -> str | None:
             return f"{opt} {v}: must be {what}"
     if cfg.batch < world_size:
         return f"--batch {cfg.batch}: must be >= the number of processes ({world_size})"
+    if cfg.batch_joint < 0 or 0 < cfg.batch_joint < world_size:
+        return f"--batch-joint {cfg.batch_joint}: must be 0 (= --batch) or >= the number of processes ({world_size})"
     return None
 
 
@@ -74,7 +76,7 @@ def model_problem(layers, cfg) -> str | None:
     if last.co != NUM_CLASSES[cfg.dataset]:
         return f"--model {cfg.model}: has {last.co} outputs, {cfg.dataset} has {NUM_CLASSES[cfg.dataset]} classes"
     if cfg.device == "cpu":
-        need = training_bytes_lower_bound(layers, cfg.batch, cfg.timesteps)
+        need = training_bytes_lower_bound(layers, max(cfg.batch, cfg.batch_joint), cfg.timesteps)
         have = available_memory()
         if have is not None and need > have:
             return (f"--model {cfg.model}: training needs at least {need / 2 ** 30:.1f} GiB (weights, gradients, "

@@ -41,7 +41,7 @@ DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9",
 # Settings that only matter from the joint phase on: a checkpoint still in the float phase may resume
 # with other values (the float phase does not depend on them).
 JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity",
-              "distill", "distill_temp", "sparsity_count"}
+              "distill", "distill_temp", "sparsity_count", "batch_joint"}
 # Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
 TUNE_ONLY = {"epochs_tune", "lr_tune"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32)
@@ -63,6 +63,8 @@ def parse_args(argv=None):
                     "phase: 4-bit, pruning mask frozen (weights that are zero stay zero), no prior, cosine "
                     "learning rate from --lr-tune to 0 (0 = off); a finished run's checkpoint resumes into it")
     ap.add_argument("--batch", type=int, default=None, help=f"global batch size ({d.batch})")
+    ap.add_argument("--batch-joint", type=int, default=d.batch_joint, metavar="N", help="global batch size of "
+                    "the joint and fine-tune phases (0 = --batch); a float-phase checkpoint resumes with any value")
     ap.add_argument("--lr", type=float, default=d.lr)
     ap.add_argument("--lr-joint", type=float, default=d.lr_joint)
     ap.add_argument("--lr-tune", type=float, default=d.lr_tune)

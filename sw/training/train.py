@@ -36,6 +36,7 @@ class Config:
     epochs_joint: int = 9
     epochs_tune: int = 0                # fine-tune epochs after the joint phase, pruning mask frozen (0 = off)
     batch: int = 128
+    batch_joint: int = 0                # batch of the joint and fine-tune phases (0 = the same as batch)
     lr: float = 1e-2
     lr_joint: float = 1e-2
     lr_tune: float = 1e-3               # peak learning rate of the fine-tune phase (cosine to 0)
@@ -183,8 +184,13 @@ class Trainer:
     def phase_epochs(self, phase):
         return {"float": self.cfg.epochs_float, "joint": self.cfg.epochs_joint, "tune": self.cfg.epochs_tune}[phase]
 
-    def steps_per_epoch(self):
-        return len(global_batches(len(self.data.x_train), self.cfg.batch, 0, 0))
+    def phase_batch(self, phase=None):
+        """Global batch size of a phase: --batch, or --batch-joint from the joint phase on when it is set."""
+        phase = phase or self.phase
+        return self.cfg.batch_joint if phase != "float" and self.cfg.batch_joint else self.cfg.batch
+
+    def steps_per_epoch(self, phase=None):
+        return len(global_batches(len(self.data.x_train), self.phase_batch(phase), 0, 0))
 
     def make_optimizer(self):
         cfg, net = self.cfg, self.net
@@ -209,7 +215,7 @@ class Trainer:
             self.teacher = copy.deepcopy(self.net).requires_grad_(False)
             self.teacher.integer = False
         self.net.set_integer(True)
-        total = self.cfg.epochs_joint * self.steps_per_epoch()
+        total = self.cfg.epochs_joint * self.steps_per_epoch("joint")
         self.groups = gr.prior_groups(self.net.layers, self.cfg.target_sparsity, self.cfg.alpha,
                                       int(self.cfg.ramp * total), self.cfg.prior_strength, self.cfg.layer_sparsity)
         self.joint_step = 0
@@ -282,7 +288,8 @@ class Trainer:
     # ---------------------------------------------------------------- one epoch
     def run_epoch(self):
         cfg, net, data = self.cfg, self.net, self.data
-        batches = global_batches(len(data.x_train), cfg.batch, cfg.seed, self.PHASE_SEED[self.phase] + self.epoch)
+        batches = global_batches(len(data.x_train), self.phase_batch(), cfg.seed,
+                                 self.PHASE_SEED[self.phase] + self.epoch)
         n_phase = self.phase_epochs(self.phase) * len(batches)
         it = batches
         if self.progress:

@@ -26,6 +26,7 @@ CASES = [
     ("--timesteps -3", ["--timesteps", "-3"], 2, "--timesteps -3: must be in 1..64"),
     ("--timesteps 65", ["--timesteps", "65"], 2, "--timesteps 65: must be in 1..64"),
     ("--batch 0", ["--batch", "0"], 2, "--batch 0: must be >= 1"),
+    ("--batch-joint -2", ["--batch-joint", "-2"], 2, "--batch-joint -2: must be 0 (= --batch) or >= the number"),
     ("--lr nan", ["--lr", "nan"], 2, "--lr nan: must be a finite number > 0"),
     ("--lr-joint -1", ["--lr-joint", "-1"], 2, "--lr-joint -1.0: must be a finite number > 0"),
     ("--weight-decay inf", ["--weight-decay", "inf"], 2, "--weight-decay inf"),
