@@ -41,7 +41,8 @@ DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9",
 # Settings that only matter from the joint phase on: a checkpoint still in the float phase may resume
 # with other values (the float phase does not depend on them).
 JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity",
-              "distill", "distill_temp", "sparsity_count", "batch_joint"}
+              "distill", "distill_temp", "sparsity_count", "batch_joint",
+              "keep_channels"}
 # Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
 TUNE_ONLY = {"epochs_tune", "lr_tune"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32)
@@ -81,6 +82,9 @@ def parse_args(argv=None):
                     help="what --target-sparsity (and --layer-sparsity) count: zeros among the nominal "
                     "network's weights, or among the weights left after channel removal (the deployed "
                     "shapes, report.json's weight_sparsity_deployed_shapes)")
+    ap.add_argument("--keep-channels", type=int, default=d.keep_channels, metavar="K", help="joint phase: the "
+                    "Grad R prior leaves alone an output channel with at most K weights left (weights and bias), "
+                    "so the prior alone never silences a channel that channel removal would then drop (0 = off)")
     ap.add_argument("--shift", type=int, default=d.shift, help="augmentation: random translation of each "
                     "training frame by up to this many pixels (0 = off)")
     ap.add_argument("--hflip", action="store_true", help="augmentation: mirror half the training frames "

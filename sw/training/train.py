@@ -53,6 +53,7 @@ class Config:
     tet: bool = False                   # loss: mean over timesteps of the per-step readout CE (TET-style)
     distill: float = 0.0                # joint phase: weight of the KD loss from the dense float model
     distill_temp: float = 2.0           # KD softmax temperature
+    keep_channels: int = 0              # joint phase: the prior spares a channel with <= this many weights left
     sparsity_count: str = "nominal"     # what the controllers count: "nominal" or "deployed" shapes
     val_split: int = 0                  # hold out this many training frames and evaluate on them, not on test
     seed: int = 0
@@ -321,7 +322,8 @@ class Trainer:
                 self.freeze()
             if self.phase == "joint":
                 for g in self.groups:
-                    gr.prior_step(g.thetas, self.opt.param_groups[0]["lr"], g.controller.strength, g.mu)
+                    gr.prior_step(g.thetas, self.opt.param_groups[0]["lr"], g.controller.strength, g.mu,
+                                  cfg.keep_channels)
                 self.joint_step += 1
                 if self.joint_step % 5 == 0 or bi == len(batches) - 1:
                     per_layer, sizes = self.measured_sparsity()
