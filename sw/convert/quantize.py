@@ -80,7 +80,8 @@ def finetune(net, dataset: str, x_train, y_train, x_eval, y_eval, epochs: int, t
     (quantized, calibrated). Sparsity is driven to `target` (0: no prior). Returns the Trainer's history."""
     cfg = Config(dataset=dataset, model=net.notation, timesteps=net.timesteps, bits=net.in_bits,
                  target_sparsity=target, epochs_float=0, epochs_joint=epochs, batch=batch, lr_joint=lr,
-                 prior_strength=Config.prior_strength if target > 0 else 0.0, seed=seed)
+                 prior_strength=Config.prior_strength if target > 0 else 0.0, seed=seed,
+                 batch_joint=0, sparsity_count="nominal")     # --batch for every step, target counts nominal shapes
     data = Data(x_train, y_train, x_eval, y_eval, net.in_kind, net.shapes[-1].co,
                 eval_split="calibration")
     trainer = Trainer(cfg, data, out_dir="", progress=progress,

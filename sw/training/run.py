@@ -1,7 +1,7 @@
 """FireFly-S training: spikingjelly SNN, Grad R pruning + LSQ 4-bit quantization, bit-exact export.
 
     python sw/training/run.py                      # the recipe of artifacts/mnist-scnn5 (the demo model)
-    python sw/training/run.py --dataset fashion-mnist --batch 64 --timesteps 6 --epochs-joint 20 --target-sparsity 0.905 --layer-sparsity '0,0.5,0.75,*,*,0.7'
+    python sw/training/run.py --dataset fashion-mnist --batch 64 --timesteps 6 --epochs-joint 20 --target-sparsity 0.905 --layer-sparsity '0,0.5,0.75,*,*,0.7' --sparsity-count nominal
                                                    # the recipe of artifacts/fashion-mnist-scnn5
     python sw/training/run.py --quick --dataset cifar10 --model scnn9 --out /tmp/q
     torchrun --nproc_per_node 2 sw/training/run.py --out DIR ...   # DDP (gloo on CPU)
@@ -44,7 +44,7 @@ JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_str
               "distill", "distill_temp", "sparsity_count", "batch_joint", "keep_channels"}
 # Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
 TUNE_ONLY = {"epochs_tune", "lr_tune"}
-QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32)
+QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32, batch_joint=0)
 
 
 def parse_args(argv=None):
@@ -63,8 +63,9 @@ def parse_args(argv=None):
                     "phase: 4-bit, pruning mask frozen (weights that are zero stay zero), no prior, cosine "
                     "learning rate from --lr-tune to 0 (0 = off); a finished run's checkpoint resumes into it")
     ap.add_argument("--batch", type=int, default=None, help=f"global batch size ({d.batch})")
-    ap.add_argument("--batch-joint", type=int, default=d.batch_joint, metavar="N", help="global batch size of "
-                    "the joint and fine-tune phases (0 = --batch); a float-phase checkpoint resumes with any value")
+    ap.add_argument("--batch-joint", type=int, default=None, metavar="N", help="global batch size of "
+                    f"the joint and fine-tune phases ({d.batch_joint}; 0 = --batch); a float-phase checkpoint "
+                    "resumes with any value")
     ap.add_argument("--lr", type=float, default=d.lr)
     ap.add_argument("--lr-joint", type=float, default=d.lr_joint)
     ap.add_argument("--lr-tune", type=float, default=d.lr_tune)
@@ -131,7 +132,7 @@ def parse_args(argv=None):
                     if hasattr(a, f.name) and getattr(a, f.name) is not None and f.name not in base})
     for k, v in base.items():
         setattr(cfg, k, v if getattr(a, k, None) is None else getattr(a, k))
-    for k in ("epochs_float", "epochs_joint", "batch", "train_limit", "test_limit"):
+    for k in ("epochs_float", "epochs_joint", "batch", "batch_joint", "train_limit", "test_limit"):
         if getattr(a, k, None) is not None:
             setattr(cfg, k, getattr(a, k))
     if cfg.device != "cpu":

@@ -4,14 +4,14 @@ import pytest
 import torch
 
 from sw.training import run
-from sw.training.train import Config, Data, Trainer
+from sw.training.train import Data, Trainer
 
-from .toy import NOTE, toy_data
+from .toy import NOTE, toy_config, toy_data
 
 
 def _float_trained(signs):
     x, y = toy_data(64)
-    cfg = Config(model=NOTE, epochs_float=1, epochs_joint=1, batch=16, seed=0, lr=0.05, target_sparsity=0.6,
+    cfg = toy_config(model=NOTE, epochs_float=1, epochs_joint=1, batch=16, seed=0, lr=0.05, target_sparsity=0.6,
                  float_signs=signs)
     t = Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None)
     t.make_optimizer()

@@ -12,9 +12,9 @@ import torch.nn.functional as F
 
 from sw.training import export, run
 from sw.training.models import build
-from sw.training.train import Config, Data, Trainer, split_validation
+from sw.training.train import Data, Trainer, split_validation
 
-from .toy import NOTE, toy_data
+from .toy import NOTE, toy_config, toy_data
 
 ROOT = Path(__file__).resolve().parents[3]
 SMALL = ["--quick", "--no-progress", "--train-limit", "96", "--test-limit", "48", "--batch", "16"]
@@ -35,7 +35,7 @@ def test_validation_split_is_fixed_disjoint_and_ordered():
 
 def _trainer(**kw):
     x, y = toy_data(64)
-    cfg = Config(**{"model": NOTE, "epochs_float": 1, "epochs_joint": 1, "batch": 16, "seed": 0, **kw})
+    cfg = toy_config(**{"model": NOTE, "epochs_float": 1, "epochs_joint": 1, "batch": 16, "seed": 0, **kw})
     return Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None), x, y
 
 

@@ -8,9 +8,9 @@ from sw import golden
 from sw.training import export
 from sw.training import gradrewiring as gr
 from sw.training.models import build
-from sw.training.train import Config, Data, Trainer
+from sw.training.train import Data, Trainer
 
-from .toy import NOTE, toy_data
+from .toy import NOTE, toy_config, toy_data
 
 
 def test_rewired_gradient_reaches_pruned_synapses():
@@ -32,7 +32,7 @@ def test_prior_mu_and_step():
 
 def test_gradr_drives_sparsity_toward_target():
     x, y = toy_data()
-    cfg = Config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.8, lr_joint=1e-2,
+    cfg = toy_config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.8, lr_joint=1e-2,
                  prior_strength=2.0, ramp=0.5, seed=0)
     t = Trainer(cfg, Data(x, y, x[:64], y[:64], 0, 4), "/tmp", progress=False, log=lambda *a: None)
     t.enter_joint()
@@ -102,7 +102,7 @@ def test_layer_targets_spread_the_overall_target():
 
 def _joint_run(spec):
     x, y = toy_data()
-    cfg = Config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.7, lr_joint=1e-2,
+    cfg = toy_config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.7, lr_joint=1e-2,
                  prior_strength=2.0, ramp=0.5, seed=0, layer_sparsity=spec)
     t = Trainer(cfg, Data(x, y, x[:64], y[:64], 0, 4), "/tmp", progress=False, log=lambda *a: None)
     t.enter_joint()
@@ -126,7 +126,7 @@ def test_per_layer_targets_spare_a_layer_the_prior():
 def test_checkpoint_with_one_controller_dict_still_loads(tmp_path):
     """Checkpoints written before per-layer targets hold one controller state dict, not a list."""
     x, y = toy_data(64)
-    cfg = Config(model=NOTE, epochs_float=0, epochs_joint=1, batch=16, seed=0)
+    cfg = toy_config(model=NOTE, epochs_float=0, epochs_joint=1, batch=16, seed=0)
     data = Data(x, y, x[:16], y[:16], 0, 4)
     t = Trainer(cfg, data, str(tmp_path), progress=False, log=lambda *a: None)
     t.enter_joint()

@@ -5,16 +5,16 @@ import pytest
 import torch
 
 from sw.training import run
-from sw.training.train import Config, Data, Trainer
+from sw.training.train import Data, Trainer
 
-from .toy import NOTE, toy_data
+from .toy import NOTE, toy_config, toy_data
 
 SMALL = ["--quick", "--no-progress", "--train-limit", "96", "--test-limit", "48", "--batch", "16"]
 
 
 def _joint_trained(**kw):
     x, y = toy_data(64)
-    cfg = Config(**{"model": NOTE, "epochs_float": 1, "epochs_joint": 1, "epochs_tune": 1, "lr_tune": 0.05,
+    cfg = toy_config(**{"model": NOTE, "epochs_float": 1, "epochs_joint": 1, "epochs_tune": 1, "lr_tune": 0.05,
                     "batch": 16, "seed": 0, "target_sparsity": 0.6, **kw})
     t = Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None)
     t.make_optimizer()

@@ -14,3 +14,10 @@ def toy_data(n=256, seed=0):
         r, q = divmod(int(c), 2)
         x[i, 0, 6 * r:6 * r + 6, 6 * q:6 * q + 6] += 150
     return x, y.astype(np.int64)
+
+
+def toy_config(**kw):
+    """A training Config for the toy task. The unit tests pin the joint batch and the sparsity count, so
+    that a change of the recipe's defaults (sw.training.train.Config) does not change what they test."""
+    from sw.training.train import Config
+    return Config(**{"batch_joint": 0, "sparsity_count": "nominal", **kw})
