@@ -1,0 +1,30 @@
+"""`python sw/training/run.py` with no options is the recipe of the committed demo model: its report's
+configuration equals the defaults, up to where it ran (threads, device)."""
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from sw.training import run
+from sw.training.train import Config
+
+ROOT = Path(__file__).resolve().parents[3]
+WHERE = {"threads", "device"}           # how a run was placed, not what it trains
+
+
+def test_defaults_are_the_committed_mnist_recipe():
+    rep = json.loads((ROOT / "artifacts" / "mnist-scnn5" / "report.json").read_text())
+    want = {k: v for k, v in rep["config"].items() if k not in WHERE}
+    got = {k: v for k, v in asdict(Config()).items() if k not in WHERE}
+    assert got == want
+
+
+def test_cli_defaults_are_the_config_defaults(tmp_path):
+    _, cfg = run.parse_args(["--out", str(tmp_path / "r")])
+    assert asdict(cfg) == asdict(Config())
+
+
+def test_quick_keeps_one_batch_for_both_phases(tmp_path):
+    _, cfg = run.parse_args(["--quick", "--out", str(tmp_path / "q")])
+    assert cfg.batch == 32 and cfg.batch_joint == 0
+    _, cfg = run.parse_args(["--quick", "--batch-joint", "16", "--out", str(tmp_path / "q2")])
+    assert cfg.batch_joint == 16
