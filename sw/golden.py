@@ -29,6 +29,7 @@ class LayerStats:
     bias_ops: int = 0
     spikes_out: int = 0
     neurons_out: int = 0     # output spike slots (co*ho*wo*T per frame), for the density
+    channel_work: np.ndarray | None = None   # [co] work per output channel (sums to `work`)
 
     @property
     def work(self) -> int:
@@ -112,6 +113,8 @@ def forward(model: Model, images: np.ndarray, stats=None, trace: Trace | None = 
                              for b in range(model.in_bits)))
             st.matched_pairs += int(np.dot(ones, (layer.flat != 0).sum(0)))
             st.bias_ops += int(cur.size)
+            cw = ((layer.flat != 0) @ ones).round().astype(np.int64) + cur.size // s.co
+            st.channel_work = cw if st.channel_work is None else st.channel_work + cw
         del cols
         if tin == 1:                                       # static layer 0: computed once, reused over T
             cur = np.broadcast_to(cur, (T, *cur.shape[1:]))

@@ -145,6 +145,7 @@ class Stats:
         _, _, st = golden.run(model, images)
         self.pairs = [s.matched_pairs / self.n for s in st]
         self.work = [s.work / self.n for s in st]
+        self.channel_work = [s.channel_work / self.n for s in st]
         self._inputs = layer_inputs(model, images)
         self._cache = {}
 
@@ -219,17 +220,28 @@ def layer_cost(lc: LayerConfig, fam: str = "xc7") -> tuple:
     return layer_luts(lc), layer_brams(lc)
 
 
+def detector_work(channel_work, pco: int) -> float:
+    """The busiest detector's work: detector d serves channels d, PCo + d, 2 PCo + d, ... (one per group)."""
+    cw = np.asarray(channel_work, np.float64)
+    groups = -(-len(cw) // pco)
+    return float(np.pad(cw, (0, groups * pco - len(cw))).reshape(groups, pco).sum(0).max())
+
+
 def predict(model, cfg: AccelConfig, stats_or_golden, n=None, images=None) -> dict:
-    """Predicted cycles/frame and the bound for `cfg`; stats_or_golden: a Stats, or golden LayerStats + n."""
+    """Predicted cycles/frame and the bounds for `cfg`; stats_or_golden: a Stats, or golden LayerStats + n.
+    bound: max_l work_l / PCo_l (work spread evenly over a layer's detectors); detector_bound: max_l of the
+    busiest detector's work (channels carry unequal work, and a channel never splits across detectors)."""
     if isinstance(stats_or_golden, Stats):
         st = stats_or_golden
         per = [layer_cycles(lc, st.pairs[i], st.tokens_per_group(i, lc.pci)) for i, lc in enumerate(cfg.layers)]
-        work = st.work
+        work, channel_work = st.work, st.channel_work
     else:
         work = [s.work / n for s in stats_or_golden]
+        channel_work = [s.channel_work / n for s in stats_or_golden]
         per = [max(w / lc.pco, loader_cycles(lc)) for w, lc in zip(work, cfg.layers)]
     bound = max(w / lc.pco for w, lc in zip(work, cfg.layers))
-    return {"cycles": max(per), "per_layer": per, "bound": bound}
+    det_bound = max(detector_work(cw, lc.pco) for cw, lc in zip(channel_work, cfg.layers))
+    return {"cycles": max(per), "per_layer": per, "bound": bound, "detector_bound": det_bound}
 
 
 def _candidates(shape):

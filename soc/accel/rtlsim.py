@@ -295,20 +295,23 @@ def main(argv=None):
     agree = float(np.mean(r.predictions == gp)) if ok else 0.0
     exact = bool(ok and np.array_equal(r.readout, gread))
     from .balance import Stats, predict
-    bound = predict(model, cfg, gstats, n)["bound"]
-    pred = dict(predict(model, cfg, Stats(model, images[:16])), bound=bound)
+    bounds = predict(model, cfg, gstats, n)
+    pred = dict(predict(model, cfg, Stats(model, images[:16])), bound=bounds["bound"],
+                detector_bound=bounds["detector_bound"])
     rep = {"model": args.model, "dataset": args.dataset, "split": args.split, "offset": args.offset, "n": n,
            "status": r.status, "load_error": r.load_error, "parallelism": cfg.parallelism,
            "predictions": r.predictions.tolist(), "agreement": agree, "readout_exact": exact,
            "accuracy": float(np.mean(r.predictions == labels)) if ok else 0.0,
            "cycles_per_frame": r.cycles_per_frame, "mean_interval_cycles": r.mean_interval_cycles,
            "latency_cycles": r.latency_cycles,
-           "bound_cycles_per_frame": pred["bound"], "predicted_cycles_per_frame": pred["cycles"],
+           "bound_cycles_per_frame": pred["bound"], "detector_bound_cycles_per_frame": pred["detector_bound"],
+           "predicted_cycles_per_frame": pred["cycles"],
            "layers": [dict(c, layer=l.shape.token(), pairs_golden=s.matched_pairs, work_golden=s.work)
                       for c, l, s in zip(r.counters, cfg.layers, gstats)],
            "jobs": args.jobs, "build_seconds": t_build, "sim_seconds": t_sim}
     print(f"rtlsim: {n} frames, status {r.status}, agreement {100 * agree:.2f}%, readout exact {exact}, "
-          f"cycles/frame {r.cycles_per_frame:.0f} (bound {pred['bound']:.0f}; mean interval over all frames "
+          f"cycles/frame {r.cycles_per_frame:.0f} (bound {pred['bound']:.0f}, busiest detector "
+          f"{pred['detector_bound']:.0f}; mean interval over all frames "
           f"{r.mean_interval_cycles:.0f}), latency {r.latency_cycles}, "
           f"sim {t_sim:.1f} s")
     if args.json:

@@ -96,6 +96,9 @@ def test_work_counts_matched_pairs_and_bias_ops():
     assert stats[0].matched_pairs == 2
     assert stats[0].bias_ops == 2 * 9       # computed once for a static layer 0
     assert stats[1].bias_ops == 2 * 2       # 2 classes x T=2
+    # per channel: channel 0 holds both pairs, each channel 9 bias operations
+    assert stats[0].channel_work.tolist() == [2 + 9, 0 + 9]
+    assert all(s.channel_work.sum() == s.work for s in stats)
 
 
 def test_golden_rejects_wrong_input_shape():

@@ -71,3 +71,23 @@ def test_balance_and_config_do_not_import_each_other():
     import soc.accel.config as config
     src = Path(config.__file__).read_text()
     assert "import balance" not in src and "from .balance" not in src and "soc.accel.balance import" not in src
+
+
+def test_detector_bound_is_the_busiest_detector():
+    """Detector d serves channels d, PCo + d, ...: the detector bound is the largest such sum, never below
+    the even spread work / PCo, and equal to it when every channel carries the same work."""
+    import numpy as np
+    from sw import golden
+    from soc.accel.balance import detector_work, predict
+    from soc.accel.config import AccelConfig
+    assert detector_work([5, 1, 2, 7, 3], 2) == 10          # detector 0: 5 + 2 + 3; detector 1: 1 + 7
+    assert detector_work([5, 1, 2, 7, 3], 5) == 7
+    assert detector_work([4, 4, 4, 4], 2) == 8 == 16 / 2
+    m = random_model.make("1x12x12-8c3p1-mp2-16c3p1-mp2-10fc", 0.9, seed=4)
+    images = random_model.random_inputs(np.random.default_rng(1), m.shapes, 6, m.timesteps, m.in_kind)
+    _, _, st = golden.run(m, images)
+    for par in ([(1, 9), (1, 8), (1, 16)], [(8, 9), (5, 8), (10, 16)]):
+        p = predict(m, AccelConfig.from_model(m, par), st, len(images))
+        assert p["detector_bound"] >= p["bound"] - 1e-9
+        if par[0][0] == 1:      # one detector per layer: it does all the work
+            assert p["detector_bound"] == p["bound"]
