@@ -85,6 +85,9 @@ def parse_args(argv=None):
     ap.add_argument("--keep-channels", type=int, default=d.keep_channels, metavar="K", help="joint phase: the "
                     "Grad R prior leaves alone an output channel with at most K weights left (weights and bias), "
                     "so the prior alone never silences a channel that channel removal would then drop (0 = off)")
+    ap.add_argument("--surrogate-alpha", type=float, default=d.surrogate_alpha, metavar="A", help="slope of "
+                    "the spiking neurons' sigmoid surrogate gradient, spikingjelly surrogate.Sigmoid(alpha=A) "
+                    "(backward pass only: the forward pass and the export do not change)")
     ap.add_argument("--shift", type=int, default=d.shift, help="augmentation: random translation of each "
                     "training frame by up to this many pixels (0 = off)")
     ap.add_argument("--hflip", action="store_true", help="augmentation: mirror half the training frames "
