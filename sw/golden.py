@@ -111,9 +111,10 @@ def forward(model: Model, images: np.ndarray, stats=None, trace: Trace | None = 
             ones = (cols.reshape(-1, cols.shape[-1]).sum(0, dtype=np.float64) if i or model.in_kind
                     else sum(((cols.astype(np.int64) >> b) & 1).reshape(-1, cols.shape[-1]).sum(0)
                              for b in range(model.in_bits)))
-            st.matched_pairs += int(np.dot(ones, (layer.flat != 0).sum(0)))
+            pairs = ((layer.flat != 0) @ ones).round().astype(np.int64)      # [co] matched pairs
+            st.matched_pairs += int(pairs.sum())
             st.bias_ops += int(cur.size)
-            cw = ((layer.flat != 0) @ ones).round().astype(np.int64) + cur.size // s.co
+            cw = pairs + cur.size // s.co
             st.channel_work = cw if st.channel_work is None else st.channel_work + cw
         del cols
         if tin == 1:                                       # static layer 0: computed once, reused over T
