@@ -85,6 +85,9 @@ def parse_args(argv=None):
     ap.add_argument("--keep-channels", type=int, default=d.keep_channels, metavar="K", help="joint phase: the "
                     "Grad R prior leaves alone an output channel with at most K weights left (weights and bias), "
                     "so the prior alone never silences a channel that channel removal would then drop (0 = off)")
+    ap.add_argument("--neuron", default=d.neuron, choices=["lif", "if"], help="neuron of every firing layer "
+                    "(docs/spec.md section 5): 'lif' = LIF with tau 2, H = (V + I) >> 1; 'if' = IF, H = V + I "
+                    "(the artifact's per-layer leak flag; the hardware runs both)")
     ap.add_argument("--surrogate-alpha", type=float, default=d.surrogate_alpha, metavar="A", help="slope of "
                     "the spiking neurons' sigmoid surrogate gradient, spikingjelly surrogate.Sigmoid(alpha=A) "
                     "(backward pass only: the forward pass and the export do not change)")

@@ -46,6 +46,7 @@ class Config:
     ramp: float = 0.4                   # fraction of the joint phase over which sparsity ramps to target
     layer_sparsity: str = ""            # per-layer targets ('0,*,...', gradrewiring.layer_targets); "" = uniform
     surrogate_alpha: float = 4.0
+    neuron: str = "lif"                 # every firing layer: "lif" (tau = 2, H = (V+I)>>1) or "if" (H = V+I)
     float_signs: str = "fixed"          # float phase: "fixed" (Grad R's w = sign0 ReLU(theta) from init) or
                                         # "free" (plain dense weights; their signs are fixed at the joint start)
     shift: int = 0                      # augmentation: random translation up to this many pixels
@@ -163,7 +164,8 @@ class Trainer:
         self.progress = progress and self.rank == 0
         torch.manual_seed(cfg.seed)
         self.net = build(cfg.model, cfg.timesteps, cfg.bits if data.in_kind == spec.IN_STATIC else 1,
-                         data.in_kind, surrogate_alpha=cfg.surrogate_alpha).to(cfg.device)
+                         data.in_kind, leak=cfg.neuron == "lif",
+                         surrogate_alpha=cfg.surrogate_alpha).to(cfg.device)
         if self.net.shapes[-1].co != data.num_classes:
             raise ValueError(f"model {cfg.model} has {self.net.shapes[-1].co} outputs, "
                              f"{cfg.dataset} has {data.num_classes} classes")

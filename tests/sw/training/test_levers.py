@@ -103,6 +103,19 @@ def test_stop_after_float_then_fork_with_joint_levers(tmp_path):
     assert run.main(["--out", str(out), "--tet"] + SMALL) == 1      # --tet changes the float phase: refused
 
 
+def test_neuron_if_exports_if_layers_bit_exact(tmp_path):
+    """--neuron if trains IF neurons (H = V + I) and the artifact's leak flags say so; the export's own
+    golden == torch check must pass, and an IF checkpoint may not resume as LIF (it changes the float phase)."""
+    from sw.artifact import Model
+    out = tmp_path / "if"
+    assert run.main(["--out", str(out), "--neuron", "if"] + SMALL) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["config"]["neuron"] == "if" and rep["export_check"]["mismatches"] == 0
+    assert [l.shape.leak for l in Model.load(out / "model.ffs").layers] == [False] * 6
+    assert run.main(["--out", str(out), "--neuron", "lif"] + SMALL) == 1
+    assert all(s.leak for s in build("scnn5").shapes)               # LIF stays the default
+
+
 @pytest.mark.slow
 def test_sweep_forks_packs_and_stops_at_the_deadline(tmp_path):
     plan = {"common": ["--device", "cpu"],
