@@ -179,9 +179,9 @@ class SpikingNet(nn.Module):
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor, quantile: float = 0.8):
         """Data-driven init (no BN): layer by layer, rescale theta so that the `quantile` of the layer's
-        input current is 1 (= the float threshold) for a LIF layer, so fewer than 1-quantile of the neurons
-        fire at the first step (LIF halves V + I), and 1/2 for an IF layer, so that its first step fires
-        the same neurons as a LIF layer's (until 2026-12-05 an IF layer was also calibrated to 1)."""
+        input current is 1 (= the float threshold), LIF and IF layers alike. (Calibrating an IF layer to
+        1/2, so that its first step fires what a LIF layer's would, trained a worse model: docs/training.md,
+        "IF neurons".)"""
         was = self.integer
         self.integer = False
         for i, l in enumerate(self.layers):
@@ -189,7 +189,6 @@ class SpikingNet(nn.Module):
             cur = rec["currents"][i]
             q = float(torch.quantile(cur.flatten()[:1_000_000].float(), quantile)) if not l.shape.readout \
                 else float(cur.std()) * 0.5
-            q /= 1.0 if l.shape.readout or l.shape.leak else 0.5
             if q > 1e-6:
                 l.theta_w.div_(q)
                 l.theta_b.div_(q)
