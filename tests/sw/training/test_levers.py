@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from sw.artifact import Model
 from sw.training import export, run
 from sw.training.models import build
 from sw.training.train import Data, Trainer, split_validation
@@ -106,7 +107,6 @@ def test_stop_after_float_then_fork_with_joint_levers(tmp_path):
 def test_neuron_if_exports_if_layers_bit_exact(tmp_path):
     """--neuron if trains IF neurons (H = V + I) and the artifact's leak flags say so; the export's own
     golden == torch check must pass, and an IF checkpoint may not resume as LIF (it changes the float phase)."""
-    from sw.artifact import Model
     out = tmp_path / "if"
     assert run.main(["--out", str(out), "--neuron", "if"] + SMALL) == 0
     rep = json.loads((out / "report.json").read_text())
