@@ -40,6 +40,7 @@ class SpikingLayer(nn.Module):
         self.scale = nn.Parameter(torch.ones(1 if shape.readout else shape.co))
         self.node = None if shape.readout else IntLIFNode(leak=shape.leak, alpha=surrogate_alpha)
         self.free_sign = False       # float phase with --float-signs free: w = sign0 * theta, no ReLU
+        self.bn = None               # float phase with --float-bn: BatchNorm of the current, folded at the joint start
 
     # ------------------------------------------------------------------ parameters
     def _effective(self, theta, sign):
@@ -60,6 +61,24 @@ class SpikingLayer(nn.Module):
             theta.copy_(t)
             sign.copy_(s)
         self.free_sign = False
+
+    @torch.no_grad()
+    def fold_bn(self):
+        """Fold the eval-mode BatchNorm into the weights and bias and drop it: with k = gamma / sqrt(var + eps)
+        per output channel, w := k w (theta := |k| theta, sign0 := sign(k) sign0, so that pruned weights stay
+        pruned) and b := k (b - mean) + beta. The current, and so the float model, is unchanged."""
+        bn = self.bn
+        if bn is None:
+            return
+        k = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        b = k * (self.bias() - bn.running_mean) + bn.bias
+        kw = k.view(-1, *[1] * (self.theta_w.dim() - 1))
+        self.theta_w.mul_(kw.abs())
+        self.sign_w.mul_(torch.where(kw < 0, -1.0, 1.0))
+        t, sg = gr.split(b)          # |b|, sign(b): the same b under either sign parametrization
+        self.theta_b.copy_(t)
+        self.sign_b.copy_(sg)
+        self.bn = None
 
     def integer_params(self):
         """(w_int, b_int, vth_int) with STE gradients."""
@@ -117,8 +136,22 @@ class SpikingNet(nn.Module):
             elif l.free_sign:
                 l.fix_signs()
 
+    def set_bn(self, on: bool = True):
+        """on: a BatchNorm (batch statistics over T and N, like tdBN) after every firing layer's current, for the
+        dense float phase; off: fold each into its layer (`SpikingLayer.fold_bn`). Integer mode never has one."""
+        for l in self.layers:
+            if on and not l.shape.readout and l.bn is None:
+                bn = nn.BatchNorm2d(l.shape.co) if l.shape.kind == CONV else nn.BatchNorm1d(l.shape.co)
+                l.bn = bn.to(self.device)
+            elif not on:
+                l.fold_bn()
+
+    def bn_parameters(self):
+        return [p for l in self.layers if l.bn is not None for p in l.bn.parameters()]
+
     def set_integer(self, on: bool = True):
         if on and not self.integer:
+            self.set_bn(False)
             for l in self.layers:
                 l.init_scale()
         self.integer = on
@@ -135,9 +168,13 @@ class SpikingNet(nn.Module):
                 w, b, vth = l.weight(), l.bias(), l.vth
             if i == 0 and static:
                 cur = l.current(x, w, b)
+                if l.bn is not None and not self.integer:
+                    cur = l.bn(cur)
                 cur = cur.unsqueeze(0).expand(T, *cur.shape)
             else:
                 cur = l.current(x.flatten(0, 1), w, b)
+                if l.bn is not None and not self.integer:
+                    cur = l.bn(cur)
                 cur = cur.view(T, n, *cur.shape[1:])
             if l.shape.readout:
                 acc = cur.sum(0)

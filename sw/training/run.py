@@ -95,6 +95,9 @@ def parse_args(argv=None):
                     "training frame by up to this many pixels (0 = off)")
     ap.add_argument("--hflip", action="store_true", help="augmentation: mirror half the training frames "
                     "left-right (for data sets without handedness, e.g. fashion-mnist)")
+    ap.add_argument("--float-bn", action="store_true", help="float phase: a BatchNorm (statistics over T and N) "
+                    "after every firing layer's current, folded into that layer's weights and bias when the "
+                    "joint phase starts (the integer model and the artifact never have one)")
     ap.add_argument("--float-signs", default=d.float_signs, choices=["fixed", "free"],
                     help="float phase: 'fixed' keeps Grad R's w = sign0 * ReLU(theta) with the random signs of "
                          "the init, so a weight that wants the other sign stays 0; 'free' trains plain dense "

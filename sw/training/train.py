@@ -47,6 +47,7 @@ class Config:
     layer_sparsity: str = ""            # per-layer targets ('0,*,...', gradrewiring.layer_targets); "" = uniform
     surrogate_alpha: float = 4.0
     neuron: str = "lif"                 # every firing layer: "lif" (tau = 2, H = (V+I)>>1) or "if" (H = V+I)
+    float_bn: bool = False              # float phase: BatchNorm after each firing layer, folded at the joint start
     float_signs: str = "fixed"          # float phase: "fixed" (Grad R's w = sign0 ReLU(theta) from init) or
                                         # "free" (plain dense weights; their signs are fixed at the joint start)
     shift: int = 0                      # augmentation: random translation up to this many pixels
@@ -172,6 +173,7 @@ class Trainer:
         calib = data.x_train[np.random.default_rng(cfg.seed).permutation(len(data.x_train))[:128]]
         self.net.calibrate(torch_input(calib, self.net))
         self.net.set_free_signs(cfg.float_signs == "free")     # off again in enter_joint
+        self.net.set_bn(cfg.float_bn)                           # folded in enter_joint
         self.history = []            # one dict per epoch
         self.phase, self.epoch, self.step = "float", 0, 0
         self.groups = []             # Grad R prior groups (joint phase)
@@ -200,6 +202,8 @@ class Trainer:
         lr = {"float": cfg.lr, "joint": cfg.lr_joint, "tune": cfg.lr_tune}[self.phase]
         groups = [{"params": net.prunable(), "weight_decay": cfg.weight_decay, "lr": lr},
                   {"params": [l.vth for l in net.layers], "weight_decay": 0.0, "lr": lr}]
+        if net.bn_parameters():
+            groups.append({"params": net.bn_parameters(), "weight_decay": 0.0, "lr": lr})
         if self.phase != "float":
             groups.append({"params": [l.scale for l in net.layers], "weight_decay": 0.0, "lr": lr * 0.1})
         self.opt = torch.optim.AdamW(groups, lr=lr)
@@ -213,6 +217,7 @@ class Trainer:
 
     def enter_joint(self):
         self.phase = "joint"
+        self.net.set_bn(False)             # --float-bn: fold each BatchNorm into its layer (float model unchanged)
         self.net.set_free_signs(False)     # --float-signs free: Grad R's signs are the float model's
         if self.cfg.distill > 0:     # the teacher: the dense float model as the float phase left it
             self.teacher = copy.deepcopy(self.net).requires_grad_(False)
