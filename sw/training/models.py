@@ -72,9 +72,9 @@ class SpikingLayer(nn.Module):
             return
         k = bn.weight / torch.sqrt(bn.running_var + bn.eps)
         b = k * (self.bias() - bn.running_mean) + bn.bias
-        kw = k.view(-1, *[1] * (self.theta_w.dim() - 1))
-        self.theta_w.mul_(kw.abs())
-        self.sign_w.mul_(torch.where(kw < 0, -1.0, 1.0))
+        mag, sign = gr.split(k.view(-1, *[1] * (self.theta_w.dim() - 1)))
+        self.theta_w.mul_(mag)
+        self.sign_w.mul_(sign)
         t, sg = gr.split(b)          # |b|, sign(b): the same b under either sign parametrization
         self.theta_b.copy_(t)
         self.sign_b.copy_(sg)
@@ -166,16 +166,11 @@ class SpikingNet(nn.Module):
                 w, b, vth = l.integer_params()
             else:
                 w, b, vth = l.weight(), l.bias(), l.vth
-            if i == 0 and static:
-                cur = l.current(x, w, b)
-                if l.bn is not None and not self.integer:
-                    cur = l.bn(cur)
-                cur = cur.unsqueeze(0).expand(T, *cur.shape)
-            else:
-                cur = l.current(x.flatten(0, 1), w, b)
-                if l.bn is not None and not self.integer:
-                    cur = l.bn(cur)
-                cur = cur.view(T, n, *cur.shape[1:])
+            once = i == 0 and static                          # static input: one current for every step
+            cur = l.current(x if once else x.flatten(0, 1), w, b)
+            if l.bn is not None:                              # float phase only: set_integer folds it
+                cur = l.bn(cur)
+            cur = cur.unsqueeze(0).expand(T, *cur.shape) if once else cur.view(T, n, *cur.shape[1:])
             if l.shape.readout:
                 acc = cur.sum(0)
                 scale = l.scale.abs() if self.integer else 1.0

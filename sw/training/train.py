@@ -202,8 +202,9 @@ class Trainer:
         lr = {"float": cfg.lr, "joint": cfg.lr_joint, "tune": cfg.lr_tune}[self.phase]
         groups = [{"params": net.prunable(), "weight_decay": cfg.weight_decay, "lr": lr},
                   {"params": [l.vth for l in net.layers], "weight_decay": 0.0, "lr": lr}]
-        if net.bn_parameters():
-            groups.append({"params": net.bn_parameters(), "weight_decay": 0.0, "lr": lr})
+        bn = net.bn_parameters()                     # --float-bn, float phase
+        if bn:
+            groups.append({"params": bn, "weight_decay": 0.0, "lr": lr})
         if self.phase != "float":
             groups.append({"params": [l.scale for l in net.layers], "weight_decay": 0.0, "lr": lr * 0.1})
         self.opt = torch.optim.AdamW(groups, lr=lr)

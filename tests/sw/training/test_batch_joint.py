@@ -8,9 +8,8 @@ import torch
 from sw.training import run
 from sw.training.train import Data, Trainer
 
-from .toy import NOTE, toy_config, toy_data
+from .toy import NOTE, SMALL, toy_config, toy_data
 
-SMALL = ["--quick", "--no-progress", "--train-limit", "96", "--test-limit", "48", "--batch", "16"]
 
 
 def _trainer(**kw):

@@ -11,9 +11,10 @@ import pytest
 from sw.artifact import Model
 from sw.training import run
 
+from .toy import SMALL
+
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
-SMALL = ["--quick", "--no-progress", "--train-limit", "96", "--test-limit", "48", "--batch", "16"]
 
 
 def _check_outputs(out: Path, dataset: str, n_test: int):

@@ -11,10 +11,9 @@ from sw.training import run
 from sw.training.models import build
 from sw.training.train import Data, Trainer
 
-from .toy import NOTE, toy_config, toy_data
+from .toy import NOTE, SMALL, toy_config, toy_data
 
 HIDDEN_FC = "1x12x12-6c3p1-mp2-8c3p1-mp2-16fc-4fc"      # a firing fc layer: BatchNorm1d
-SMALL = ["--quick", "--no-progress", "--train-limit", "96", "--test-limit", "48", "--batch", "16"]
 
 
 @pytest.mark.parametrize("notation", [NOTE, HIDDEN_FC])

@@ -15,10 +15,9 @@ from sw.training import export, run
 from sw.training.models import build
 from sw.training.train import Data, Trainer, split_validation
 
-from .toy import NOTE, toy_config, toy_data
+from .toy import NOTE, SMALL, toy_config, toy_data
 
 ROOT = Path(__file__).resolve().parents[3]
-SMALL = ["--quick", "--no-progress", "--train-limit", "96", "--test-limit", "48", "--batch", "16"]
 
 
 def test_validation_split_is_fixed_disjoint_and_ordered():

@@ -22,3 +22,7 @@ def toy_config(**kw):
     """A training Config for the toy task. The unit tests pin the joint batch and the sparsity count, so
     that a change of the recipe's defaults (sw.training.train.Config) does not change what they test."""
     return Config(**{"batch_joint": 0, "sparsity_count": "nominal", **kw})
+
+
+# `run.main` arguments for a whole run in seconds: --quick on a few frames of the real data set.
+SMALL = ["--quick", "--no-progress", "--train-limit", "96", "--test-limit", "48", "--batch", "16"]
