@@ -11,7 +11,6 @@ from sw.training.train import Data, Trainer
 from .toy import NOTE, SMALL, toy_config, toy_data
 
 
-
 def _trainer(**kw):
     x, y = toy_data(64)
     cfg = toy_config(model=NOTE, epochs_float=1, epochs_joint=2, batch=16, seed=0, target_sparsity=0.6, **kw)

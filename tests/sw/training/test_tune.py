@@ -10,7 +10,6 @@ from sw.training.train import Data, Trainer
 from .toy import NOTE, SMALL, toy_config, toy_data
 
 
-
 def _joint_trained(**kw):
     x, y = toy_data(64)
     cfg = toy_config(**{"model": NOTE, "epochs_float": 1, "epochs_joint": 1, "epochs_tune": 1, "lr_tune": 0.05,
