@@ -1,8 +1,8 @@
 """FireFly-S training: spikingjelly SNN, Grad R pruning + LSQ 4-bit quantization, bit-exact export.
 
     python sw/training/run.py                      # the recipe of artifacts/mnist-scnn5 (the demo model)
-    python sw/training/run.py --dataset fashion-mnist --batch 64 --timesteps 6 --epochs-joint 20 --target-sparsity 0.905 --layer-sparsity '0,0.5,0.75,*,*,0.7' --sparsity-count nominal
-                                                   # the recipe of artifacts/fashion-mnist-scnn5
+    python sw/training/run.py --dataset fashion-mnist --batch 64 --timesteps 4 --epochs-joint 20 --ramp 0.3 --target-sparsity 0.908 --layer-sparsity '0,0.5,0.8,*,*,0.8' --sparsity-count nominal --batch-joint 0 --float-bn
+                                                   # the recipe of artifacts/fashion-mnist-scnn5 (T = 4)
     python sw/training/run.py --quick --dataset cifar10 --model scnn9 --out /tmp/q
     torchrun --nproc_per_node 2 sw/training/run.py --out DIR ...   # DDP (gloo on CPU)
 
