@@ -312,7 +312,7 @@ def figures_md(res):
          "may have changed since (for instance issue 14's watchdog).", "", "| figure | value | unit | source | command |", "|---|---|---|---|---|"]
     for f in res["figures"]:
         v = f["value"]
-        v = f"{v:.4g}" if isinstance(v, float) and v < 10 else _fmt(v, 0)
+        v = f"{v:.4g}" if isinstance(v, float) and v < 10 else _fmt(v, 2 if f["unit"].startswith("%") else 0)
         when = f", {f['file_utc']}" if f.get("file_utc") else ""
         cmd = f"`{f['command']}`" + (f" (file `{f['file']}`{when})" if f.get("file") else "")
         L.append(f"| {f['name']} | {v} | {f['unit']} | {f['source']} | {cmd} |")

@@ -3,6 +3,7 @@ and FireFly-S's published figures. A file that is not there gives no figure ("no
 import datetime
 import json
 import os
+import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = "artifacts/mnist-scnn5/model.ffs"
@@ -51,9 +52,23 @@ def fig(name, value, unit, command, file=None, **extra):
         d["file"] = file
         p = os.path.join(ROOT, file.replace("*", "0"))
         if os.path.exists(p):      # when the recording was made: the RTL may have changed since
-            d["file_utc"] = datetime.datetime.fromtimestamp(os.path.getmtime(p), datetime.timezone.utc).isoformat(timespec="minutes")
+            d["file_utc"] = file_time(p)
     d.update(extra)
     return d
+
+
+def file_time(path):
+    """When the file at `path` was written, as an ISO UTC minute: its last commit's time when git tracks
+    it unchanged (a fresh clone sets every mtime to the checkout), else its modification time."""
+    rel = os.path.relpath(path, ROOT)
+    try:
+        git = ["git", "-C", ROOT]
+        changed = subprocess.run(git + ["status", "--porcelain", "--", rel], capture_output=True, text=True, check=True).stdout
+        stamp = subprocess.run(git + ["log", "-1", "--format=%ct", "--", rel], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        changed, stamp = "", ""
+    t = int(stamp) if stamp.strip() and not changed.strip() else os.path.getmtime(path)
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat(timespec="minutes")
 
 
 def synth_parallelism(d):
