@@ -1,6 +1,7 @@
 """Figures measured earlier, read from the files their commands wrote (not re-measured by bench/run.py),
 and FireFly-S's published figures. A file that is not there gives no figure ("not yet measured")."""
 import datetime
+import functools
 import json
 import os
 import subprocess
@@ -60,14 +61,19 @@ def fig(name, value, unit, command, file=None, **extra):
 def file_time(path):
     """When the file at `path` was written, as an ISO UTC minute: its last commit's time when git tracks
     it unchanged (a fresh clone sets every mtime to the checkout), else its modification time."""
-    rel = os.path.relpath(path, ROOT)
+    return _file_time(ROOT, path, os.path.getmtime(path))
+
+
+@functools.lru_cache(maxsize=None)     # several figures come from one file: ask git once per file version
+def _file_time(root, path, mtime):
+    rel = os.path.relpath(path, root)
     try:
-        git = ["git", "-C", ROOT]
+        git = ["git", "-C", root]
         changed = subprocess.run(git + ["status", "--porcelain", "--", rel], capture_output=True, text=True, check=True).stdout
         stamp = subprocess.run(git + ["log", "-1", "--format=%ct", "--", rel], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         changed, stamp = "", ""
-    t = int(stamp) if stamp.strip() and not changed.strip() else os.path.getmtime(path)
+    t = int(stamp) if stamp.strip() and not changed.strip() else mtime
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat(timespec="minutes")
 
 

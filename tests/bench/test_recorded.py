@@ -5,9 +5,9 @@ import subprocess
 
 
 def git(repo, *args, date=None):
-    env = dict(os.environ, GIT_AUTHOR_DATE=date or "", GIT_COMMITTER_DATE=date or "")
+    env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date) if date else None
     subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
-                   check=True, capture_output=True, env=env if date else None)
+                   check=True, capture_output=True, env=env)
 
 
 def test_a_committed_unchanged_file_is_dated_by_its_commit(bench_module, tmp_path, monkeypatch):
