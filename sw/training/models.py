@@ -11,6 +11,8 @@ as a linear map over the NCHW flatten), so that export is one permute(0, 2, 3, 1
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 import torch.nn as nn
@@ -21,6 +23,24 @@ from ..topology import CONV, LayerShape, parse
 from . import gradrewiring as gr
 from . import lsq
 from .neuron import IntLIFNode
+
+
+NEURONS = {"lif": True, "if": False}     # --neuron name -> the layer's leak flag (docs/spec.md section 5)
+
+
+def neuron_leaks(spec_text: str, n_firing: int) -> list[bool]:
+    """Leak flag of each firing layer from a --neuron spec: 'lif' or 'if' for every firing layer, or a
+    comma-separated list with one of them per firing layer (e.g. 'if,lif,lif,lif,lif'). Raises ValueError."""
+    items = [t.strip().lower() for t in spec_text.split(",")]
+    bad = [t for t in items if t not in NEURONS]
+    if bad:
+        raise ValueError(f"neuron {spec_text!r}: {bad[0]!r} is not one of {', '.join(NEURONS)}")
+    if len(items) == 1:
+        items = items * n_firing
+    if len(items) != n_firing:
+        raise ValueError(f"neuron {spec_text!r}: {len(items)} entries for {n_firing} firing layers "
+                         "(one per conv/fc layer before the readout, or one for all)")
+    return [NEURONS[t] for t in items]
 
 
 class SpikingLayer(nn.Module):
@@ -109,10 +129,16 @@ class SpikingNet(nn.Module):
     [T, N, C, H, W] binary. Returns (logits [N, classes] float, acc [N, classes] = sum_t I_t)."""
 
     def __init__(self, notation: str, timesteps: int = 4, in_bits: int = 8, in_kind: int = spec.IN_STATIC,
-                 leak: bool = True, surrogate_alpha: float = 4.0):
+                 leak: bool | Sequence[bool] = True, surrogate_alpha: float = 4.0):
+        """leak: one flag for every firing layer, or one per firing layer (`neuron_leaks`); the readout
+        takes the last firing layer's (it does not fire, so the flag only labels it)."""
         super().__init__()
         self.notation = notation
-        self.shapes = parse(notation, leak=leak)
+        shapes = parse(notation)
+        leaks = [leak] * (len(shapes) - 1) if isinstance(leak, bool) else list(leak)
+        if len(leaks) != len(shapes) - 1:
+            raise ValueError(f"{len(leaks)} leak flags for {len(shapes) - 1} firing layers")
+        self.shapes = tuple(replace(s, leak=bool(k)) for s, k in zip(shapes, leaks + leaks[-1:]))
         self.timesteps, self.in_bits, self.in_kind = timesteps, in_bits, in_kind
         x_max = (1 << in_bits) - 1 if in_kind == spec.IN_STATIC else 1
         self.layers = nn.ModuleList(

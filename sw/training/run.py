@@ -35,6 +35,7 @@ from sw.cli import CLIError, OneLineParser  # noqa: E402
 from sw.topology import PRESETS, TopologyError, notation, parse  # noqa: E402
 from sw.training import export, guard, plots  # noqa: E402
 from sw.training.gradrewiring import layer_targets  # noqa: E402
+from sw.training.models import neuron_leaks  # noqa: E402
 from sw.training.train import Config, Trainer, evaluate, load_data, world  # noqa: E402
 
 DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9", "dvs-gesture": "scnn7"}
@@ -85,9 +86,10 @@ def parse_args(argv=None):
     ap.add_argument("--keep-channels", type=int, default=d.keep_channels, metavar="K", help="joint phase: the "
                     "Grad R prior leaves alone an output channel with at most K weights left (weights and bias), "
                     "so the prior alone never silences a channel that channel removal would then drop (0 = off)")
-    ap.add_argument("--neuron", default=d.neuron, choices=["lif", "if"], help="neuron of every firing layer "
-                    "(docs/spec.md section 5): 'lif' = LIF with tau 2, H = (V + I) >> 1; 'if' = IF, H = V + I "
-                    "(the artifact's per-layer leak flag; the hardware runs both)")
+    ap.add_argument("--neuron", default=d.neuron, metavar="lif|if|SPEC", help="neuron of every firing layer "
+                    "(docs/spec.md section 5): 'lif' = LIF with tau 2, H = (V + I) >> 1; 'if' = IF, H = V + I; or "
+                    "one per firing layer, comma-separated (e.g. 'if,lif,lif,lif,lif' for SCNN5) (the artifact's "
+                    "per-layer leak flag; the hardware runs both)")
     ap.add_argument("--surrogate-alpha", type=float, default=d.surrogate_alpha, metavar="A", help="slope of "
                     "the spiking neurons' sigmoid surrogate gradient, spikingjelly surrogate.Sigmoid(alpha=A) "
                     "(backward pass only: the forward pass and the export do not change)")
@@ -157,6 +159,10 @@ def parse_args(argv=None):
     for why in (guard.number_problem(cfg, ws), guard.model_problem(layers, cfg)):
         if why:
             ap.error(why)
+    try:
+        neuron_leaks(cfg.neuron, len(layers) - 1)
+    except ValueError as e:
+        ap.error(f"--neuron: {e}")
     if cfg.layer_sparsity:
         try:
             layer_targets(cfg.layer_sparsity, [l.co * l.fan_in for l in layers], cfg.target_sparsity)

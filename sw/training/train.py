@@ -19,10 +19,11 @@ import torch.nn.functional as F
 from spikingjelly.activation_based import functional
 
 from .. import spec
+from ..topology import parse
 from . import gradrewiring as gr
 from .augment import augment, batch_rng
 from .export import deployed_layer_sparsity, torch_input
-from .models import SpikingNet, build
+from .models import SpikingNet, build, neuron_leaks
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Config:
     ramp: float = 0.4                   # fraction of the joint phase over which sparsity ramps to target
     layer_sparsity: str = ""            # per-layer targets ('0,*,...', gradrewiring.layer_targets); "" = uniform
     surrogate_alpha: float = 4.0
-    neuron: str = "lif"                 # every firing layer: "lif" (tau = 2, H = (V+I)>>1) or "if" (H = V+I)
+    neuron: str = "lif"                 # "lif" (tau = 2, H = (V+I)>>1) or "if" (H = V+I), for every firing layer or one per layer ("if,lif,...")
     float_bn: bool = False              # float phase: BatchNorm after each firing layer, folded at the joint start
     float_signs: str = "fixed"          # float phase: "fixed" (Grad R's w = sign0 ReLU(theta) from init) or
                                         # "free" (plain dense weights; their signs are fixed at the joint start)
@@ -165,7 +166,7 @@ class Trainer:
         self.progress = progress and self.rank == 0
         torch.manual_seed(cfg.seed)
         self.net = build(cfg.model, cfg.timesteps, cfg.bits if data.in_kind == spec.IN_STATIC else 1,
-                         data.in_kind, leak=cfg.neuron == "lif",
+                         data.in_kind, leak=neuron_leaks(cfg.neuron, len(parse(cfg.model)) - 1),
                          surrogate_alpha=cfg.surrogate_alpha).to(cfg.device)
         if self.net.shapes[-1].co != data.num_classes:
             raise ValueError(f"model {cfg.model} has {self.net.shapes[-1].co} outputs, "

@@ -37,6 +37,8 @@ CASES = [
     ("--target-sparsity nan", ["--target-sparsity", "nan"], 2, "must be in [0, 1)"),
     ("--ramp 2", ["--ramp", "2"], 2, "--ramp 2.0: must be in [0, 1]"),
     ("--alpha 0", ["--alpha", "0"], 2, "--alpha 0.0"),
+    ("--neuron unknown", ["--neuron", "lif,izh,lif,lif,lif"], 2, "--neuron: neuron 'lif,izh,lif,lif,lif': 'izh' is not"),
+    ("--neuron too few", ["--neuron", "if,lif"], 2, "--neuron: neuron 'if,lif': 2 entries for 5 firing layers"),
     ("--distill-temp nan", ["--distill-temp", "nan"], 2, "--distill-temp nan"),
     ("--train-limit -5", ["--train-limit", "-5"], 2, "--train-limit -5"),
     ("--seed -1", ["--seed", "-1"], 2, "--seed -1"),

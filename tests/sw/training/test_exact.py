@@ -12,6 +12,7 @@ CASES = [
     ("1x9x9-3c3-mp2-4fc", 3, 3, spec.IN_STATIC, True),
     ("2x10x10-4c3s2p1-5c3p1-mp2-4fc", 5, 1, spec.IN_TEMPORAL, True),
     ("3x8x8-5c3p1-mp2-6c2-2fc", 2, 8, spec.IN_STATIC, False),
+    ("1x12x12-4c3p1-6c3p1-mp2-5c3-mp2-3fc", 4, 8, spec.IN_STATIC, (False, True, False)),   # IF/LIF per layer
 ]
 
 
@@ -46,6 +47,8 @@ def test_torch_equals_golden(notation, T, bits, kind, leak, seed):
     _randomize(net, rng)
     net.eval()
     model = export.to_artifact(net, remove=False)
+    flags = [leak] * (len(net.shapes) - 1) if isinstance(leak, bool) else list(leak)
+    assert [l.shape.leak for l in model.layers[:-1]] == flags       # the artifact carries each layer's flag
     images = _frames(rng, net, 7)
     tr = golden.Trace()
     gacc = golden.forward(model, images, trace=tr)

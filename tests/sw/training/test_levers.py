@@ -115,6 +115,17 @@ def test_neuron_if_exports_if_layers_bit_exact(tmp_path):
     assert all(s.leak for s in build("scnn5").shapes)               # LIF stays the default
 
 
+def test_neuron_per_layer_exports_its_flags_bit_exact(tmp_path):
+    """--neuron with one entry per firing layer: each layer gets its own leak flag, in training and in the
+    artifact, and the export's golden == torch check passes."""
+    out = tmp_path / "mix"
+    assert run.main(["--out", str(out), "--neuron", "if,lif,if,lif,lif"] + SMALL) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["config"]["neuron"] == "if,lif,if,lif,lif" and rep["export_check"]["mismatches"] == 0
+    assert [l.shape.leak for l in Model.load(out / "model.ffs").layers][:5] == [False, True, False, True, True]
+    assert [s.leak for s in build("scnn5", leak=[False] + [True] * 4).shapes][:2] == [False, True]
+
+
 @pytest.mark.slow
 def test_sweep_forks_packs_and_stops_at_the_deadline(tmp_path):
     plan = {"common": ["--device", "cpu"],
