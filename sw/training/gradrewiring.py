@@ -150,13 +150,31 @@ def weighted(per_layer: Sequence[float], sizes: Sequence[int]) -> float:
     return sum(p * n for p, n in zip(per_layer, sizes)) / sum(sizes)
 
 
+def exempt_layers(spec: str, n_layers: int) -> list[int]:
+    """Layer indices from a comma-separated `spec` ('' = none), each in 0..n_layers-1, not all of them."""
+    if not spec.strip():
+        return []
+    out = []
+    for t in (t.strip() for t in spec.split(",")):
+        if not t.isdigit() or int(t) >= n_layers:
+            raise ValueError(f"{spec!r}: entry {t!r} is not a layer index in 0..{n_layers - 1}")
+        out.append(int(t))
+    if len(set(out)) == n_layers:
+        raise ValueError(f"{spec!r}: exempts every layer, so nothing is left to prune")
+    return sorted(set(out))
+
+
 def prior_groups(layers, target: float, alpha: float, ramp_steps: int, strength: float,
-                 spec: str = "") -> list[PriorGroup]:
+                 spec: str = "", exempt: Sequence[int] = ()) -> list[PriorGroup]:
     """One group over every layer (uniform: one mu, one controller on the overall sparsity), or, with a
-    `layer_targets` spec, one group per layer with its own target, mu and controller."""
+    `layer_targets` spec, one group per layer with its own target, mu and controller. `exempt` (uniform
+    only): layers whose tensors the prior leaves alone; the controller still counts every layer, so the
+    others carry the whole target."""
     sizes = [l.theta_w.numel() for l in layers]
+    if spec and exempt:
+        raise ValueError("exempt layers go with one uniform target; give a per-layer spec target 0 instead")
     if not spec:
-        thetas = [p for l in layers for p in (l.theta_w, l.theta_b)]
+        thetas = [p for i, l in enumerate(layers) if i not in exempt for p in (l.theta_w, l.theta_b)]
         return [PriorGroup(thetas, prior_mu(alpha, target), SparsityController(target, ramp_steps, strength),
                            list(range(len(layers))), sizes)]
     return [PriorGroup([l.theta_w, l.theta_b], prior_mu(alpha, t), SparsityController(t, ramp_steps, strength),

@@ -34,7 +34,7 @@ import torch.distributed as dist  # noqa: E402
 from sw.cli import CLIError, OneLineParser  # noqa: E402
 from sw.topology import PRESETS, TopologyError, notation, parse  # noqa: E402
 from sw.training import export, guard, plots  # noqa: E402
-from sw.training.gradrewiring import layer_targets  # noqa: E402
+from sw.training.gradrewiring import exempt_layers, layer_targets  # noqa: E402
 from sw.training.models import neuron_leaks  # noqa: E402
 from sw.training.train import Config, Trainer, evaluate, load_data, world  # noqa: E402
 
@@ -42,6 +42,7 @@ DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9",
 # Settings that only matter from the joint phase on: a checkpoint still in the float phase may resume
 # with other values (the float phase does not depend on them).
 JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity",
+              "exempt_layers",
               "distill", "distill_temp", "sparsity_count", "batch_joint", "keep_channels"}
 # Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
 TUNE_ONLY = {"epochs_tune", "lr_tune"}
@@ -79,6 +80,10 @@ def parse_args(argv=None):
                     help="per-layer sparsity targets, one comma-separated entry per conv/fc layer: a fraction "
                     "or '*'; the '*' layers share the sparsity that makes the overall --target-sparsity "
                     "(e.g. '0,*,*,*,*,*': no prior on layer 0). Default: one target for all layers")
+    ap.add_argument("--exempt-layers", default=d.exempt_layers, metavar="I,J", help="layers (conv/fc "
+                    "indices, comma-separated) that the Grad R prior leaves alone, with one uniform target: its "
+                    "controller still counts every layer, so the other layers carry --target-sparsity (e.g. "
+                    "'0': the data term alone prunes SCNN5's 72-weight first layer). Default: none")
     ap.add_argument("--sparsity-count", default=d.sparsity_count, choices=["nominal", "deployed"],
                     help="what --target-sparsity (and --layer-sparsity) count: zeros among the nominal "
                     "network's weights, or among the weights left after channel removal (the deployed "
@@ -168,6 +173,12 @@ def parse_args(argv=None):
             layer_targets(cfg.layer_sparsity, [l.co * l.fan_in for l in layers], cfg.target_sparsity)
         except ValueError as e:
             ap.error(f"--layer-sparsity: {e}")
+    try:
+        exempt = exempt_layers(cfg.exempt_layers, len(layers))
+    except ValueError as e:
+        ap.error(f"--exempt-layers {e}")
+    if exempt and cfg.layer_sparsity:
+        ap.error("--exempt-layers goes with one uniform target; with --layer-sparsity give those layers 0")
     name = a.model.lower() if a.model.lower() in PRESETS else "custom"
     if a.out is None and ws > 1:
         ap.error("--out is required with more than one process (each would pick its own run folder)")
@@ -296,7 +307,8 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
     layer_sp = [l.sparsity for l in model.layers]
     nominal = net.weight_sparsity()
     total_w = sum(s.co * s.fan_in for s in net.shapes)
-    target = {i: g.controller.target for g in trainer.groups for i in g.layers}
+    exempt = exempt_layers(cfg.exempt_layers, len(net.layers))      # no prior there: no target
+    target = {i: None if i in exempt else g.controller.target for g in trainer.groups for i in g.layers}
     nnz = sum(l.nnz for l in model.layers)
     wall = time.time() - t_start
     rep = {

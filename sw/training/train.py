@@ -46,6 +46,7 @@ class Config:
     prior_strength: float = 0.05        # initial prior strength (adapted by the controller)
     ramp: float = 0.4                   # fraction of the joint phase over which sparsity ramps to target
     layer_sparsity: str = ""            # per-layer targets ('0,*,...', gradrewiring.layer_targets); "" = uniform
+    exempt_layers: str = ""             # uniform target: layers the prior leaves alone ('0', gradrewiring.exempt_layers)
     surrogate_alpha: float = 4.0
     neuron: str = "lif"                 # "lif" (tau = 2, H = (V+I)>>1) or "if" (H = V+I), for every firing layer or one per layer ("if,lif,...")
     float_bn: bool = False              # float phase: BatchNorm after each firing layer, folded at the joint start
@@ -227,7 +228,8 @@ class Trainer:
         self.net.set_integer(True)
         total = self.cfg.epochs_joint * self.steps_per_epoch("joint")
         self.groups = gr.prior_groups(self.net.layers, self.cfg.target_sparsity, self.cfg.alpha,
-                                      int(self.cfg.ramp * total), self.cfg.prior_strength, self.cfg.layer_sparsity)
+                                      int(self.cfg.ramp * total), self.cfg.prior_strength, self.cfg.layer_sparsity,
+                                      gr.exempt_layers(self.cfg.exempt_layers, len(self.net.layers)))
         self.joint_step = 0
 
     def enter_tune(self, frozen=None):

@@ -100,10 +100,10 @@ def test_layer_targets_spread_the_overall_target():
             gr.layer_targets(bad, sizes, 0.9)
 
 
-def _joint_run(spec):
+def _joint_run(spec, exempt=""):
     x, y = toy_data()
     cfg = toy_config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.7, lr_joint=1e-2,
-                 prior_strength=2.0, ramp=0.5, seed=0, layer_sparsity=spec)
+                 prior_strength=2.0, ramp=0.5, seed=0, layer_sparsity=spec, exempt_layers=exempt)
     t = Trainer(cfg, Data(x, y, x[:64], y[:64], 0, 4), "/tmp", progress=False, log=lambda *a: None)
     t.enter_joint()
     t.epoch = 0
@@ -121,6 +121,23 @@ def test_per_layer_targets_spare_a_layer_the_prior():
     assert sp[0] < su[0] - 0.03, (su, sp)          # layer 0 keeps more weights (the data term alone prunes)
     assert sp[1] + sp[2] > su[1] + su[2], (su, sp)  # and the other layers carry the overall target
     assert per.net.overall_sparsity() > 0.7
+
+
+def test_exempt_layer_keeps_one_controller_on_the_whole_net():
+    uni, ex = _joint_run(""), _joint_run("", exempt="0")
+    assert len(ex.groups) == 1 and ex.groups[0].layers == [0, 1, 2]
+    assert len(ex.groups[0].thetas) == 4                  # layers 1 and 2 (weight, bias); none of layer 0
+    su, se = uni.net.weight_sparsity(), ex.net.weight_sparsity()
+    assert se[0] < su[0] - 0.03, (su, se)          # layer 0 keeps more weights (the data term alone prunes)
+    assert se[1] + se[2] > su[1] + su[2], (su, se)  # and the other layers carry the overall target
+    assert ex.net.overall_sparsity() > 0.7 * 0.9
+
+
+def test_exempt_layers_parse():
+    assert gr.exempt_layers("", 6) == [] and gr.exempt_layers(" 3, 0,3", 6) == [0, 3]
+    for bad, msg in [("6", "not a layer index"), ("-1", "not a layer index"), ("0,1,2", "every layer")]:
+        with pytest.raises(ValueError, match=msg):
+            gr.exempt_layers(bad, 6 if bad != "0,1,2" else 3)
 
 
 def test_checkpoint_with_one_controller_dict_still_loads(tmp_path):
