@@ -138,6 +138,7 @@ class PriorGroup:
     controller: SparsityController
     layers: list[int]
     sizes: list[int]
+    exempt: tuple[int, ...] = ()        # layers counted by the controller whose tensors the prior leaves alone
 
     def sparsity(self, per_layer: Sequence[float], sizes: Sequence[int]) -> float:
         """The group's sparsity from per-layer fractions and weight counts (per layer of the network: the
@@ -176,7 +177,7 @@ def prior_groups(layers, target: float, alpha: float, ramp_steps: int, strength:
     if not spec:
         thetas = [p for i, l in enumerate(layers) if i not in exempt for p in (l.theta_w, l.theta_b)]
         return [PriorGroup(thetas, prior_mu(alpha, target), SparsityController(target, ramp_steps, strength),
-                           list(range(len(layers))), sizes)]
+                           list(range(len(layers))), sizes, tuple(exempt))]
     return [PriorGroup([l.theta_w, l.theta_b], prior_mu(alpha, t), SparsityController(t, ramp_steps, strength),
                        [i], [n])
             for i, (l, t, n) in enumerate(zip(layers, layer_targets(spec, sizes, target), sizes))]

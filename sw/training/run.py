@@ -307,8 +307,7 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
     layer_sp = [l.sparsity for l in model.layers]
     nominal = net.weight_sparsity()
     total_w = sum(s.co * s.fan_in for s in net.shapes)
-    exempt = exempt_layers(cfg.exempt_layers, len(net.layers))      # no prior there: no target
-    target = {i: None if i in exempt else g.controller.target for g in trainer.groups for i in g.layers}
+    target = {i: None if i in g.exempt else g.controller.target for g in trainer.groups for i in g.layers}
     nnz = sum(l.nnz for l in model.layers)
     wall = time.time() - t_start
     rep = {

@@ -125,7 +125,7 @@ def test_per_layer_targets_spare_a_layer_the_prior():
 
 def test_exempt_layer_keeps_one_controller_on_the_whole_net():
     uni, ex = _joint_run(""), _joint_run("", exempt="0")
-    assert len(ex.groups) == 1 and ex.groups[0].layers == [0, 1, 2]
+    assert len(ex.groups) == 1 and ex.groups[0].layers == [0, 1, 2] and ex.groups[0].exempt == (0,)
     assert len(ex.groups[0].thetas) == 4                  # layers 1 and 2 (weight, bias); none of layer 0
     su, se = uni.net.weight_sparsity(), ex.net.weight_sparsity()
     assert se[0] < su[0] - 0.03, (su, se)          # layer 0 keeps more weights (the data term alone prunes)
@@ -135,9 +135,9 @@ def test_exempt_layer_keeps_one_controller_on_the_whole_net():
 
 def test_exempt_layers_parse():
     assert gr.exempt_layers("", 6) == [] and gr.exempt_layers(" 3, 0,3", 6) == [0, 3]
-    for bad, msg in [("6", "not a layer index"), ("-1", "not a layer index"), ("0,1,2", "every layer")]:
+    for bad, n, msg in [("6", 6, "not a layer index"), ("-1", 6, "not a layer index"), ("0,1,2", 3, "every layer")]:
         with pytest.raises(ValueError, match=msg):
-            gr.exempt_layers(bad, 6 if bad != "0,1,2" else 3)
+            gr.exempt_layers(bad, n)
 
 
 def test_checkpoint_with_one_controller_dict_still_loads(tmp_path):
