@@ -49,22 +49,25 @@ def prior_mu(alpha: float, target_sparsity: float) -> float:
 
 
 @torch.no_grad()
-def prior_step(thetas, lr: float, strength: float, mu: float, keep: int = 0) -> None:
-    """theta <- theta - lr * strength * sign(theta - mu) for every prunable theta.
+def prior_step(thetas, lr: float, strength: float, mu: float, keep: int = 0, bias: bool = True) -> None:
+    """theta <- theta - lr * strength * sign(theta - mu) for every prunable theta; `thetas` holds
+    (weight, bias) pairs (any prunable tensors while keep is 0 and bias is True).
 
-    keep > 0: `thetas` holds (weight, bias) pairs, and an output channel with at most `keep` weights left
-    (theta > 0) is exempt, weights and bias, so the prior alone never silences a channel (the data term
-    still may)."""
+    keep > 0: an output channel with at most `keep` weights left (theta > 0) is exempt, weights and bias,
+    so the prior alone never silences a channel (the data term still may). bias False: the prior leaves
+    every bias alone (the sparsity counts weights only)."""
     if strength <= 0:
         return
-    if not keep:
+    step = lr * strength
+    if not keep and bias:
         for th in thetas:
-            th.sub_(lr * strength * torch.sign(th - mu))
+            th.sub_(step * torch.sign(th - mu))
         return
     for tw, tb in zip(thetas[0::2], thetas[1::2]):
-        spare = ((tw > 0).flatten(1).sum(1) > keep).to(tw.dtype)       # channels the prior may thin further
-        tw.sub_(lr * strength * torch.sign(tw - mu) * spare.view(-1, *[1] * (tw.dim() - 1)))
-        tb.sub_(lr * strength * torch.sign(tb - mu) * spare)
+        spare = ((tw > 0).flatten(1).sum(1) > keep).to(tw.dtype) if keep else torch.ones_like(tb)
+        tw.sub_(step * torch.sign(tw - mu) * spare.view(-1, *[1] * (tw.dim() - 1)))
+        if bias:
+            tb.sub_(step * torch.sign(tb - mu) * spare)
 
 
 class SparsityController:

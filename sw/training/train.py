@@ -58,6 +58,7 @@ class Config:
     distill: float = 0.0                # joint phase: weight of the KD loss from the dense float model
     distill_temp: float = 2.0           # KD softmax temperature
     keep_channels: int = 0              # joint phase: the prior spares a channel with <= this many weights left
+    bias_prior: bool = True             # joint phase: the prior prunes biases too (they are not in the weight count)
     sparsity_count: str = "deployed"    # what the controllers count: "nominal" or "deployed" shapes ("nominal" until 2026-12-05)
     val_split: int = 0                  # hold out this many training frames and evaluate on them, not on test
     seed: int = 0
@@ -334,7 +335,7 @@ class Trainer:
             if self.phase == "joint":
                 for g in self.groups:
                     gr.prior_step(g.thetas, self.opt.param_groups[0]["lr"], g.controller.strength, g.mu,
-                                  cfg.keep_channels)
+                                  cfg.keep_channels, cfg.bias_prior)
                 self.joint_step += 1
                 if self.joint_step % 5 == 0 or bi == len(batches) - 1:
                     per_layer, sizes = self.measured_sparsity()

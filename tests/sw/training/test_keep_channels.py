@@ -33,3 +33,13 @@ def test_keep_zero_matches_the_plain_prior():
     gr.prior_step([a], lr=0.05, strength=2.0, mu=-0.3)
     gr.prior_step([b], lr=0.05, strength=2.0, mu=-0.3)
     assert torch.equal(tw, a) and torch.equal(tb, b)
+
+
+@pytest.mark.parametrize("keep", [0, 1])
+def test_no_bias_prior_leaves_biases_alone(keep):
+    """--no-bias-prior: the prior thins the weights exactly as before and never moves a bias."""
+    tw, tb = _pair()
+    a, b = tw.clone(), tb.clone()
+    gr.prior_step([tw, tb], lr=0.1, strength=1.0, mu=-1.0, keep=keep, bias=False)
+    gr.prior_step([a, b.clone()], lr=0.1, strength=1.0, mu=-1.0, keep=keep)
+    assert torch.equal(tw, a) and torch.equal(tb, b)

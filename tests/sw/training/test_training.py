@@ -100,10 +100,11 @@ def test_layer_targets_spread_the_overall_target():
             gr.layer_targets(bad, sizes, 0.9)
 
 
-def _joint_run(spec, exempt=""):
+def _joint_run(spec, exempt="", bias_prior=True):
     x, y = toy_data()
     cfg = toy_config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.7, lr_joint=1e-2,
-                 prior_strength=2.0, ramp=0.5, seed=0, layer_sparsity=spec, exempt_layers=exempt)
+                 prior_strength=2.0, ramp=0.5, seed=0, layer_sparsity=spec, exempt_layers=exempt,
+                 bias_prior=bias_prior)
     t = Trainer(cfg, Data(x, y, x[:64], y[:64], 0, 4), "/tmp", progress=False, log=lambda *a: None)
     t.enter_joint()
     t.epoch = 0
@@ -131,6 +132,14 @@ def test_exempt_layer_keeps_one_controller_on_the_whole_net():
     assert se[0] < su[0] - 0.03, (su, se)          # layer 0 keeps more weights (the data term alone prunes)
     assert se[1] + se[2] > su[1] + su[2], (su, se)  # and the other layers carry the overall target
     assert ex.net.overall_sparsity() > 0.7 * 0.9
+
+
+def test_no_bias_prior_keeps_the_biases_and_the_target():
+    uni, nb = _joint_run(""), _joint_run("", bias_prior=False)
+    alive = [int((l.theta_b > 0).sum()) for l in nb.net.layers]
+    pruned = [int((l.theta_b > 0).sum()) for l in uni.net.layers]
+    assert sum(alive) > sum(pruned) + 3, (pruned, alive)      # the prior zeroes biases; without it they stay
+    assert nb.net.overall_sparsity() > 0.7 * 0.9               # the weights still reach the target
 
 
 def test_exempt_layers_parse():
