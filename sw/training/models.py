@@ -144,6 +144,7 @@ class SpikingNet(nn.Module):
         self.layers = nn.ModuleList(
             SpikingLayer(s, 1.0 / x_max if i == 0 else 1.0, surrogate_alpha) for i, s in enumerate(self.shapes))
         self.integer = False
+        self.register_parameter("logit_scale", None)   # set_logit_scale(): the logits' own scale (joint phase)
         self.step_logits = None      # [T, N, classes] per-timestep readout logits of the last forward
 
     @property
@@ -175,6 +176,15 @@ class SpikingNet(nn.Module):
     def bn_parameters(self):
         return [p for l in self.layers if l.bn is not None for p in l.bn.parameters()]
 
+    @torch.no_grad()
+    def set_logit_scale(self):
+        """Give the integer-mode logits their own learned scale, initialized to the readout's LSQ scale (so the
+        logits start unchanged): logits = |logit_scale| acc / T. The readout's scale then sets only its
+        quantization grid; by default it is also the softmax temperature, which the loss pulls up. The
+        integer argmax, and so the deployed model, do not depend on it."""
+        if self.logit_scale is None:
+            self.logit_scale = nn.Parameter(self.layers[-1].scale.detach().abs().clone())
+
     def set_integer(self, on: bool = True):
         if on and not self.integer:
             self.set_bn(False)
@@ -199,7 +209,7 @@ class SpikingNet(nn.Module):
             cur = cur.unsqueeze(0).expand(T, *cur.shape) if once else cur.view(T, n, *cur.shape[1:])
             if l.shape.readout:
                 acc = cur.sum(0)
-                scale = l.scale.abs() if self.integer else 1.0
+                scale = 1.0 if not self.integer else (l.scale if self.logit_scale is None else self.logit_scale).abs()
                 if rec is not None:
                     rec["currents"].append(cur)
                     rec["membranes"].append(torch.cumsum(cur, 0))

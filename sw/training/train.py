@@ -58,6 +58,7 @@ class Config:
     distill: float = 0.0                # joint phase: weight of the KD loss from the dense float model
     distill_temp: float = 2.0           # KD softmax temperature
     keep_channels: int = 0              # joint phase: the prior spares a channel with <= this many weights left
+    free_logit_scale: bool = False      # joint phase: the logits get their own learned scale (not the readout's LSQ scale)
     bias_prior: bool = True             # joint phase: the prior prunes biases too (they are not in the weight count)
     sparsity_count: str = "deployed"    # what the controllers count: "nominal" or "deployed" shapes ("nominal" until 2026-12-05)
     val_split: int = 0                  # hold out this many training frames and evaluate on them, not on test
@@ -209,7 +210,8 @@ class Trainer:
         if bn:
             groups.append({"params": bn, "weight_decay": 0.0, "lr": lr})
         if self.phase != "float":
-            groups.append({"params": [l.scale for l in net.layers], "weight_decay": 0.0, "lr": lr * 0.1})
+            scales = [l.scale for l in net.layers] + ([net.logit_scale] if net.logit_scale is not None else [])
+            groups.append({"params": scales, "weight_decay": 0.0, "lr": lr * 0.1})
         self.opt = torch.optim.AdamW(groups, lr=lr)
         for g in self.opt.param_groups:
             g["initial_lr"] = g["lr"]
@@ -227,6 +229,8 @@ class Trainer:
             self.teacher = copy.deepcopy(self.net).requires_grad_(False)
             self.teacher.integer = False
         self.net.set_integer(True)
+        if self.cfg.free_logit_scale:
+            self.net.set_logit_scale()
         total = self.cfg.epochs_joint * self.steps_per_epoch("joint")
         self.groups = gr.prior_groups(self.net.layers, self.cfg.target_sparsity, self.cfg.alpha,
                                       int(self.cfg.ramp * total), self.cfg.prior_strength, self.cfg.layer_sparsity,
