@@ -47,6 +47,7 @@ RANGES = [
     ("--val-split", "val_split", lambda v: v >= 0, ">= 0"),
     ("--train-limit", "train_limit", lambda v: v >= 0, ">= 0 (0 = the whole split)"),
     ("--test-limit", "test_limit", lambda v: v >= 0, ">= 0 (0 = the whole split)"),
+    ("--scale-lr", "scale_lr", lambda v: _finite(v) and v >= 0, "a finite number >= 0 (0 = frozen)"),
     ("--keep-channels", "keep_channels", lambda v: v >= 0, ">= 0 (0 = off)"),
     ("--seed", "seed", lambda v: 0 <= v < 2 ** 63, "in 0..2^63-1"),
     ("--threads", "threads", lambda v: v >= 0, ">= 0 (0 = torch's default)"),

@@ -41,6 +41,7 @@ class Config:
     lr: float = 1e-2
     lr_joint: float = 1e-2
     lr_tune: float = 1e-3               # peak learning rate of the fine-tune phase (cosine to 0)
+    scale_lr: float = 0.1               # LSQ scales (and --free-logit-scale's) learn at this fraction of the phase's lr
     weight_decay: float = 1e-4
     alpha: float = 5.0                  # Laplace rate of the Grad R prior (sets mu)
     prior_strength: float = 0.05        # initial prior strength (adapted by the controller)
@@ -211,7 +212,7 @@ class Trainer:
             groups.append({"params": bn, "weight_decay": 0.0, "lr": lr})
         if self.phase != "float":
             scales = [l.scale for l in net.layers] + ([net.logit_scale] if net.logit_scale is not None else [])
-            groups.append({"params": scales, "weight_decay": 0.0, "lr": lr * 0.1})
+            groups.append({"params": scales, "weight_decay": 0.0, "lr": lr * cfg.scale_lr})
         self.opt = torch.optim.AdamW(groups, lr=lr)
         for g in self.opt.param_groups:
             g["initial_lr"] = g["lr"]

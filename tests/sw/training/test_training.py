@@ -100,11 +100,11 @@ def test_layer_targets_spread_the_overall_target():
             gr.layer_targets(bad, sizes, 0.9)
 
 
-def _joint_run(spec, exempt="", bias_prior=True):
+def _joint_run(spec, exempt="", bias_prior=True, epochs=4, **kw):
     x, y = toy_data()
-    cfg = toy_config(model=NOTE, epochs_float=0, epochs_joint=4, batch=16, target_sparsity=0.7, lr_joint=1e-2,
+    cfg = toy_config(model=NOTE, epochs_float=0, epochs_joint=epochs, batch=16, target_sparsity=0.7, lr_joint=1e-2,
                  prior_strength=2.0, ramp=0.5, seed=0, layer_sparsity=spec, exempt_layers=exempt,
-                 bias_prior=bias_prior)
+                 bias_prior=bias_prior, **kw)
     t = Trainer(cfg, Data(x, y, x[:64], y[:64], 0, 4), "/tmp", progress=False, log=lambda *a: None)
     t.enter_joint()
     t.epoch = 0
@@ -140,6 +140,17 @@ def test_no_bias_prior_keeps_the_biases_and_the_target():
     pruned = [int((l.theta_b > 0).sum()) for l in uni.net.layers]
     assert sum(alive) > sum(pruned) + 3, (pruned, alive)      # the prior zeroes biases; without it they stay
     assert nb.net.overall_sparsity() > 0.7 * 0.9               # the weights still reach the target
+
+
+def test_scale_lr_sets_how_fast_the_lsq_scales_move():
+    torch.manual_seed(0)
+    start = [l.scale.detach().clone() for l in _joint_run("", epochs=0).net.layers]
+    moved = {}
+    for f in (0.0, 0.1, 1.0):
+        torch.manual_seed(0)
+        net = _joint_run("", epochs=1, scale_lr=f).net
+        moved[f] = sum(float((l.scale.detach() - s0).abs().max()) for l, s0 in zip(net.layers, start))
+    assert moved[0.0] == 0.0 and 0 < moved[0.1] < moved[1.0], moved
 
 
 def test_exempt_layers_parse():
