@@ -100,11 +100,20 @@ class SpikingLayer(nn.Module):
         self.sign_b.copy_(sg)
         self.bn = None
 
+    def lsq_factor(self) -> float:
+        """LSQ's gradient scale 1 / sqrt(n Qp) for this layer's scale (n: weights per scale)."""
+        return lsq.lsq_grad_factor(self.theta_w[0].numel() * (self.shape.co if self.shape.readout else 1))
+
+    def float_scale(self, whole: bool) -> torch.Tensor:
+        """|scale| where the integer model's values meet float units (the surrogate's input, the logits).
+        whole: with LSQ's gradient scale, as in `quantize`, so that the scale's whole gradient is scaled
+        alike (LSQ); else with the full gradient, as the committed models were trained."""
+        return lsq.grad_scale(self.scale.abs(), self.lsq_factor()) if whole else self.scale.abs()
+
     def integer_params(self):
         """(w_int, b_int, vth_int) with STE gradients."""
-        g = lsq.lsq_grad_factor(self.theta_w[0].numel() * (self.shape.co if self.shape.readout else 1))
         w_int, b_int, v_int = lsq.quantize(self.weight(), self.bias(), None if self.shape.readout else self.vth,
-                                           self.scale, g)
+                                           self.scale, self.lsq_factor())
         if v_int is None:
             v_int = torch.zeros_like(b_int)
         return w_int, b_int, v_int
@@ -145,6 +154,7 @@ class SpikingNet(nn.Module):
             SpikingLayer(s, 1.0 / x_max if i == 0 else 1.0, surrogate_alpha) for i, s in enumerate(self.shapes))
         self.integer = False
         self.register_parameter("logit_scale", None)   # set_logit_scale(): the logits' own scale (joint phase)
+        self.whole_lsq_grad = False  # --lsq-grad whole: LSQ's gradient scale on every use of a scale (float_scale)
         self.step_logits = None      # [T, N, classes] per-timestep readout logits of the last forward
 
     @property
@@ -209,7 +219,8 @@ class SpikingNet(nn.Module):
             cur = cur.unsqueeze(0).expand(T, *cur.shape) if once else cur.view(T, n, *cur.shape[1:])
             if l.shape.readout:
                 acc = cur.sum(0)
-                scale = 1.0 if not self.integer else (l.scale if self.logit_scale is None else self.logit_scale).abs()
+                scale = (1.0 if not self.integer else self.logit_scale.abs() if self.logit_scale is not None
+                         else l.float_scale(self.whole_lsq_grad))
                 if rec is not None:
                     rec["currents"].append(cur)
                     rec["membranes"].append(torch.cumsum(cur, 0))
@@ -217,7 +228,8 @@ class SpikingNet(nn.Module):
                 logits = acc * scale / T
                 self.step_logits = cur * scale                 # mean over T == logits (TET loss)
                 return (logits, acc, rec) if record else (logits, acc)
-            spikes, mems = l.node(cur, vth, l.scale.abs() if self.integer else None, self.integer, record)
+            spikes, mems = l.node(cur, vth, l.float_scale(self.whole_lsq_grad) if self.integer else None,
+                                  self.integer, record)
             if l.shape.pool:
                 spikes = F.max_pool2d(spikes.flatten(0, 1), 2).view(T, n, l.shape.co, l.shape.ho, l.shape.wo)
             if rec is not None:

@@ -42,7 +42,7 @@ DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9",
 # Settings that only matter from the joint phase on: a checkpoint still in the float phase may resume
 # with other values (the float phase does not depend on them).
 JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity",
-              "exempt_layers", "bias_prior", "free_logit_scale", "scale_lr",
+              "exempt_layers", "bias_prior", "free_logit_scale", "scale_lr", "lsq_grad",
               "distill", "distill_temp", "sparsity_count", "batch_joint", "keep_channels"}
 # Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
 TUNE_ONLY = {"epochs_tune", "lr_tune"}
@@ -91,6 +91,10 @@ def parse_args(argv=None):
     ap.add_argument("--keep-channels", type=int, default=d.keep_channels, metavar="K", help="joint phase: the "
                     "Grad R prior leaves alone an output channel with at most K weights left (weights and bias), "
                     "so the prior alone never silences a channel that channel removal would then drop (0 = off)")
+    ap.add_argument("--lsq-grad", default=d.lsq_grad, choices=["split", "whole"], help="joint phase: 'whole' "
+                    "applies LSQ's gradient scale 1/sqrt(n Qp) to every use of a layer's scale (the rounding path, "
+                    "the surrogate's float units and the readout's logits), as LSQ defines it; 'split' (the "
+                    "committed models) applies it to the rounding path only")
     ap.add_argument("--scale-lr", type=float, default=d.scale_lr, metavar="F", help="the LSQ scales learn at "
                     "F times the joint (and fine-tune) learning rate (0 = frozen at their initial values)")
     ap.add_argument("--free-logit-scale", action="store_true", help="joint phase: the logits get their own "

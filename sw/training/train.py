@@ -41,6 +41,7 @@ class Config:
     lr: float = 1e-2
     lr_joint: float = 1e-2
     lr_tune: float = 1e-3               # peak learning rate of the fine-tune phase (cosine to 0)
+    lsq_grad: str = "split"             # "split": LSQ's gradient scale on the rounding path only (as trained so far); "whole": on all of it
     scale_lr: float = 0.1               # LSQ scales (and --free-logit-scale's) learn at this fraction of the phase's lr
     weight_decay: float = 1e-4
     alpha: float = 5.0                  # Laplace rate of the Grad R prior (sets mu)
@@ -230,6 +231,7 @@ class Trainer:
             self.teacher = copy.deepcopy(self.net).requires_grad_(False)
             self.teacher.integer = False
         self.net.set_integer(True)
+        self.net.whole_lsq_grad = self.cfg.lsq_grad == "whole"
         if self.cfg.free_logit_scale:
             self.net.set_logit_scale()
         total = self.cfg.epochs_joint * self.steps_per_epoch("joint")
