@@ -41,7 +41,7 @@ class Config:
     lr: float = 1e-2
     lr_joint: float = 1e-2
     lr_tune: float = 1e-3               # peak learning rate of the fine-tune phase (cosine to 0)
-    lsq_grad: str = "split"             # "split": LSQ's gradient scale on the rounding path only (as trained so far); "whole": on all of it
+    lsq_grad: str = "split"             # LSQ's gradient scale on the rounding path only ("split", as trained so far) or "whole"
     scale_lr: float = 0.1               # LSQ scales (and --free-logit-scale's) learn at this fraction of the phase's lr
     weight_decay: float = 1e-4
     alpha: float = 5.0                  # Laplace rate of the Grad R prior (sets mu)
