@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from ..training import lsq
-from ..training.train import Config, Data, Trainer, evaluate
+from ..training.config import Config, Data
+from ..training.train import Trainer, evaluate
 
 GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4, 1.6)
 

@@ -36,7 +36,8 @@ from sw.topology import PRESETS, TopologyError, notation, parse  # noqa: E402
 from sw.training import export, guard, plots  # noqa: E402
 from sw.training.gradrewiring import exempt_layers, layer_targets  # noqa: E402
 from sw.training.models import neuron_leaks  # noqa: E402
-from sw.training.train import Config, Trainer, evaluate, load_data, world  # noqa: E402
+from sw.training.config import Config, load_data  # noqa: E402
+from sw.training.train import Trainer, evaluate, world  # noqa: E402
 
 DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9", "dvs-gesture": "scnn7"}
 # Settings that only matter from the joint phase on: a checkpoint still in the float phase may resume

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from sw.training import run
-from sw.training.train import Data, Trainer
+from sw.training.config import Data
+from sw.training.train import Trainer
 
 from .toy import NOTE, SMALL, toy_config, toy_data
 

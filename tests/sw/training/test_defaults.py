@@ -5,7 +5,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from sw.training import run
-from sw.training.train import Config
+from sw.training.config import Config
 
 ROOT = Path(__file__).resolve().parents[3]
 WHERE = {"threads", "device"}           # how a run was placed, not what it trains

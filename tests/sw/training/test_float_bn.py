@@ -9,7 +9,8 @@ from spikingjelly.activation_based import functional
 
 from sw.training import run
 from sw.training.models import build
-from sw.training.train import Data, Trainer
+from sw.training.config import Data
+from sw.training.train import Trainer
 
 from .toy import NOTE, SMALL, toy_config, toy_data
 

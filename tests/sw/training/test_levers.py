@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from sw.artifact import Model
 from sw.training import export, run
 from sw.training.models import build
-from sw.training.train import Data, Trainer, split_validation
+from sw.training.config import Data, split_validation
+from sw.training.train import Trainer
 
 from .toy import NOTE, SMALL, toy_config, toy_data
 

@@ -4,7 +4,8 @@ import torch
 import torch.nn.functional as F
 
 from sw.training.models import build
-from sw.training.train import Data, Trainer
+from sw.training.config import Data
+from sw.training.train import Trainer
 
 from .toy import NOTE, toy_config, toy_data
 

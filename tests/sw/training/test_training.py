@@ -8,7 +8,8 @@ from sw import golden
 from sw.training import export
 from sw.training import gradrewiring as gr
 from sw.training.models import build
-from sw.training.train import Data, Trainer
+from sw.training.config import Data
+from sw.training.train import Trainer
 
 from .toy import NOTE, toy_config, toy_data
 

@@ -2,7 +2,7 @@
 problem on 12x12 uint8 images (a bright quadrant)."""
 import numpy as np
 
-from sw.training.train import Config
+from sw.training.config import Config
 
 NOTE = "1x12x12-6c3p1-mp2-8c3p1-mp2-4fc"
 
@@ -20,7 +20,7 @@ def toy_data(n=256, seed=0):
 
 def toy_config(**kw):
     """A training Config for the toy task. The unit tests pin the joint batch and the sparsity count, so
-    that a change of the recipe's defaults (sw.training.train.Config) does not change what they test."""
+    that a change of the recipe's defaults (sw.training.config.Config) does not change what they test."""
     return Config(**{"batch_joint": 0, "sparsity_count": "nominal", **kw})
 
 
