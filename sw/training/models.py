@@ -195,6 +195,11 @@ class SpikingNet(nn.Module):
         if self.logit_scale is None:
             self.logit_scale = nn.Parameter(self.layers[-1].scale.detach().abs().clone())
 
+    def logits_scale(self) -> torch.Tensor:
+        """Integer mode: logits = this * acc / T (the logits' own scale, else the readout's LSQ scale)."""
+        return self.logit_scale.abs() if self.logit_scale is not None else self.layers[-1].float_scale(
+            self.whole_lsq_grad)
+
     def set_integer(self, on: bool = True):
         if on and not self.integer:
             self.set_bn(False)
@@ -219,8 +224,7 @@ class SpikingNet(nn.Module):
             cur = cur.unsqueeze(0).expand(T, *cur.shape) if once else cur.view(T, n, *cur.shape[1:])
             if l.shape.readout:
                 acc = cur.sum(0)
-                scale = (1.0 if not self.integer else self.logit_scale.abs() if self.logit_scale is not None
-                         else l.float_scale(self.whole_lsq_grad))
+                scale = self.logits_scale() if self.integer else 1.0
                 if rec is not None:
                     rec["currents"].append(cur)
                     rec["membranes"].append(torch.cumsum(cur, 0))
