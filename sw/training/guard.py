@@ -48,6 +48,7 @@ RANGES = [
     ("--train-limit", "train_limit", lambda v: v >= 0, ">= 0 (0 = the whole split)"),
     ("--test-limit", "test_limit", lambda v: v >= 0, ">= 0 (0 = the whole split)"),
     ("--scale-lr", "scale_lr", lambda v: _finite(v) and v >= 0, "a finite number >= 0 (0 = frozen)"),
+    ("--label-smoothing", "label_smoothing", lambda v: _finite(v) and 0 <= v < 1, "in [0, 1)"),
     ("--keep-channels", "keep_channels", lambda v: v >= 0, ">= 0 (0 = off)"),
     ("--seed", "seed", lambda v: 0 <= v < 2 ** 63, "in 0..2^63-1"),
     ("--threads", "threads", lambda v: v >= 0, ">= 0 (0 = torch's default)"),

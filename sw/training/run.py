@@ -44,7 +44,7 @@ DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9",
 # with other values (the float phase does not depend on them).
 JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity",
               "exempt_layers", "bias_prior", "free_logit_scale", "scale_lr", "lsq_grad",
-              "distill", "distill_temp", "sparsity_count", "batch_joint", "keep_channels"}
+              "distill", "distill_temp", "label_smoothing", "sparsity_count", "batch_joint", "keep_channels"}
 # Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
 TUNE_ONLY = {"epochs_tune", "lr_tune"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32, batch_joint=0)
@@ -98,6 +98,10 @@ def parse_args(argv=None):
                     "committed models) applies it to the rounding path only")
     ap.add_argument("--scale-lr", type=float, default=d.scale_lr, metavar="F", help="the LSQ scales learn at "
                     "F times the joint (and fine-tune) learning rate (0 = frozen at their initial values)")
+    ap.add_argument("--label-smoothing", type=float, default=d.label_smoothing, metavar="EPS", help="joint "
+                    "and fine-tune phases: the cross-entropy's targets put EPS / classes on every class and "
+                    "1 - EPS more on the label, so the loss stops pulling the logits apart once the margin is "
+                    "about log((1 - EPS) classes / EPS); 0 = off")
     ap.add_argument("--free-logit-scale", action="store_true", help="joint phase: the logits get their own "
                     "learned scale (the softmax temperature), so the readout's LSQ scale sets only its weights' "
                     "quantization grid; the deployed model (integer argmax) is unaffected")

@@ -183,13 +183,15 @@ class Trainer:
 
     def loss(self, logits, x, y):
         """Cross-entropy on the mean readout (default) or, with --tet, the mean of the per-timestep
-        cross-entropies; with --distill (joint phase) mixed with KL(teacher || student) at temperature tau."""
+        cross-entropies; with --distill (joint phase) mixed with KL(teacher || student) at temperature tau.
+        --label-smoothing applies from the joint phase on."""
         cfg = self.cfg
+        eps = cfg.label_smoothing if self.phase != "float" else 0.0
         if cfg.tet:
             steps = self.net.step_logits                      # [T, N, classes], mean over T = logits
-            ce = F.cross_entropy(steps.flatten(0, 1), y.repeat(steps.shape[0]))
+            ce = F.cross_entropy(steps.flatten(0, 1), y.repeat(steps.shape[0]), label_smoothing=eps)
         else:
-            ce = F.cross_entropy(logits, y)
+            ce = F.cross_entropy(logits, y, label_smoothing=eps)
         if self.teacher is None or self.phase != "joint":
             return ce
         with torch.no_grad():

@@ -154,6 +154,18 @@ def test_scale_lr_sets_how_fast_the_lsq_scales_move():
     assert moved[0.0] == 0.0 and 0 < moved[0.1] < moved[1.0], moved
 
 
+def test_label_smoothing_applies_from_the_joint_phase_on(tmp_path):
+    x, y = toy_data(64)
+    cfg = toy_config(model=NOTE, epochs_float=1, epochs_joint=1, batch=16, seed=0, label_smoothing=0.2)
+    t = Trainer(cfg, Data(x, y, x[:16], y[:16], 0, 4), str(tmp_path), progress=False, log=lambda *a: None)
+    logits, yy = torch.randn(8, 4, generator=torch.Generator().manual_seed(1)), torch.arange(8) % 4
+    plain = F.cross_entropy(logits, yy)
+    assert torch.equal(t.loss(logits, None, yy), plain)                     # float phase: off
+    t.enter_joint()
+    smooth = 0.8 * plain + 0.2 * (-F.log_softmax(logits, 1)).mean()         # targets 0.8 onehot + 0.2 / 4
+    assert torch.allclose(t.loss(logits, None, yy), smooth) and not torch.allclose(smooth, plain)
+
+
 def test_exempt_layers_parse():
     assert gr.exempt_layers("", 6) == [] and gr.exempt_layers(" 3, 0,3", 6) == [0, 3]
     for bad, n, msg in [("6", 6, "not a layer index"), ("-1", 6, "not a layer index"), ("0,1,2", 3, "every layer")]:
