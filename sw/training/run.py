@@ -100,8 +100,8 @@ def parse_args(argv=None):
                     "F times the joint (and fine-tune) learning rate (0 = frozen at their initial values)")
     ap.add_argument("--label-smoothing", type=float, default=d.label_smoothing, metavar="EPS", help="joint "
                     "and fine-tune phases: the cross-entropy's targets put EPS / classes on every class and "
-                    "1 - EPS more on the label, so the loss stops pulling the logits apart once the margin is "
-                    "about log((1 - EPS) classes / EPS); 0 = off")
+                    "1 - EPS more on the label, so the loss stops pulling the logits apart once the margin reaches "
+                    "log(1 + (1 - EPS) classes / EPS); 0 = off")
     ap.add_argument("--free-logit-scale", action="store_true", help="joint phase: the logits get their own "
                     "learned scale (the softmax temperature), so the readout's LSQ scale sets only its weights' "
                     "quantization grid; the deployed model (integer argmax) is unaffected")
