@@ -15,7 +15,8 @@ Reads every report.json under the folder that was evaluated on a validation spli
   is the control. When two different levers tie, or none fits, the run is unpaired. The paired
   difference is run - control, and what the run adds is its lever less the control's.
 The table (Markdown) lists every run; the plot draws each lever's runs against the default recipe's
-spread, with a line from each paired run to its control.
+spread, with a line from each paired run to its control (a run more than 1.5 points below the default
+recipe's worst sits at the left edge as a triangle, labelled with its accuracy).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from .config import Config
 NOT_RECIPE = {"seed", "device", "threads", "data_root", "dataset", "val_split"}
 LEGACY = {"sparsity_count": "nominal", "batch_joint": 0}   # what a report without the key trained with
 DEFAULTS = asdict(Config())
+FLOOR = 1.5                 # the plot shows this far below the default recipe's worst run; lower runs sit at the edge
 
 
 def lever(cfg: dict) -> frozenset:
@@ -119,14 +121,19 @@ def plot(runs, path: Path, title: str):
         ax.axvspan(min(base), max(base), color="0.85", zorder=0, label="default recipe: range of its runs")
         ax.axvline(sum(base) / len(base), color="0.5", lw=1, zorder=0, label="default recipe: mean")
     seeds = sorted({r["seed"] for r in runs})
+    lo = (min(base) if base else min(r["val"] for r in runs)) - FLOOR   # a collapsed run is drawn at the edge
     for y, k in enumerate(order):
         for r in groups[k]:
             c = f"C{seeds.index(r['seed']) % 10}"
+            v = max(r["val"], lo)
             if r["control"]:
                 cv = sum(x["val"] for x in r["control"]) / len(r["control"])
-                ax.plot([cv, r["val"]], [y, y], "-", color=c, lw=0.8, alpha=0.6)
+                ax.plot([cv, v], [y, y], "-", color=c, lw=0.8, alpha=0.6)
                 ax.plot(cv, y, "|", color=c, ms=7)
-            ax.plot(r["val"], y, "o", color=c, ms=5)
+            ax.plot(v, y, "o" if v == r["val"] else "<", color=c, ms=5)
+            if v != r["val"]:
+                ax.annotate(f"{r['val']:.2f}", (v, y), xytext=(6, -3), textcoords="offset points", fontsize=6, color=c)
+    ax.set_xlim(lo - 0.05, None)
     for s in seeds:
         ax.plot([], [], "o", color=f"C{seeds.index(s) % 10}", label=f"seed {s} (| = its paired control)")
     ax.set_yticks(range(len(order)), [label(k) for k in order], fontsize=7)
