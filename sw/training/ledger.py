@@ -63,9 +63,10 @@ def load_runs(folder: Path, dataset: str):
 
 
 def pair(runs):
-    """Give each run with a lever its control (list of runs), the lever it adds, and the paired difference."""
+    """Give each run with a lever its control (list of runs) and their mean accuracy, the lever it adds, and the
+    paired difference."""
     for r in runs:
-        r.update(control=[], adds=r["lever"], delta=None)
+        r.update(control=[], control_val=None, adds=r["lever"], delta=None)
         if not r["lever"]:
             continue
         cands = [c for c in runs if c is not r and c["seed"] == r["seed"] and c["float"] == r["float"]
@@ -78,7 +79,8 @@ def pair(runs):
             continue                                        # two different controls fit equally: ambiguous
         r["control"] = top
         r["adds"] = r["lever"] - top[0]["lever"]
-        r["delta"] = r["val"] - sum(c["val"] for c in top) / len(top)
+        r["control_val"] = sum(c["val"] for c in top) / len(top)
+        r["delta"] = r["val"] - r["control_val"]
     return runs
 
 
@@ -127,9 +129,8 @@ def plot(runs, path: Path, title: str):
             c = f"C{seeds.index(r['seed']) % 10}"
             v = max(r["val"], lo)
             if r["control"]:
-                cv = sum(x["val"] for x in r["control"]) / len(r["control"])
-                ax.plot([cv, v], [y, y], "-", color=c, lw=0.8, alpha=0.6)
-                ax.plot(cv, y, "|", color=c, ms=7)
+                ax.plot([r["control_val"], v], [y, y], "-", color=c, lw=0.8, alpha=0.6)
+                ax.plot(r["control_val"], y, "|", color=c, ms=7)
             ax.plot(v, y, "o" if v == r["val"] else "<", color=c, ms=5)
             if v != r["val"]:
                 ax.annotate(f"{r['val']:.2f}", (v, y), xytext=(6, -3), textcoords="offset points", fontsize=6, color=c)
