@@ -30,6 +30,7 @@ class Config:
     alpha: float = 5.0                  # Laplace rate of the Grad R prior (sets mu)
     prior_strength: float = 0.05        # initial prior strength (adapted by the controller)
     ramp: float = 0.4                   # fraction of the joint phase over which sparsity ramps to target
+    controller_gain: float = 1.05       # the sparsity controller multiplies or divides the prior strength by this per update
     layer_sparsity: str = ""            # per-layer targets ('0,*,...', gradrewiring.layer_targets); "" = uniform
     exempt_layers: str = ""             # uniform target: layers the prior leaves alone ('0', gradrewiring.exempt_layers)
     surrogate_alpha: float = 4.0

@@ -169,18 +169,18 @@ def exempt_layers(spec: str, n_layers: int) -> list[int]:
 
 
 def prior_groups(layers, target: float, alpha: float, ramp_steps: int, strength: float,
-                 spec: str = "", exempt: Sequence[int] = ()) -> list[PriorGroup]:
+                 spec: str = "", exempt: Sequence[int] = (), gain: float = 1.05) -> list[PriorGroup]:
     """One group over every layer (uniform: one mu, one controller on the overall sparsity), or, with a
     `layer_targets` spec, one group per layer with its own target, mu and controller. `exempt` (uniform
     only): layers whose tensors the prior leaves alone; the controller still counts every layer, so the
-    others carry the whole target."""
+    others carry the whole target. `gain`: each controller's step factor (`SparsityController`)."""
     sizes = [l.theta_w.numel() for l in layers]
     if spec and exempt:
         raise ValueError("exempt layers go with one uniform target; give a per-layer spec target 0 instead")
     if not spec:
         thetas = [p for i, l in enumerate(layers) if i not in exempt for p in (l.theta_w, l.theta_b)]
-        return [PriorGroup(thetas, prior_mu(alpha, target), SparsityController(target, ramp_steps, strength),
+        return [PriorGroup(thetas, prior_mu(alpha, target), SparsityController(target, ramp_steps, strength, gain),
                            list(range(len(layers))), sizes, tuple(exempt))]
-    return [PriorGroup([l.theta_w, l.theta_b], prior_mu(alpha, t), SparsityController(t, ramp_steps, strength),
+    return [PriorGroup([l.theta_w, l.theta_b], prior_mu(alpha, t), SparsityController(t, ramp_steps, strength, gain),
                        [i], [n])
             for i, (l, t, n) in enumerate(zip(layers, layer_targets(spec, sizes, target), sizes))]

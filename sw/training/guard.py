@@ -41,6 +41,7 @@ RANGES = [
     ("--alpha", "alpha", lambda v: _finite(v) and v > 0, "a finite number > 0"),
     ("--prior-strength", "prior_strength", lambda v: _finite(v) and v >= 0, "a finite number >= 0"),
     ("--ramp", "ramp", lambda v: _finite(v) and 0 <= v <= 1, "in [0, 1]"),
+    ("--controller-gain", "controller_gain", lambda v: _finite(v) and 1 < v <= 2, "in (1, 2]"),
     ("--shift", "shift", lambda v: v >= 0, ">= 0"),
     ("--distill", "distill", lambda v: _finite(v) and 0 <= v <= 1, "in [0, 1]"),
     ("--distill-temp", "distill_temp", lambda v: _finite(v) and v > 0, "a finite number > 0"),

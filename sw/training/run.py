@@ -42,8 +42,8 @@ from sw.training.train import Trainer, evaluate, world  # noqa: E402
 DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9", "dvs-gesture": "scnn7"}
 # Settings that only matter from the joint phase on: a checkpoint still in the float phase may resume
 # with other values (the float phase does not depend on them).
-JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "layer_sparsity",
-              "exempt_layers", "bias_prior", "free_logit_scale", "scale_lr", "lsq_grad",
+JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "controller_gain",
+              "layer_sparsity", "exempt_layers", "bias_prior", "free_logit_scale", "scale_lr", "lsq_grad",
               "distill", "distill_temp", "label_smoothing", "sparsity_count", "batch_joint", "keep_channels"}
 # Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
 TUNE_ONLY = {"epochs_tune", "lr_tune"}
@@ -77,6 +77,9 @@ def parse_args(argv=None):
     ap.add_argument("--prior-strength", type=float, default=d.prior_strength)
     ap.add_argument("--ramp", type=float, default=d.ramp, help="fraction of the joint phase over which the "
                     "sparsity goal ramps up to the target")
+    ap.add_argument("--controller-gain", type=float, default=d.controller_gain, metavar="G", help="every 5 joint "
+                    "steps the sparsity controller multiplies the prior strength by G (sparsity below the goal) or "
+                    "divides it by G (at or above); smaller is gentler")
     ap.add_argument("--layer-sparsity", default=d.layer_sparsity, metavar="SPEC",
                     help="per-layer sparsity targets, one comma-separated entry per conv/fc layer: a fraction "
                     "or '*'; the '*' layers share the sparsity that makes the overall --target-sparsity "

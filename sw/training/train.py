@@ -136,7 +136,8 @@ class Trainer:
         total = self.cfg.epochs_joint * self.steps_per_epoch("joint")
         self.groups = gr.prior_groups(self.net.layers, self.cfg.target_sparsity, self.cfg.alpha,
                                       int(self.cfg.ramp * total), self.cfg.prior_strength, self.cfg.layer_sparsity,
-                                      gr.exempt_layers(self.cfg.exempt_layers, len(self.net.layers)))
+                                      gr.exempt_layers(self.cfg.exempt_layers, len(self.net.layers)),
+                                      self.cfg.controller_gain)
         self.joint_step = 0
 
     def enter_tune(self, frozen=None):

@@ -41,6 +41,7 @@ CASES = [
     ("--neuron too few", ["--neuron", "if,lif"], 2, "--neuron: neuron 'if,lif': 2 entries for 5 firing layers"),
     ("--scale-lr -1", ["--scale-lr", "-1"], 2, "--scale-lr -1.0: must be a finite number >= 0"),
     ("--label-smoothing 1", ["--label-smoothing", "1"], 2, "--label-smoothing 1.0: must be in [0, 1)"),
+    ("--controller-gain 1", ["--controller-gain", "1"], 2, "--controller-gain 1.0: must be in (1, 2]"),
     ("--exempt-layers 6", ["--exempt-layers", "6"], 2, "--exempt-layers '6': entry '6' is not a layer index in 0..5"),
     ("--exempt-layers with --layer-sparsity", ["--exempt-layers", "0", "--layer-sparsity", "0,*,*,*,*,*"], 2,
      "--exempt-layers goes with one uniform target"),

@@ -9,10 +9,9 @@ from spikingjelly.activation_based import functional
 
 from sw.training import run
 from sw.training.models import build
-from sw.training.config import Data
 from sw.training.train import Trainer
 
-from .toy import NOTE, SMALL, toy_config, toy_data
+from .toy import NOTE, SMALL, toy_data, toy_trainer
 
 HIDDEN_FC = "1x12x12-6c3p1-mp2-8c3p1-mp2-16fc-4fc"      # a firing fc layer: BatchNorm1d
 
@@ -57,10 +56,8 @@ def test_fold_keeps_the_float_model_and_pruned_weights(notation, free):
 
 
 def test_bn_is_trained_in_the_float_phase_and_gone_in_the_joint_phase(tmp_path):
-    x, y = toy_data(64)
-    cfg = toy_config(model=NOTE, epochs_float=1, epochs_joint=1, batch=16, seed=0, lr=0.05,
-                     target_sparsity=0.6, float_bn=True)
-    t = Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None)
+    t = toy_trainer(lr=0.05, target_sparsity=0.6, float_bn=True)
+    cfg = t.cfg
     t.make_optimizer()
     t.run_epoch()
     bn = t.net.layers[0].bn

@@ -13,10 +13,9 @@ import torch.nn.functional as F
 from sw.artifact import Model
 from sw.training import export, run
 from sw.training.models import build
-from sw.training.config import Data, split_validation
-from sw.training.train import Trainer
+from sw.training.config import split_validation
 
-from .toy import NOTE, SMALL, toy_config, toy_data
+from .toy import NOTE, SMALL, toy_data, toy_trainer
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -36,8 +35,7 @@ def test_validation_split_is_fixed_disjoint_and_ordered():
 
 def _trainer(**kw):
     x, y = toy_data(64)
-    cfg = toy_config(**{"model": NOTE, "epochs_float": 1, "epochs_joint": 1, "batch": 16, "seed": 0, **kw})
-    return Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None), x, y
+    return toy_trainer(**kw), x, y
 
 
 def test_tet_loss_is_the_mean_of_the_per_step_cross_entropies():

@@ -2,7 +2,7 @@
 problem on 12x12 uint8 images (a bright quadrant)."""
 import numpy as np
 
-from sw.training.config import Config
+from sw.training.config import Config, Data
 
 NOTE = "1x12x12-6c3p1-mp2-8c3p1-mp2-4fc"
 
@@ -22,6 +22,15 @@ def toy_config(**kw):
     """A training Config for the toy task. The unit tests pin the joint batch and the sparsity count, so
     that a change of the recipe's defaults (sw.training.config.Config) does not change what they test."""
     return Config(**{"batch_joint": 0, "sparsity_count": "nominal", **kw})
+
+
+def toy_trainer(n=64, **kw):
+    """A Trainer on n toy frames (its first 32 are also the evaluation set), quiet, with toy_config(**kw)
+    over the toy network, one float and one joint epoch at batch 16, seed 0."""
+    from sw.training.train import Trainer
+    x, y = toy_data(n)
+    cfg = toy_config(**{"model": NOTE, "epochs_float": 1, "epochs_joint": 1, "batch": 16, "seed": 0, **kw})
+    return Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None)
 
 
 # `run.main` arguments for a whole run in seconds: --quick on a few frames of the real data set.
