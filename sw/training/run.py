@@ -79,7 +79,8 @@ def parse_args(argv=None):
                     "sparsity goal ramps up to the target")
     ap.add_argument("--controller-gain", type=float, default=d.controller_gain, metavar="G", help="every 5 joint "
                     "steps the sparsity controller multiplies the prior strength by G (sparsity below the goal) or "
-                    "divides it by G (at or above); smaller is gentler")
+                    "divides it by G (at or above); smaller reacts more slowly (1.01 lags the ramp, then catches up in a "
+                    "burst: docs/training.md)")
     ap.add_argument("--layer-sparsity", default=d.layer_sparsity, metavar="SPEC",
                     help="per-layer sparsity targets, one comma-separated entry per conv/fc layer: a fraction "
                     "or '*'; the '*' layers share the sparsity that makes the overall --target-sparsity "

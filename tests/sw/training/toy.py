@@ -3,6 +3,7 @@ problem on 12x12 uint8 images (a bright quadrant)."""
 import numpy as np
 
 from sw.training.config import Config, Data
+from sw.training.train import Trainer
 
 NOTE = "1x12x12-6c3p1-mp2-8c3p1-mp2-4fc"
 
@@ -27,7 +28,6 @@ def toy_config(**kw):
 def toy_trainer(n=64, **kw):
     """A Trainer on n toy frames (its first 32 are also the evaluation set), quiet, with toy_config(**kw)
     over the toy network, one float and one joint epoch at batch 16, seed 0."""
-    from sw.training.train import Trainer
     x, y = toy_data(n)
     cfg = toy_config(**{"model": NOTE, "epochs_float": 1, "epochs_joint": 1, "batch": 16, "seed": 0, **kw})
     return Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None)
