@@ -169,7 +169,7 @@ def exempt_layers(spec: str, n_layers: int) -> list[int]:
 
 
 def prior_groups(layers, target: float, alpha: float, ramp_steps: int, strength: float,
-                 spec: str = "", exempt: Sequence[int] = (), gain: float = 1.05) -> list[PriorGroup]:
+                 spec: str = "", exempt: Sequence[int] = (), *, gain: float) -> list[PriorGroup]:
     """One group over every layer (uniform: one mu, one controller on the overall sparsity), or, with a
     `layer_targets` spec, one group per layer with its own target, mu and controller. `exempt` (uniform
     only): layers whose tensors the prior leaves alone; the controller still counts every layer, so the

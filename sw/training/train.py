@@ -137,7 +137,7 @@ class Trainer:
         self.groups = gr.prior_groups(self.net.layers, self.cfg.target_sparsity, self.cfg.alpha,
                                       int(self.cfg.ramp * total), self.cfg.prior_strength, self.cfg.layer_sparsity,
                                       gr.exempt_layers(self.cfg.exempt_layers, len(self.net.layers)),
-                                      self.cfg.controller_gain)
+                                      gain=self.cfg.controller_gain)
         self.joint_step = 0
 
     def enter_tune(self, frozen=None):

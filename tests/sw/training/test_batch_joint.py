@@ -6,16 +6,12 @@ import pytest
 import torch
 
 from sw.training import run
-from sw.training.config import Data
-from sw.training.train import Trainer
 
-from .toy import NOTE, SMALL, toy_config, toy_data
+from .toy import SMALL, toy_trainer
 
 
 def _trainer(**kw):
-    x, y = toy_data(64)
-    cfg = toy_config(model=NOTE, epochs_float=1, epochs_joint=2, batch=16, seed=0, target_sparsity=0.6, **kw)
-    return Trainer(cfg, Data(x, y, x[:32], y[:32], 0, 4), "/tmp", progress=False, log=lambda *a: None)
+    return toy_trainer(epochs_joint=2, target_sparsity=0.6, **kw)
 
 
 @pytest.mark.parametrize("bj,float_steps,joint_steps", [(0, 4, 4), (8, 4, 8), (32, 4, 2)])

@@ -15,7 +15,7 @@ from sw.training import export, run
 from sw.training.models import build
 from sw.training.config import split_validation
 
-from .toy import NOTE, SMALL, toy_data, toy_trainer
+from .toy import NOTE, SMALL, toy_trainer
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -34,8 +34,8 @@ def test_validation_split_is_fixed_disjoint_and_ordered():
 
 
 def _trainer(**kw):
-    x, y = toy_data(64)
-    return toy_trainer(**kw), x, y
+    t = toy_trainer(**kw)
+    return t, t.data.x_train, t.data.y_train
 
 
 def test_tet_loss_is_the_mean_of_the_per_step_cross_entropies():
