@@ -43,6 +43,7 @@ class Config:
     tet: bool = False                   # loss: mean over timesteps of the per-step readout CE (TET-style)
     distill: float = 0.0                # joint phase: weight of the KD loss from the dense float model
     distill_temp: float = 2.0           # KD softmax temperature
+    teacher: str = ""                   # --distill's teacher: a CNN file (sw/training/teacher.py); "" = the dense float SNN
     label_smoothing: float = 0.0        # joint and fine-tune phases: cross-entropy label smoothing (0 = off)
     keep_channels: int = 0              # joint phase: the prior spares a channel with <= this many weights left
     free_logit_scale: bool = False      # joint phase: the logits get their own learned scale (not the readout's LSQ scale)

@@ -42,7 +42,8 @@ def lever(cfg: dict) -> frozenset:
 
 
 def label(items) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(items)) or "defaults"
+    """'k=v, ...' in key order; a --teacher file by its name alone."""
+    return ", ".join(f"{k}={Path(v).name if k == 'teacher' else v}" for k, v in sorted(items)) or "defaults"
 
 
 def float_phase(report: dict) -> tuple:

@@ -44,7 +44,7 @@ DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9",
 # with other values (the float phase does not depend on them).
 JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "controller_gain",
               "layer_sparsity", "exempt_layers", "bias_prior", "free_logit_scale", "scale_lr", "lsq_grad",
-              "distill", "distill_temp", "label_smoothing", "sparsity_count", "batch_joint", "keep_channels"}
+              "distill", "distill_temp", "teacher", "label_smoothing", "sparsity_count", "batch_joint", "keep_channels"}
 # Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
 TUNE_ONLY = {"epochs_tune", "lr_tune"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32, batch_joint=0)
@@ -137,6 +137,9 @@ def parse_args(argv=None):
                     "float model at the end of the float phase (0 = off)")
     ap.add_argument("--distill-temp", type=float, default=d.distill_temp, metavar="TAU",
                     help="distillation softmax temperature")
+    ap.add_argument("--teacher", default=d.teacher, metavar="FILE", help="--distill's teacher: a float CNN "
+                    "trained on this run's training frames by 'python -m sw.training.teacher' (same --dataset "
+                    "and --val-split), instead of the SNN's own dense float model")
     ap.add_argument("--val-split", type=int, default=d.val_split, metavar="N", help="hold out N training "
                     "frames (a fixed permutation, the same for every --seed) and evaluate on them instead of "
                     "the test set: every accuracy in the log and report.json is then a validation accuracy, "
@@ -198,6 +201,10 @@ def parse_args(argv=None):
         exempt = exempt_layers(cfg.exempt_layers, len(layers))
     except ValueError as e:
         ap.error(f"--exempt-layers {e}")
+    if cfg.teacher and not cfg.distill > 0:
+        ap.error(f"--teacher {cfg.teacher}: goes with --distill LAMBDA > 0")
+    if cfg.teacher and not Path(cfg.teacher).is_file():
+        ap.error(f"--teacher {cfg.teacher}: no such file (python -m sw.training.teacher --out FILE makes one)")
     if exempt and cfg.layer_sparsity:
         ap.error("--exempt-layers goes with one uniform target; with --layer-sparsity give those layers 0")
     name = a.model.lower() if a.model.lower() in PRESETS else "custom"
@@ -343,6 +350,7 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
                      "pruned_float": results.get("pruned_float_acc"),
                      "pruned_quant4_torch": pq4,
                      "deployed": deployed},
+        "teacher": trainer.teacher_meta,
         "accuracy_definitions": {
             "evaluated_on": "the test set" if split == "test" else
                             f"the validation split ({len(data.x_test)} held-out training frames; --val-split)",

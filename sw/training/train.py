@@ -21,6 +21,7 @@ from spikingjelly.activation_based import functional
 from .. import spec
 from ..topology import parse
 from . import gradrewiring as gr
+from . import teacher as teacher_file
 from .augment import augment, batch_rng
 from .config import Config, Data
 from .export import deployed_layer_sparsity, torch_input
@@ -86,6 +87,13 @@ class Trainer:
         self.opt = None
         self.ddp = None
         self.teacher = None          # frozen dense float model (joint phase with --distill)
+        self.cnn_teacher = self.teacher_meta = None   # --teacher FILE: a float CNN, checked against the frames now
+        if cfg.distill > 0 and cfg.teacher:
+            self.cnn_teacher, self.teacher_meta = teacher_file.load(cfg.teacher, cfg.dataset, cfg.val_split,
+                                                                    data.y_train)
+            self.cnn_teacher.to(cfg.device)
+            log(f"teacher {cfg.teacher}: {self.teacher_meta['eval_split']} "
+                f"{100 * self.teacher_meta['eval_acc']:.2f}%")
         self.frozen = None           # tune phase: per layer, the weights that must stay zero
 
     # ---------------------------------------------------------------- phases
@@ -126,7 +134,9 @@ class Trainer:
         self.phase = "joint"
         self.net.set_bn(False)             # --float-bn: fold each BatchNorm into its layer (float model unchanged)
         self.net.set_free_signs(False)     # --float-signs free: Grad R's signs are the float model's
-        if self.cfg.distill > 0:     # the teacher: the dense float model as the float phase left it
+        if self.cnn_teacher is not None:
+            self.teacher = self.cnn_teacher
+        elif self.cfg.distill > 0:   # the teacher: the dense float model as the float phase left it
             self.teacher = copy.deepcopy(self.net).requires_grad_(False)
             self.teacher.integer = False
         self.net.set_integer(True)
@@ -184,7 +194,8 @@ class Trainer:
 
     def loss(self, logits, x, y):
         """Cross-entropy on the mean readout (default) or, with --tet, the mean of the per-timestep
-        cross-entropies; with --distill (joint phase) mixed with KL(teacher || student) at temperature tau.
+        cross-entropies; with --distill (joint phase) mixed with KL(teacher || student) at temperature tau
+        (the teacher: the dense float SNN, or with --teacher a float CNN).
         --label-smoothing applies from the joint phase on."""
         cfg = self.cfg
         eps = cfg.label_smoothing if self.phase != "float" else 0.0
@@ -197,7 +208,8 @@ class Trainer:
             return ce
         with torch.no_grad():
             t_logits, _ = self.teacher(x)
-            functional.reset_net(self.teacher)
+            if self.teacher is not self.cnn_teacher:
+                functional.reset_net(self.teacher)
         tau = cfg.distill_temp
         kd = F.kl_div(F.log_softmax(logits / tau, 1), F.log_softmax(t_logits / tau, 1), log_target=True,
                       reduction="batchmean") * tau * tau
@@ -324,7 +336,8 @@ class Trainer:
                 "phase": self.phase, "epoch": self.epoch, "history": self.history, "results": self.results,
                 "controller": [g.controller.state_dict() for g in self.groups] or None,
                 "joint_step": getattr(self, "joint_step", 0), "integer": self.net.integer,
-                "teacher": None if self.teacher is None else self.teacher.state_dict(),
+                "teacher": None if self.teacher is None or self.teacher is self.cnn_teacher
+                else self.teacher.state_dict(),
                 "tune_mask": None if self.frozen is None else [m.cpu() for m in self.frozen]}
 
     def save(self, path):
@@ -347,7 +360,7 @@ class Trainer:
                 self.enter_tune(st["tune_mask"])
         self.net.load_state_dict(st["net"])
         self.net.integer = st["integer"]
-        if self.teacher is not None:
+        if self.teacher is not None and self.teacher is not self.cnn_teacher:
             if st.get("teacher") is None:
                 raise ValueError("joint-phase checkpoint without a distillation teacher")
             self.teacher.load_state_dict(st["teacher"])

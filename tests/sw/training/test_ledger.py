@@ -31,6 +31,8 @@ def test_lever_is_the_difference_from_todays_defaults():
     old = {k: v for k, v in d.items() if k not in ("sparsity_count", "batch_joint", "lsq_grad")}
     # keys added later: a changed default trained with its old value, a new option as today's default
     assert ledger.lever(old) == {("sparsity_count", "nominal"), ("batch_joint", 0)}
+    kd = ledger.lever({**d, "distill": 0.5, "teacher": "build/t/mnist-val5000.pt"})
+    assert ledger.label(kd) == "distill=0.5, teacher=mnist-val5000.pt"
 
 
 def test_pairs_with_the_same_seed_and_float_phase(tmp_path):
