@@ -32,7 +32,7 @@ import torch.nn.functional as F  # noqa: E402
 from sw import spec  # noqa: E402
 from sw.training.augment import augment  # noqa: E402
 
-FORMAT = "firefly-s teacher 1"
+FORMAT = "firefly-s teacher 2"             # 2: the input is given by its bits, not x_max
 
 
 class TeacherError(ValueError):
@@ -40,14 +40,15 @@ class TeacherError(ValueError):
 
 
 class TeacherCNN(nn.Module):
-    """[B, C, H, W] integer pixels (0 .. x_max, the SNN's own input) -> logits [B, classes].
+    """[B, C, H, W] integer pixels (q of `bits`-bit input, the SNN's own input) -> logits [B, classes].
     Two blocks of conv3-BN-ReLU x2 + max-pool, then a 256-wide hidden layer with dropout."""
 
-    def __init__(self, channels: int, height: int, width: int, classes: int, x_max: float, width_mult: int = 16):
+    def __init__(self, channels: int, height: int, width: int, classes: int, bits: int, width_mult: int = 16):
         super().__init__()
-        self.shape = dict(channels=channels, height=height, width=width, classes=classes, x_max=x_max,
+        self.shape = dict(channels=channels, height=height, width=width, classes=classes, bits=bits,
                           width_mult=width_mult)
-        self.x_max = float(x_max)
+        self.bits = bits
+        self.x_max = float((1 << bits) - 1)
         c1, c2 = width_mult, 2 * width_mult
 
         def block(ci, co):
@@ -69,28 +70,28 @@ def labels_digest(y: np.ndarray) -> str:
 
 
 @torch.no_grad()
-def accuracy(net: TeacherCNN, x: np.ndarray, y: np.ndarray, x_max: float, batch: int = 1000) -> float:
+def accuracy(net: TeacherCNN, x: np.ndarray, y: np.ndarray, batch: int = 1000) -> float:
     net.eval()
     ok = 0
     for a in range(0, len(x), batch):
-        xb = torch.from_numpy(quantized(x[a:a + batch], x_max))
+        xb = torch.from_numpy(quantized(x[a:a + batch], net.bits))
         ok += int((net(xb)[0].argmax(1).numpy() == y[a:a + batch]).sum())
     return ok / max(len(x), 1)
 
 
-def quantized(frames: np.ndarray, x_max: float) -> np.ndarray:
-    """uint8 frames -> the SNN's integer input q (docs/spec.md section 8), as float32 (x_max = 2^k - 1)."""
-    return spec.quantize_input(frames, int(round(math.log2(x_max + 1)))).astype(np.float32)
+def quantized(frames: np.ndarray, bits: int) -> np.ndarray:
+    """uint8 frames -> the SNN's integer input q (docs/spec.md section 8), as float32."""
+    return spec.quantize_input(frames, bits).astype(np.float32)
 
 
-def train(x: np.ndarray, y: np.ndarray, classes: int, x_max: float, epochs: int = 6, batch: int = 128,
+def train(x: np.ndarray, y: np.ndarray, classes: int, bits: int, epochs: int = 6, batch: int = 128,
           lr: float = 2e-3, shift: int = 2, seed: int = 0, log=print, progress: bool = False,
           x_eval: np.ndarray | None = None, y_eval: np.ndarray | None = None) -> TeacherCNN:
     """Adam with a cosine learning rate, random shifts of up to `shift` pixels; static frames [N, C, H, W]."""
     if x.ndim != 4:
         raise TeacherError(f"the teacher takes static frames [N, C, H, W], got shape {x.shape}")
     torch.manual_seed(seed)
-    net = TeacherCNN(x.shape[1], x.shape[2], x.shape[3], classes, x_max)
+    net = TeacherCNN(x.shape[1], x.shape[2], x.shape[3], classes, bits)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     steps = epochs * (len(x) // batch)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * min(i / steps, 1))))
@@ -106,7 +107,7 @@ def train(x: np.ndarray, y: np.ndarray, classes: int, x_max: float, epochs: int 
         for a in it:
             idx = perm[a:a + batch]
             frames = augment(x[idx], rng, shift) if shift else x[idx]
-            xb, yb = torch.from_numpy(quantized(frames, x_max)), torch.from_numpy(y[idx].astype(np.int64))
+            xb, yb = torch.from_numpy(quantized(frames, bits)), torch.from_numpy(y[idx].astype(np.int64))
             loss = F.cross_entropy(net(xb)[0], yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -115,7 +116,7 @@ def train(x: np.ndarray, y: np.ndarray, classes: int, x_max: float, epochs: int 
             tot, n = tot + loss.item() * len(idx), n + len(idx)
         msg = f"[teacher epoch {ep + 1}] loss {tot / max(n, 1):.4f}"
         if x_eval is not None:
-            msg += f" eval {100 * accuracy(net, x_eval, y_eval, x_max):.2f}%"
+            msg += f" eval {100 * accuracy(net, x_eval, y_eval):.2f}%"
         log(msg + f" ({time.time() - t0:.0f} s)")
     return net.eval()
 
@@ -167,11 +168,10 @@ def main(argv=None) -> int:
     if a.threads:
         torch.set_num_threads(a.threads)
     data = load_data(Config(dataset=a.dataset, val_split=a.val_split, data_root=a.data_root))
-    x_max = float((1 << a.bits) - 1)
     t0 = time.time()
-    net = train(data.x_train, data.y_train, data.num_classes, x_max, a.epochs, shift=a.shift, seed=a.seed,
+    net = train(data.x_train, data.y_train, data.num_classes, a.bits, a.epochs, shift=a.shift, seed=a.seed,
                 progress=not a.no_progress, x_eval=data.x_test, y_eval=data.y_test)
-    acc = accuracy(net, data.x_test, data.y_test, x_max)
+    acc = accuracy(net, data.x_test, data.y_test)
     meta = {"dataset": a.dataset, "val_split": a.val_split, "train_frames": len(data.y_train),
             "train_labels": labels_digest(data.y_train), "eval_split": data.eval_split, "eval_acc": acc,
             "epochs": a.epochs, "shift": a.shift, "seed": a.seed, "bits": a.bits,

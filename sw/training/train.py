@@ -208,8 +208,7 @@ class Trainer:
             return ce
         with torch.no_grad():
             t_logits, _ = self.teacher(x)
-            if self.teacher is not self.cnn_teacher:
-                functional.reset_net(self.teacher)
+            functional.reset_net(self.teacher)          # a no-op for the CNN teacher (no stateful modules)
         tau = cfg.distill_temp
         kd = F.kl_div(F.log_softmax(logits / tau, 1), F.log_softmax(t_logits / tau, 1), log_target=True,
                       reduction="batchmean") * tau * tau

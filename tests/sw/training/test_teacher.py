@@ -10,7 +10,7 @@ from .toy import SMALL, toy_data, toy_trainer
 
 def _teacher_file(tmp_path, y, dataset="mnist", val_split=0, epochs=3):
     x, _ = toy_data(len(y))
-    net = teacher.train(x, y, 4, 255.0, epochs=epochs, batch=16, shift=1, log=lambda *a: None)
+    net = teacher.train(x, y, 4, 8, epochs=epochs, batch=16, shift=1, log=lambda *a: None)
     meta = {"dataset": dataset, "val_split": val_split, "train_frames": len(y),
             "train_labels": teacher.labels_digest(y), "eval_split": "val", "eval_acc": 0.5}
     path = tmp_path / "t.pt"
@@ -20,8 +20,8 @@ def _teacher_file(tmp_path, y, dataset="mnist", val_split=0, epochs=3):
 
 def test_teacher_learns_the_toy_task():
     x, y = toy_data(256)
-    net = teacher.train(x, y, 4, 255.0, epochs=4, batch=16, shift=1, log=lambda *a: None)
-    assert teacher.accuracy(net, x, y, 255.0) > 0.9
+    net = teacher.train(x, y, 4, 8, epochs=4, batch=16, shift=1, log=lambda *a: None)
+    assert teacher.accuracy(net, x, y) > 0.9
     assert not net.training
 
 
@@ -84,4 +84,4 @@ def test_teacher_cli_refuses_bad_numbers(capsys):
     with pytest.raises(SystemExit):
         teacher.main(["--epochs", "0", "--out", "/tmp/never.pt"])
     assert "--epochs" in capsys.readouterr().err
-    assert torch.isfinite(teacher.TeacherCNN(1, 28, 28, 10, 255.0).eval()(torch.zeros(2, 1, 28, 28))[0]).all()
+    assert torch.isfinite(teacher.TeacherCNN(1, 28, 28, 10, 8).eval()(torch.zeros(2, 1, 28, 28))[0]).all()
