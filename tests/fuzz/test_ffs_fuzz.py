@@ -41,3 +41,26 @@ def test_libfuzzer_finds_no_crash_and_the_grown_corpus_agrees(tmp_path):
     assert not bad, f"{len(bad)} of {len(files)} files differ:\n" + "\n".join(bad[:20])
     print(f"libFuzzer: {res['execs']} executions in {SECONDS} s, corpus {n_seeds} -> {len(grown)} files; "
           f"verdicts on the corpus (as found and resealed): {classes}")
+
+
+def test_the_rss_limit_counts_the_fuzzer_not_the_process_that_starts_it(tmp_path):
+    """The fuzz run's RSS limit must see libFuzzer's own memory: a parent at 600 MB must not show through."""
+    import re
+    import subprocess
+
+    import numpy as np
+
+    exe = fuzz_build.build_fuzzer(tmp_path / "bin")
+    corpus = tmp_path / "corpus"
+    fuzz_build.seed_corpus(corpus)
+    ballast = np.ones(600 * 2**20 // 8)                 # 600 MB touched in this process
+
+    def first_rss(cmd):
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr[-2000:]
+        return int(re.search(r"rss: (\d+)Mb", r.stderr)[1])
+
+    cmd = [str(exe), "-runs=1", str(corpus)]
+    assert first_rss(cmd) >= 600                        # the trap: exec keeps the parent's peak
+    assert first_rss(fuzz_build.fresh_peak_rss(cmd)) < 300
+    del ballast
