@@ -4,9 +4,12 @@ documented class), seeded with the committed artifacts. A bounded run: FFS_FUZZ_
 Then the corpus libFuzzer grew goes through both decoders, which must agree on every file, as found and
 resealed (body_len and CRC recomputed). A longer run: python tests/fuzz/fuzz_build.py --seconds 600."""
 import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -45,11 +48,6 @@ def test_libfuzzer_finds_no_crash_and_the_grown_corpus_agrees(tmp_path):
 
 def test_the_rss_limit_counts_the_fuzzer_not_the_process_that_starts_it(tmp_path):
     """The fuzz run's RSS limit must see libFuzzer's own memory: a parent at 600 MB must not show through."""
-    import re
-    import subprocess
-
-    import numpy as np
-
     exe = fuzz_build.build_fuzzer(tmp_path / "bin")
     corpus = tmp_path / "corpus"
     fuzz_build.seed_corpus(corpus)
