@@ -47,6 +47,7 @@ class Config:
     label_smoothing: float = 0.0        # joint and fine-tune phases: cross-entropy label smoothing (0 = off)
     keep_channels: int = 0              # joint phase: the prior spares a channel with <= this many weights left
     free_logit_scale: bool = False      # joint phase: the logits get their own learned scale (not the readout's LSQ scale)
+    ema: str = ""                       # joint phase: EMA decays of the weight averages ('0.999,0.9995'); the first is kept; "" = off
     bias_prior: bool = True             # joint phase: the prior prunes biases too (they are not in the weight count)
     sparsity_count: str = "deployed"    # what the controllers count: "nominal" or "deployed" shapes ("nominal" until 2026-12-05)
     val_split: int = 0                  # hold out this many training frames and evaluate on them, not on test

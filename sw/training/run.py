@@ -34,6 +34,7 @@ import torch.distributed as dist  # noqa: E402
 from sw.cli import CLIError, OneLineParser  # noqa: E402
 from sw.topology import PRESETS, TopologyError, notation, parse  # noqa: E402
 from sw.training import export, guard, plots  # noqa: E402
+from sw.training.average import parse_decays  # noqa: E402
 from sw.training.gradrewiring import exempt_layers, layer_targets  # noqa: E402
 from sw.training.models import neuron_leaks  # noqa: E402
 from sw.training.config import Config, load_data  # noqa: E402
@@ -44,7 +45,7 @@ DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9",
 # with other values (the float phase does not depend on them).
 JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "controller_gain",
               "layer_sparsity", "exempt_layers", "bias_prior", "free_logit_scale", "scale_lr", "lsq_grad",
-              "distill", "distill_temp", "teacher", "label_smoothing", "sparsity_count", "batch_joint", "keep_channels"}
+              "distill", "distill_temp", "teacher", "label_smoothing", "sparsity_count", "batch_joint", "keep_channels", "ema"}
 # Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
 TUNE_ONLY = {"epochs_tune", "lr_tune"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32, batch_joint=0)
@@ -109,6 +110,10 @@ def parse_args(argv=None):
     ap.add_argument("--free-logit-scale", action="store_true", help="joint phase: the logits get their own "
                     "learned scale (the softmax temperature), so the readout's LSQ scale sets only its weights' "
                     "quantization grid; the deployed model (integer argmax) is unaffected")
+    ap.add_argument("--ema", default=d.ema, metavar="D[,D...]", help="joint phase: exponential moving "
+                    "averages of the 4-bit model's parameters with these decays, from the end of the sparsity ramp "
+                    "on (pruned weights stay pruned); each is scored after every joint epoch, and the first "
+                    "replaces the trained model at the end of the joint phase (export, --epochs-tune). '' = off")
     ap.add_argument("--no-bias-prior", dest="bias_prior", action="store_false", help="joint phase: the Grad R "
                     "prior leaves the biases alone (only the data term moves them); by default it prunes them "
                     "with the weights. The weight sparsity never counts biases")
@@ -201,6 +206,10 @@ def parse_args(argv=None):
         exempt = exempt_layers(cfg.exempt_layers, len(layers))
     except ValueError as e:
         ap.error(f"--exempt-layers {e}")
+    try:
+        parse_decays(cfg.ema)
+    except ValueError as e:
+        ap.error(f"--ema {e}")
     if cfg.teacher and not cfg.distill > 0:
         ap.error(f"--teacher {cfg.teacher}: goes with --distill LAMBDA > 0")
     if cfg.teacher and not Path(cfg.teacher).is_file():
@@ -349,6 +358,8 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
                      "quant4_dense_ptq": results.get("quant4_dense_acc"),
                      "pruned_float": results.get("pruned_float_acc"),
                      "pruned_quant4_torch": pq4,
+                     "joint_trained": results.get("joint_trained_acc"),
+                     "ema": results.get("ema_acc"),
                      "deployed": deployed},
         "teacher": trainer.teacher_meta,
         "accuracy_definitions": {
@@ -358,7 +369,11 @@ def finish(args, cfg, trainer, data, results, out, argv, t_start, resumed):
             "quant4_dense_ptq": "that model quantized to 4 bits by the LSQ init, before joint training",
             "pruned_float": "final joint model with quantization switched off (float weights, pruned)",
             "pruned_quant4_torch": "final eval-mode integer torch model",
-            "deployed": "sw.golden on model.ffs (identical to the torch predictions, checked)"},
+            "deployed": "sw.golden on model.ffs (identical to the torch predictions, checked)",
+            "joint_trained": "with --ema: the trained integer model at the end of the joint phase, before the "
+                             "average replaced it",
+            "ema": "with --ema: each masked weight average at the end of the joint phase (the first one is "
+                   "the model above)"},
         "weight_sparsity": 1 - nnz / total_w, "weight_sparsity_deployed_shapes": 1 - nnz / sum(l.weights.size for l in model.layers),
         "layers": [{"layer": n, "nominal_co": s.co, "deployed_co": l.shape.co, "deployed_ci": l.shape.ci,
                     "weights_nominal": s.co * s.fan_in, "nonzeros": l.nnz,

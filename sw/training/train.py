@@ -23,6 +23,7 @@ from ..topology import parse
 from . import gradrewiring as gr
 from . import teacher as teacher_file
 from .augment import augment, batch_rng
+from .average import WeightAverages, parse_decays
 from .config import Config, Data
 from .export import deployed_layer_sparsity, torch_input
 from .models import SpikingNet, build, neuron_leaks
@@ -95,6 +96,8 @@ class Trainer:
             log(f"teacher {cfg.teacher}: {self.teacher_meta['eval_split']} "
                 f"{100 * self.teacher_meta['eval_acc']:.2f}%")
         self.frozen = None           # tune phase: per layer, the weights that must stay zero
+        self.decays = parse_decays(cfg.ema)
+        self.averages = None         # --ema: WeightAverages, from the end of the sparsity ramp on
 
     # ---------------------------------------------------------------- phases
     PHASE_SEED = {"float": 0, "joint": 1000, "tune": 2000}     # batch order: (seed, offset + epoch)
@@ -149,6 +152,30 @@ class Trainer:
                                       gr.exempt_layers(self.cfg.exempt_layers, len(self.net.layers)),
                                       gain=self.cfg.controller_gain)
         self.joint_step = 0
+        self.ramp_steps = self.groups[0].controller.ramp_steps if self.groups else 0
+
+    def average_now(self) -> bool:
+        """--ema: whether the averages run (joint phase, the sparsity ramp finished)."""
+        return bool(self.decays) and self.phase == "joint" and self.joint_step >= self.ramp_steps
+
+    @torch.no_grad()
+    def average_accuracies(self):
+        """{decay: accuracy} of each masked average on the evaluation frames."""
+        return {str(d): evaluate(self.averages.masked(i, self.net), self.data.x_test, self.data.y_test)[0]
+                for i, d in enumerate(self.decays)}
+
+    @torch.no_grad()
+    def adopt_average(self):
+        """End of the joint phase with --ema: the trained model's accuracy and every average's go into the
+        results, and the first decay's masked average replaces the trained model."""
+        key = f"{self.data.eval_split}_acc"
+        self.results["joint_trained_acc"] = self.history[-1][key] if self.history else None
+        self.results["ema_acc"] = self.average_accuracies()
+        self.results["ema_updates"] = self.averages.updates
+        self.net.load_state_dict(self.averages.masked(0, self.net).state_dict())
+        self.log(f"--ema: the trained model {100 * self.results['joint_trained_acc']:.2f}%, averages "
+                 + ", ".join(f"{d} {100 * a:.2f}%" for d, a in self.results["ema_acc"].items())
+                 + f" ({self.averages.updates} updates); continuing with the {self.decays[0]} average")
 
     def enter_tune(self, frozen=None):
         """Fine-tune phase: no prior, no controller, no distillation; every weight that is zero as deployed
@@ -250,6 +277,7 @@ class Trainer:
             loss.backward()
             self.opt.step()
             functional.reset_net(net)
+            net.step_logits = None           # the last forward's graph: not kept past the step (and not copied)
             if self.phase == "tune":
                 self.freeze()
             if self.phase == "joint":
@@ -257,6 +285,10 @@ class Trainer:
                     gr.prior_step(g.thetas, self.opt.param_groups[0]["lr"], g.controller.strength, g.mu,
                                   cfg.keep_channels, cfg.bias_prior)
                 self.joint_step += 1
+                if self.average_now():
+                    if self.averages is None:
+                        self.averages = WeightAverages(net, self.decays)
+                    self.averages.update(net)
                 if self.joint_step % 5 == 0 or bi == len(batches) - 1:
                     per_layer, sizes = self.measured_sparsity()
                     for g in self.groups:
@@ -283,12 +315,15 @@ class Trainer:
                "layer_sparsity": per_layer, "spike_density": density,
                "sparsity_deployed_shapes": self.deployed_sparsity() if self.phase != "float" else None,
                "prior_strength": self.strengths(),
+               "ema_acc": self.average_accuracies() if self.averages is not None and self.phase == "joint" else None,
                "seconds": time.time() - t0}
         self.history.append(rec)
         self.log(f"[{self.phase} epoch {self.epoch + 1}] loss {rec['train_loss']:.4f} train {100 * rec['train_acc']:.2f}% "
                  f"{split} {100 * test_acc:.2f}% sparsity {100 * rec['sparsity']:.2f}%"
                  + ("" if rec["sparsity_deployed_shapes"] is None
                     else f", deployed shapes {100 * rec['sparsity_deployed_shapes']:.2f}%")
+                 + ("" if rec["ema_acc"] is None else
+                    ", averages " + ", ".join(f"{d} {100 * a:.2f}%" for d, a in rec["ema_acc"].items()))
                  + f" ({rec['seconds']:.0f} s)")
         self.epoch += 1
 
@@ -313,6 +348,10 @@ class Trainer:
                     self.epoch = 0
                     self.make_optimizer()
                     continue
+                if self.phase == "joint" and self.averages is not None and "ema_acc" not in self.results:
+                    self.adopt_average()
+                    if checkpoint and self.rank == 0:
+                        self.save(checkpoint)
                 if self.phase == "joint" and self.cfg.epochs_tune > 0:
                     self.enter_tune()
                     self.log(f"fine-tune: {self.cfg.epochs_tune} epochs at lr {self.cfg.lr_tune:g}, pruning mask "
@@ -337,7 +376,8 @@ class Trainer:
                 "joint_step": getattr(self, "joint_step", 0), "integer": self.net.integer,
                 "teacher": None if self.teacher is None or self.teacher is self.cnn_teacher
                 else self.teacher.state_dict(),
-                "tune_mask": None if self.frozen is None else [m.cpu() for m in self.frozen]}
+                "tune_mask": None if self.frozen is None else [m.cpu() for m in self.frozen],
+                "ema": None if self.averages is None else self.averages.state_dict()}
 
     def save(self, path):
         tmp = path + ".tmp"
@@ -359,6 +399,9 @@ class Trainer:
                 self.enter_tune(st["tune_mask"])
         self.net.load_state_dict(st["net"])
         self.net.integer = st["integer"]
+        if st.get("ema") is not None:
+            self.averages = WeightAverages(self.net, self.decays)
+            self.averages.load_state_dict(st["ema"])
         if self.teacher is not None and self.teacher is not self.cnn_teacher:
             if st.get("teacher") is None:
                 raise ValueError("joint-phase checkpoint without a distillation teacher")

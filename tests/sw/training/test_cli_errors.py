@@ -46,6 +46,8 @@ CASES = [
     ("--exempt-layers with --layer-sparsity", ["--exempt-layers", "0", "--layer-sparsity", "0,*,*,*,*,*"], 2,
      "--exempt-layers goes with one uniform target"),
     ("--distill-temp nan", ["--distill-temp", "nan"], 2, "--distill-temp nan"),
+    ("--ema 1", ["--ema", "0.999,1"], 2, "--ema '0.999,1': decay 1 is outside (0, 1)"),
+    ("--ema twice", ["--ema", "0.9,0.9"], 2, "decay 0.9 is given twice"),
     ("--train-limit -5", ["--train-limit", "-5"], 2, "--train-limit -5"),
     ("--seed -1", ["--seed", "-1"], 2, "--seed -1"),
     ("--batch not a number", ["--batch", "x"], 2, "invalid int value"),
