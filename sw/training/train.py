@@ -166,11 +166,11 @@ class Trainer:
 
     @torch.no_grad()
     def adopt_average(self):
-        """End of the joint phase with --ema: the trained model's accuracy and every average's go into the
-        results, and the first decay's masked average replaces the trained model."""
-        key = f"{self.data.eval_split}_acc"
-        self.results["joint_trained_acc"] = self.history[-1][key] if self.history else None
-        self.results["ema_acc"] = self.average_accuracies()
+        """End of the joint phase with --ema: the trained model's accuracy and every average's (as its last
+        epoch scored them) go into the results, and the first decay's masked average replaces the trained model."""
+        last = self.history[-1]              # the joint phase's last epoch already scored the averages
+        self.results["joint_trained_acc"] = last[f"{self.data.eval_split}_acc"]
+        self.results["ema_acc"] = last["ema_acc"]
         self.results["ema_updates"] = self.averages.updates
         self.net.load_state_dict(self.averages.masked(0, self.net).state_dict())
         self.log(f"--ema: the trained model {100 * self.results['joint_trained_acc']:.2f}%, averages "
