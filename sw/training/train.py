@@ -27,22 +27,7 @@ from .average import WeightAverages, parse_decays
 from .config import Config, Data
 from .export import deployed_layer_sparsity, torch_input
 from .models import SpikingNet, build, neuron_leaks
-
-
-def world():
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def global_batches(n: int, batch: int, seed: int, epoch: int):
-    perm = np.random.default_rng([seed, epoch]).permutation(n)
-    return [perm[a:a + batch] for a in range(0, n - batch + 1, batch)] or [perm]
-
-
-def rank_slice(idx: np.ndarray, rank: int, ws: int) -> np.ndarray:
-    k = len(idx) // ws
-    return idx[rank * k:(rank + 1) * k]
+from .parallel import global_batches, rank_slice, world
 
 
 @torch.no_grad()

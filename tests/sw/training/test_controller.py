@@ -2,7 +2,7 @@
 import pytest
 
 from sw.training import gradrewiring as gr
-from sw.training import run
+from sw.training import options
 
 from .toy import toy_trainer
 
@@ -24,6 +24,6 @@ def test_every_prior_group_gets_the_configured_gain(spec):
 
 
 def test_cli_takes_the_gain_as_a_joint_only_setting(tmp_path):
-    _, cfg = run.parse_args(["--controller-gain", "1.01", "--out", str(tmp_path / "r")])
+    _, cfg = options.parse_args(["--controller-gain", "1.01", "--out", str(tmp_path / "r")])
     assert cfg.controller_gain == 1.01
-    assert "controller_gain" in run.JOINT_ONLY
+    assert "controller_gain" in options.JOINT_ONLY

@@ -4,7 +4,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from sw.training import run
+from sw.training import options
 from sw.training.config import Config
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -22,12 +22,12 @@ def test_defaults_are_the_committed_mnist_recipe():
 
 
 def test_cli_defaults_are_the_config_defaults(tmp_path):
-    _, cfg = run.parse_args(["--out", str(tmp_path / "r")])
+    _, cfg = options.parse_args(["--out", str(tmp_path / "r")])
     assert asdict(cfg) == asdict(Config())
 
 
 def test_quick_keeps_one_batch_for_both_phases(tmp_path):
-    _, cfg = run.parse_args(["--quick", "--out", str(tmp_path / "q")])
+    _, cfg = options.parse_args(["--quick", "--out", str(tmp_path / "q")])
     assert cfg.batch == 32 and cfg.batch_joint == 0
-    _, cfg = run.parse_args(["--quick", "--batch-joint", "16", "--out", str(tmp_path / "q2")])
+    _, cfg = options.parse_args(["--quick", "--batch-joint", "16", "--out", str(tmp_path / "q2")])
     assert cfg.batch_joint == 16

@@ -3,7 +3,7 @@ starts from the same weights with their signs fixed."""
 import pytest
 import torch
 
-from sw.training import run
+from sw.training import options
 from sw.training.config import Data
 from sw.training.train import Trainer
 
@@ -62,5 +62,5 @@ def test_float_checkpoint_resumes_free(tmp_path):
 
 def test_cli_rejects_an_unknown_choice(capsys):
     with pytest.raises(SystemExit) as e:
-        run.parse_args(["--float-signs", "loose", "--quick"])
+        options.parse_args(["--float-signs", "loose", "--quick"])
     assert e.value.code == 2 and "--float-signs" in capsys.readouterr().err

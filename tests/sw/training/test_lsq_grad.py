@@ -45,8 +45,8 @@ def test_split_leaves_the_surrogate_and_logit_paths_unscaled(monkeypatch):
 
 
 def test_cli_choice(tmp_path):
-    from sw.training import run
-    _, cfg = run.parse_args(["--lsq-grad", "whole", "--out", str(tmp_path / "r")])
+    from sw.training import options
+    _, cfg = options.parse_args(["--lsq-grad", "whole", "--out", str(tmp_path / "r")])
     assert cfg.lsq_grad == "whole"
     with pytest.raises(SystemExit):
-        run.parse_args(["--lsq-grad", "all", "--out", str(tmp_path / "r2")])
+        options.parse_args(["--lsq-grad", "all", "--out", str(tmp_path / "r2")])
