@@ -8,13 +8,13 @@ import sys
 import torch
 
 sys.path.insert(0, '.')
-from sw.training import run
+from sw.training import options
 from sw.training.config import load_data
 from sw.training.train import Trainer, evaluate
 out = sys.argv[1]
 st = torch.load(f"{out}/checkpoint.pt", map_location="cpu", weights_only=False)
-args, cfg = run.parse_args(["--device", "cpu", "--threads", "1", "--val-split", "5000", "--seed", str(st["config"]["seed"]),
-                            "--ema", st["config"]["ema"], "--out", "/tmp/diagx", "--no-progress"])
+_, cfg = options.parse_args(["--device", "cpu", "--threads", "1", "--val-split", "5000", "--seed", str(st["config"]["seed"]),
+                                "--ema", st["config"]["ema"], "--out", "/tmp/diagx", "--no-progress"])
 torch.set_num_threads(1)
 data = load_data(cfg)
 t = Trainer(cfg, data, "/tmp/diagx", progress=False, log=lambda *a: None)
