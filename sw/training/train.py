@@ -1,8 +1,7 @@
 """The training loop: dense float pretraining, then joint Grad R pruning + LSQ 4-bit quantization, then
 (optional, --epochs-tune) a fine-tune of the 4-bit model with its pruning mask frozen.
 
-Data-parallel under torchrun (DDP, gloo on CPU): every rank walks the same seeded global batches and
-takes its own contiguous slice, so N processes see exactly the batches one process would.
+Data-parallel under torchrun (DDP, gloo on CPU); how the ranks share each batch is in parallel.py.
 """
 from __future__ import annotations
 
