@@ -64,6 +64,21 @@ def test_two_different_controls_that_fit_equally_leave_the_run_unpaired(tmp_path
     assert runs["both"]["delta"] is None and runs["both"]["adds"] == {("distill", 0.5), ("tet", True)}
 
 
+def test_a_run_aimed_below_the_sparsity_bound_is_a_reference_not_a_lever(tmp_path):
+    report(tmp_path, "c0", 0.9826)
+    report(tmp_path, "kd0", 0.9808, distill=0.5)
+    report(tmp_path, "t80", 0.9880, target_sparsity=0.8)
+    report(tmp_path, "t94", 0.9800, target_sparsity=0.94)       # at the bound: still a lever
+    runs = ledger.pair(ledger.load_runs(tmp_path, "mnist"))
+    assert abs(by_name(runs)["t80"]["delta"] - 0.54) < 1e-9       # paired all the same
+    lines = ledger.summary(runs).splitlines()
+    head = lines.index("references below the 94 % sparsity bound (not levers):")
+    assert lines[head + 1].startswith("target_sparsity=0.8: paired +0.54")
+    assert all(not ln.startswith("target_sparsity=0.8") for ln in lines[:head])
+    assert any(ln.startswith("target_sparsity=0.94") for ln in lines[:head])
+    assert ledger.is_reference(frozenset({("target_sparsity", 0.0)}))
+
+
 def test_cli_writes_the_table_and_the_plot(tmp_path, capsys):
     report(tmp_path / "a", "c0", 0.9826)
     report(tmp_path / "b", "lg0", 0.9760, lsq_grad="whole")
