@@ -4,35 +4,13 @@
 #include <string.h>
 
 #include "ffs.h"
-
-typedef struct {            /* a layer shape, as sw/topology.py LayerShape */
-	int kind, pool, leak, readout;
-	int64_t ci, h, w, co, kh, kw, stride, pad;
-} shape_t;
+#include "ffs_shape.h"
 
 static uint32_t rd16(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8; }
 static uint32_t rd32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint32_t words(uint32_t nbits) { return (nbits + 31) / 32; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
-static int fail(char *err, unsigned n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-#include <stdarg.h>
-/* The error is one printable line: bytes it quotes from the file (a notation may hold any byte) that are
- * not printable ASCII become '?', so a newline in a file cannot split the console's reply. */
-static int fail(char *err, unsigned n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && n) {
-		vsnprintf(err, n, fmt, ap);
-		for (char *c = err; *c; c++)
-			if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-				*c = '?';
-	}
-	va_end(ap);
-	return -1;
-}
 
 uint32_t ffs_crc32(const uint8_t *p, uint32_t n)
 {
@@ -73,192 +51,6 @@ uint32_t ffs_announced_size(const uint8_t *blob, uint32_t avail)
 	return body > 0xffffffffu - FFS_HEADER_LEN ? 0 : FFS_HEADER_LEN + body;
 }
 
-/* ---------------------------------------------------------------- shapes (sw/topology.py) */
-
-static int64_t conv_dim(int64_t in, int64_t pad, int64_t k, int64_t stride)
-{
-	int64_t num = in + 2 * pad - k;      /* Python floor division: negative -> < 1 */
-	return num < 0 ? 0 : num / stride + 1;
-}
-
-static void shape_out(const shape_t *s, int64_t *co, int64_t *ho, int64_t *wo)
-{
-	int64_t ch = conv_dim(s->h, s->pad, s->kh, s->stride), cw = conv_dim(s->w, s->pad, s->kw, s->stride);
-	*co = s->co;
-	*ho = s->pool ? ch / 2 : ch;
-	*wo = s->pool ? cw / 2 : cw;
-}
-
-/* LayerShape.__post_init__; writes the message without a prefix. */
-static int shape_check(const shape_t *s, char *err, unsigned n)
-{
-	const char *names[] = {"ci", "h", "w", "co", "kh", "kw", "stride"};
-	const int64_t vals[] = {s->ci, s->h, s->w, s->co, s->kh, s->kw, s->stride};
-	for (int i = 0; i < 7; i++)
-		if (vals[i] < 1)
-			return fail(err, n, "layer %s=%ld: must be a positive integer", names[i], (long)vals[i]);
-	if (s->ci > FFS_MAX_CHANNELS || s->co > FFS_MAX_CHANNELS)
-		return fail(err, n, "layer channels %ld->%ld: at most %d supported", (long)s->ci,
-			    (long)s->co, FFS_MAX_CHANNELS);
-	if (s->h > FFS_MAX_DIM || s->w > FFS_MAX_DIM)
-		return fail(err, n, "layer input %ldx%ld: at most %dx%d supported", (long)s->h,
-			    (long)s->w, FFS_MAX_DIM, FFS_MAX_DIM);
-	if (s->pad < 0 || (s->pad >= max64(s->kh, s->kw) && s->kind == FFS_KIND_CONV))
-		return fail(err, n, "padding %ld: must be in [0, kernel-1] for kernel %ldx%ld", (long)s->pad,
-			    (long)s->kh, (long)s->kw);
-	if (s->kind == FFS_KIND_CONV && (s->kh > FFS_MAX_KERNEL || s->kw > FFS_MAX_KERNEL))
-		return fail(err, n, "kernel %ldx%ld: at most %dx%d supported", (long)s->kh, (long)s->kw,
-			    FFS_MAX_KERNEL, FFS_MAX_KERNEL);
-	if (s->kind == FFS_KIND_FC && (s->kh != s->h || s->kw != s->w || s->stride != 1 || s->pad != 0))
-		return fail(err, n, "fc layer must have kh=h, kw=w, stride=1, pad=0");
-	if (s->kind == FFS_KIND_FC && s->pool)
-		return fail(err, n, "mp2 after an fc layer is not supported");
-	int64_t ch = conv_dim(s->h, s->pad, s->kh, s->stride), cw = conv_dim(s->w, s->pad, s->kw, s->stride);
-	if (ch < 1 || cw < 1)
-		return fail(err, n, "kernel %ldx%ld (pad %ld) larger than input %ldx%ld", (long)s->kh,
-			    (long)s->kw, (long)s->pad, (long)s->h, (long)s->w);
-	if (s->pool && (ch < 2 || cw < 2))
-		return fail(err, n, "mp2 over a %ldx%ld map: needs at least 2x2", (long)ch, (long)cw);
-	if (s->readout && s->pool)
-		return fail(err, n, "the readout layer cannot be pooled");
-	return 0;
-}
-
-/* check_chain over n shapes; message without prefix. */
-static int chain_check(const shape_t *s, int n, char *err, unsigned en)
-{
-	if (n < 1)
-		return fail(err, en, "a model needs at least one layer");
-	for (int i = 0; i + 1 < n; i++) {
-		int64_t co, ho, wo;
-		shape_out(&s[i], &co, &ho, &wo);
-		if (co != s[i + 1].ci || ho != s[i + 1].h || wo != s[i + 1].w)
-			return fail(err, en, "layer %d input (%ld, %ld, %ld) != layer %d output (%ld, %ld, %ld)", i + 1,
-				    (long)s[i + 1].ci, (long)s[i + 1].h, (long)s[i + 1].w, i,
-				    (long)co, (long)ho, (long)wo);
-	}
-	for (int i = 0; i < n; i++)
-		if (s[i].readout != (i == n - 1))
-			return fail(err, en, "layer %d: only the last layer is the non-firing readout", i);
-	if (s[n - 1].kind != FFS_KIND_FC)
-		return fail(err, en, "the last layer must be the fc readout");
-	return 0;
-}
-
-/* ---------------------------------------------------------------- notation (sw/topology.parse) */
-
-/* Digits at *p (saturating); returns 0 if there are none. */
-static int digits(const char **p, const char *end, int64_t *v)
-{
-	const char *q = *p;
-	int64_t x = 0;
-	while (q < end && *q >= '0' && *q <= '9') {
-		x = x > 99999999 ? 999999999 : x * 10 + (*q - '0');
-		q++;
-	}
-	if (q == *p)
-		return 0;
-	*p = q;
-	*v = x;
-	return 1;
-}
-
-static int lower_eq(const char *a, int alen, const char *b)
-{
-	int blen = (int)strlen(b);
-	if (alen != blen)
-		return 0;
-	for (int i = 0; i < alen; i++) {
-		char c = a[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != b[i])
-			return 0;
-	}
-	return 1;
-}
-
-static int is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-
-/* Parse a notation into shapes (leak as given). Message without prefix. */
-static int parse_notation(const char *text, int len, int leak, shape_t *out, int *n_out, char *err, unsigned en)
-{
-	static const char *const presets[][2] = FFS_PRESETS;
-	while (len && is_space(*text))
-		text++, len--;
-	while (len && is_space(text[len - 1]))
-		len--;
-	for (unsigned i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
-		if (lower_eq(text, len, presets[i][0])) {
-			text = presets[i][1];
-			len = (int)strlen(text);
-			break;
-		}
-	const char *p = text, *end = text + len, *tok_end;
-	int64_t c, h, w;
-	for (tok_end = p; tok_end < end && *tok_end != '-'; tok_end++)
-		;
-	const char *q = p;
-	if (!(digits(&q, tok_end, &c) && q < tok_end && *q++ == 'x' && digits(&q, tok_end, &h) && q < tok_end &&
-	      *q++ == 'x' && digits(&q, tok_end, &w) && q == tok_end))
-		return fail(err, en, "notation '%.*s': must start with the input shape CxHxW, e.g. 1x28x28", len, text);
-	int n = 0;
-	while (tok_end < end) {
-		p = tok_end + 1;
-		for (tok_end = p; tok_end < end && *tok_end != '-'; tok_end++)
-			;
-		int tl = (int)(tok_end - p);
-		shape_t s = {0};
-		if (tl == 3 && memcmp(p, "mp2", 3) == 0) {
-			if (n == 0 || out[n - 1].kind != FFS_KIND_CONV || out[n - 1].pool)
-				return fail(err, en, "notation '%.*s': 'mp2' must follow a conv layer", len, text);
-			out[n - 1].pool = 1;
-			if (shape_check(&out[n - 1], err, en))
-				return -1;
-			shape_out(&out[n - 1], &c, &h, &w);
-			continue;
-		}
-		int64_t co, kh, kw = -1, st = 1, pd = 0;
-		q = p;
-		int ok = digits(&q, tok_end, &co);
-		if (ok && tok_end - q == 2 && q[0] == 'f' && q[1] == 'c') {
-			s.kind = FFS_KIND_FC;
-			s.kh = h, s.kw = w, s.stride = 1, s.pad = 0;
-		} else if (ok && q < tok_end && *q == 'c' && (q++, digits(&q, tok_end, &kh))) {
-			if (q < tok_end && *q == 'x' && !(q++, digits(&q, tok_end, &kw)))
-				ok = 0;
-			if (ok && q < tok_end && *q == 's' && !(q++, digits(&q, tok_end, &st)))
-				ok = 0;
-			if (ok && q < tok_end && *q == 'p' && !(q++, digits(&q, tok_end, &pd)))
-				ok = 0;
-			if (!ok || q != tok_end)
-				return fail(err, en, "notation '%.*s': unknown token '%.*s' (expected NcK[sS][pP], mp2 or Nfc)",
-					    len, text, tl, p);
-			s.kind = FFS_KIND_CONV;
-			s.kh = kh, s.kw = kw < 0 ? kh : kw, s.stride = st, s.pad = pd;
-		} else {
-			return fail(err, en, "notation '%.*s': unknown token '%.*s' (expected NcK[sS][pP], mp2 or Nfc)",
-				    len, text, tl, p);
-		}
-		if (n >= FFS_MAX_LAYERS)
-			return fail(err, en, "notation has more than %d layers", FFS_MAX_LAYERS);
-		s.ci = c, s.h = h, s.w = w, s.co = co, s.leak = leak;
-		if (shape_check(&s, err, en))
-			return -1;
-		out[n++] = s;
-		shape_out(&s, &c, &h, &w);
-	}
-	if (n == 0 || out[n - 1].kind != FFS_KIND_FC)
-		return fail(err, en, "notation '%.*s': the last layer must be the fc readout (e.g. 10fc)", len, text);
-	out[n - 1].readout = 1;
-	if (shape_check(&out[n - 1], err, en))
-		return -1;
-	if (chain_check(out, n, err, en))
-		return -1;
-	*n_out = n;
-	return 0;
-}
-
 /* ---------------------------------------------------------------- widths (sw/spec.py) */
 
 static int signed_bits(int64_t lo, int64_t hi)
@@ -296,26 +88,26 @@ static void channel_sums(const uint32_t *vals, uint32_t cnt, int64_t *pos, int64
 /* ---------------------------------------------------------------- decoder */
 
 /* A layer record: kind and flags, the reserved field, the shape (LayerShape). Fills L's header fields. */
-static int decode_record(int i, const uint8_t *rec, ffs_layer_t *L, shape_t *s, char *err, unsigned en)
+static int decode_record(int i, const uint8_t *rec, ffs_layer_t *L, ffs_shape_t *s, char *err, unsigned en)
 {
 	char msg[FFS_ERR_LEN];
 	uint32_t kind = rec[0], flags = rec[1], reserved = rd16(rec + 18);
 	if (kind > 1 || (flags & ~7u))
-		return fail(err, en, "unsupported topology: layer %d kind %u flags 0x%x", i, (unsigned)kind, (unsigned)flags);
+		return ffs_fail(err, en, "unsupported topology: layer %d kind %u flags 0x%x", i, (unsigned)kind, (unsigned)flags);
 	if (reserved)
-		return fail(err, en, "out-of-range value: layer %d reserved field 0x%04x (must be 0)", i, (unsigned)reserved);
-	shape_t t = {(int)kind, !!(flags & FFS_F_POOL), !!(flags & FFS_F_LEAK), !!(flags & FFS_F_READOUT),
+		return ffs_fail(err, en, "out-of-range value: layer %d reserved field 0x%04x (must be 0)", i, (unsigned)reserved);
+	ffs_shape_t t = {(int)kind, !!(flags & FFS_F_POOL), !!(flags & FFS_F_LEAK), !!(flags & FFS_F_READOUT),
 		     rd16(rec + 8), rd16(rec + 10), rd16(rec + 12), rd16(rec + 14), rec[2], rec[3], rec[4], rec[5]};
 	*s = t;
-	if (shape_check(s, msg, sizeof(msg)))
-		return fail(err, en, "unsupported topology: layer %d: %s", i, msg);
+	if (ffs_shape_check(s, msg, sizeof(msg)))
+		return ffs_fail(err, en, "unsupported topology: layer %d: %s", i, msg);
 	L->kind = (uint8_t)kind, L->pool = (uint8_t)s->pool, L->leak = (uint8_t)s->leak, L->readout = (uint8_t)s->readout;
 	L->kh = rec[2], L->kw = rec[3], L->stride = rec[4], L->pad = rec[5];
 	L->acc_bits = rec[6], L->mem_bits = rec[7], L->bias_bits = rec[16], L->vth_bits = rec[17];
 	L->ci = (uint16_t)s->ci, L->h = (uint16_t)s->h, L->w = (uint16_t)s->w, L->co = (uint16_t)s->co;
 	L->data_off = rd32(rec + 20), L->data_len = rd32(rec + 24), L->nnz = rd32(rec + 28);
-	L->conv_h = (uint16_t)conv_dim(s->h, s->pad, s->kh, s->stride);
-	L->conv_w = (uint16_t)conv_dim(s->w, s->pad, s->kw, s->stride);
+	L->conv_h = (uint16_t)ffs_conv_dim(s->h, s->pad, s->kh, s->stride);
+	L->conv_w = (uint16_t)ffs_conv_dim(s->w, s->pad, s->kw, s->stride);
 	L->ho = s->pool ? L->conv_h / 2 : L->conv_h;
 	L->wo = s->pool ? L->conv_w / 2 : L->conv_w;
 	L->fan_in = (uint32_t)(s->kh * s->kw * s->ci);
@@ -330,7 +122,7 @@ static int decode_data(int i, const uint8_t *body, uint32_t blen, uint32_t expec
 	uint64_t co = L->co, at = L->data_off, size = L->data_len;
 	uint64_t fixed = 8 * co + 4 * co * L->kwords;
 	if (at != expect_at || size < fixed || at + size > blen)
-		return fail(err, en, "inconsistent sizes: layer %d data at %lu+%lu, expected at %u, at least %lu bytes, "
+		return ffs_fail(err, en, "inconsistent sizes: layer %d data at %lu+%lu, expected at %u, at least %lu bytes, "
 			    "within a body of %u", i, (unsigned long)at, (unsigned long)size, (unsigned)expect_at,
 			    (unsigned long)fixed, (unsigned)blen);
 	L->bias = (const int32_t *)(body + at);
@@ -341,7 +133,7 @@ static int decode_data(int i, const uint8_t *body, uint32_t blen, uint32_t expec
 	if (tail_bits)
 		for (uint32_t c = 0; c < co; c++)
 			if (L->bitmaps[c * L->kwords + L->kwords - 1] >> tail_bits)
-				return fail(err, en, "out-of-range value: layer %d bitmap has bits set beyond the kernel length %u",
+				return ffs_fail(err, en, "out-of-range value: layer %d bitmap has bits set beyond the kernel length %u",
 					    i, (unsigned)L->fan_in);
 	uint64_t need = fixed, total = 0;
 	for (uint32_t c = 0; c < co; c++) {
@@ -350,7 +142,7 @@ static int decode_data(int i, const uint8_t *body, uint32_t blen, uint32_t expec
 		need += 4 * (uint64_t)words(4 * cnt);
 	}
 	if (size != need || total != L->nnz)
-		return fail(err, en, "inconsistent sizes: layer %d has %lu data bytes and nnz %u; its bitmaps need %lu "
+		return ffs_fail(err, en, "inconsistent sizes: layer %d has %lu data bytes and nnz %u; its bitmaps need %lu "
 			    "bytes and hold %lu non-zeros", i, (unsigned long)size, (unsigned)L->nnz,
 			    (unsigned long)need, (unsigned long)total);
 	const uint32_t *v = L->values;
@@ -359,7 +151,7 @@ static int decode_data(int i, const uint8_t *body, uint32_t blen, uint32_t expec
 		for (uint32_t j = 0; j < nw * 8; j++) {
 			uint32_t nib = (v[j / 8] >> (4 * (j % 8))) & 0xf;
 			if ((j < cnt) != (nib != 0))
-				return fail(err, en, "out-of-range value: layer %d channel %u has a zero among its packed "
+				return ffs_fail(err, en, "out-of-range value: layer %d channel %u has a zero among its packed "
 					    "non-zeros or non-zero padding", i, (unsigned)c);
 		}
 		v += nw;
@@ -371,15 +163,15 @@ static int decode_data(int i, const uint8_t *body, uint32_t blen, uint32_t expec
 static int validate(ffs_model_t *m, char *err, unsigned en)
 {
 	char msg[FFS_ERR_LEN];
-	shape_t s[FFS_MAX_LAYERS];
+	ffs_shape_t s[FFS_MAX_LAYERS];
 	int n = m->n_layers;
 	for (int i = 0; i < n; i++) {
 		const ffs_layer_t *L = &m->layer[i];
-		shape_t t = {L->kind, L->pool, L->leak, L->readout, L->ci, L->h, L->w, L->co, L->kh, L->kw, L->stride, L->pad};
+		ffs_shape_t t = {L->kind, L->pool, L->leak, L->readout, L->ci, L->h, L->w, L->co, L->kh, L->kw, L->stride, L->pad};
 		s[i] = t;
 	}
-	if (chain_check(s, n, msg, sizeof(msg)))
-		return fail(err, en, "unsupported topology: %s", msg);
+	if (ffs_chain_check(s, n, msg, sizeof(msg)))
+		return ffs_fail(err, en, "unsupported topology: %s", msg);
 	for (int i = 0; i < n; i++) {
 		const ffs_layer_t *L = &m->layer[i];
 		int64_t x_max = (i == 0 && m->in_kind == FFS_IN_STATIC) ? (1 << m->in_bits) - 1 : 1;
@@ -402,31 +194,31 @@ static int validate(ffs_model_t *m, char *err, unsigned en)
 			}
 		}
 		if (L->readout && (vmin != 0 || vmax != 0))
-			return fail(err, en, "out-of-range value: layer %d is the readout; its thresholds must be 0", i);
+			return ffs_fail(err, en, "out-of-range value: layer %d is the readout; its thresholds must be 0", i);
 		if (vmin < 0)
-			return fail(err, en, "out-of-range value: layer %d threshold %ld < 0", i, (long)vmin);
+			return ffs_fail(err, en, "out-of-range value: layer %d threshold %ld < 0", i, (long)vmin);
 		int acc = signed_bits(lo_min, hi_max);
 		int mem = L->readout ? signed_bits(m->timesteps * lo_min, m->timesteps * hi_max) : signed_bits(mlo, mhi);
 		int bb = signed_bits(bmin, bmax), vb = signed_bits(0, vmax);
 		int widest = max64(max64(L->acc_bits, L->mem_bits), max64(L->bias_bits, L->vth_bits));
 		if (widest > FFS_MAX_WIDTH || L->acc_bits < acc || L->mem_bits < mem || L->bias_bits < bb || L->vth_bits < vb)
-			return fail(err, en, "out-of-range value: layer %d widths (%d, %d, %d, %d) (acc, mem, bias, vth) must be "
+			return ffs_fail(err, en, "out-of-range value: layer %d widths (%d, %d, %d, %d) (acc, mem, bias, vth) must be "
 				    ">= (%d, %d, %d, %d) and <= %d", i, L->acc_bits, L->mem_bits, L->bias_bits, L->vth_bits,
 				    acc, mem, bb, vb, FFS_MAX_WIDTH);
 	}
 	if (m->notation_len) {
-		shape_t nom[FFS_MAX_LAYERS];
+		ffs_shape_t nom[FFS_MAX_LAYERS];
 		int nn = 0;
-		if (parse_notation(m->notation, m->notation_len, m->layer[0].leak, nom, &nn, msg, sizeof(msg)))
-			return fail(err, en, "unsupported topology: %s", msg);
+		if (ffs_parse_notation(m->notation, m->notation_len, m->layer[0].leak, nom, &nn, msg, sizeof(msg)))
+			return ffs_fail(err, en, "unsupported topology: %s", msg);
 		for (int i = 0; i < nn && i < n; i++) {
-			const shape_t *a = &nom[i], *b = &s[i];
+			const ffs_shape_t *a = &nom[i], *b = &s[i];
 			if (a->kind != b->kind || (a->kind == FFS_KIND_CONV && a->kh != b->kh) || a->stride != b->stride ||
 			    a->pad != b->pad || a->pool != b->pool || b->co > a->co)
-				return fail(err, en, "unsupported topology: layer %d does not match the notation's layer %d", i, i);
+				return ffs_fail(err, en, "unsupported topology: layer %d does not match the notation's layer %d", i, i);
 		}
 		if (nn != n || nom[0].ci != s[0].ci || nom[0].h != s[0].h || nom[0].w != s[0].w)
-			return fail(err, en, "unsupported topology: layers do not match the notation '%.*s'",
+			return ffs_fail(err, en, "unsupported topology: layers do not match the notation '%.*s'",
 				    m->notation_len, m->notation);
 	}
 	return 0;
@@ -457,63 +249,63 @@ int ffs_decode(const uint8_t *blob, uint32_t len, ffs_model_t *m, char *err, uns
 {
 	memset(m, 0, sizeof(*m));
 	if (len < FFS_HEADER_LEN)
-		return fail(err, en, "truncated: %u bytes, the header alone needs %d", (unsigned)len, FFS_HEADER_LEN);
+		return ffs_fail(err, en, "truncated: %u bytes, the header alone needs %d", (unsigned)len, FFS_HEADER_LEN);
 	if (memcmp(blob, FFS_MAGIC, 4) != 0)
-		return fail(err, en, "bad magic %02x%02x%02x%02x: not a FireFly-S model (expected '%s')", blob[0], blob[1],
+		return ffs_fail(err, en, "bad magic %02x%02x%02x%02x: not a FireFly-S model (expected '%s')", blob[0], blob[1],
 			    blob[2], blob[3], FFS_MAGIC);
 	uint32_t ver = rd16(blob + 4), hlen = rd16(blob + 6), blen = rd32(blob + 8), crc = rd32(blob + 12);
 	if (ver == 1)
-		return fail(err, en, "unknown format version 1 (this reader supports version %d): re-export it with "
+		return ffs_fail(err, en, "unknown format version 1 (this reader supports version %d): re-export it with "
 			    "python -m sw.artifact OLD.ffs --upgrade NEW.ffs", FFS_VERSION);
 	if (ver != FFS_VERSION)
-		return fail(err, en, "unknown format version %u (this reader supports version %d)", (unsigned)ver, FFS_VERSION);
+		return ffs_fail(err, en, "unknown format version %u (this reader supports version %d)", (unsigned)ver, FFS_VERSION);
 	if (hlen != FFS_HEADER_LEN)
-		return fail(err, en, "inconsistent sizes: header length %u, expected %d", (unsigned)hlen, FFS_HEADER_LEN);
+		return ffs_fail(err, en, "inconsistent sizes: header length %u, expected %d", (unsigned)hlen, FFS_HEADER_LEN);
 	if (len - hlen < blen)
-		return fail(err, en, "truncated: body is %u bytes, header says %u", (unsigned)(len - hlen), (unsigned)blen);
+		return ffs_fail(err, en, "truncated: body is %u bytes, header says %u", (unsigned)(len - hlen), (unsigned)blen);
 	if (len - hlen > blen)
-		return fail(err, en, "inconsistent sizes: %u trailing bytes after the body", (unsigned)(len - hlen - blen));
+		return ffs_fail(err, en, "inconsistent sizes: %u trailing bytes after the body", (unsigned)(len - hlen - blen));
 	const uint8_t *body = blob + hlen;
 	uint32_t got = ffs_file_crc(blob, len);
 	if (got != crc)
-		return fail(err, en, "CRC mismatch: stored 0x%08x, computed 0x%08x", (unsigned)crc, (unsigned)got);
+		return ffs_fail(err, en, "CRC mismatch: stored 0x%08x, computed 0x%08x", (unsigned)crc, (unsigned)got);
 	uint32_t reserved = rd32(blob + 20);
 	if (reserved)
-		return fail(err, en, "out-of-range value: header reserved field 0x%08x (must be 0)", (unsigned)reserved);
+		return ffs_fail(err, en, "out-of-range value: header reserved field 0x%08x (must be 0)", (unsigned)reserved);
 	m->timesteps = blob[16], m->in_bits = blob[17], m->in_kind = blob[18], m->n_layers = blob[19];
 	m->size = len, m->crc = crc;
 	if (m->timesteps < 1 || m->timesteps > FFS_MAX_TIMESTEPS)
-		return fail(err, en, "out-of-range value: timesteps %u (expected 1..%d)", m->timesteps, FFS_MAX_TIMESTEPS);
+		return ffs_fail(err, en, "out-of-range value: timesteps %u (expected 1..%d)", m->timesteps, FFS_MAX_TIMESTEPS);
 	if (m->in_bits < 1 || m->in_bits > 8)
-		return fail(err, en, "out-of-range value: input bits %u (expected 1..8)", m->in_bits);
+		return ffs_fail(err, en, "out-of-range value: input bits %u (expected 1..8)", m->in_bits);
 	if ((m->in_kind != FFS_IN_STATIC && m->in_kind != FFS_IN_TEMPORAL) ||
 	    (m->in_kind == FFS_IN_TEMPORAL && m->in_bits != 1))
-		return fail(err, en, "unsupported topology: input kind %u with %u bits (0 = static k-bit, 1 = temporal "
+		return ffs_fail(err, en, "unsupported topology: input kind %u with %u bits (0 = static k-bit, 1 = temporal "
 			    "binary)", m->in_kind, m->in_bits);
 	if (m->n_layers < 1)
-		return fail(err, en, "unsupported topology: zero layers");
+		return ffs_fail(err, en, "unsupported topology: zero layers");
 	uint32_t n = m->n_layers;
 	uint32_t nlen = blen >= 2 ? rd16(body) : 0;
 	uint32_t table_at = (2 + nlen + 3) / 4 * 4;
 	if (blen < 2 || (uint64_t)table_at + n * FFS_LAYER_LEN > blen)
-		return fail(err, en, "inconsistent sizes: body of %u bytes too short for the notation and %u layer records",
+		return ffs_fail(err, en, "inconsistent sizes: body of %u bytes too short for the notation and %u layer records",
 			    (unsigned)blen, (unsigned)n);
 	if (!utf8_valid(body + 2, nlen))
-		return fail(err, en, "out-of-range value: notation is not UTF-8");
+		return ffs_fail(err, en, "out-of-range value: notation is not UTF-8");
 	for (uint32_t j = 2 + nlen; j < table_at; j++)
 		if (body[j])
-			return fail(err, en, "out-of-range value: non-zero padding after the notation (must be 0)");
+			return ffs_fail(err, en, "out-of-range value: non-zero padding after the notation (must be 0)");
 	if (n > FFS_MAX_LAYERS)
-		return fail(err, en, "unsupported topology: %u layers (this firmware supports at most %d)", (unsigned)n,
+		return ffs_fail(err, en, "unsupported topology: %u layers (this firmware supports at most %d)", (unsigned)n,
 			    FFS_MAX_LAYERS);
 	m->notation = (const char *)(body + 2), m->notation_len = (uint16_t)nlen;
-	shape_t s[FFS_MAX_LAYERS];
+	ffs_shape_t s[FFS_MAX_LAYERS];
 	char msg[FFS_ERR_LEN];
 	for (uint32_t i = 0; i < n; i++)
 		if (decode_record((int)i, body + table_at + i * FFS_LAYER_LEN, &m->layer[i], &s[i], err, en))
 			return -1;
-	if (chain_check(s, (int)n, msg, sizeof(msg)))
-		return fail(err, en, "unsupported topology: %s", msg);
+	if (ffs_chain_check(s, (int)n, msg, sizeof(msg)))
+		return ffs_fail(err, en, "unsupported topology: %s", msg);
 	uint32_t end = table_at + n * FFS_LAYER_LEN;
 	for (uint32_t i = 0; i < n; i++) {
 		if (decode_data((int)i, body, blen, end, &m->layer[i], err, en))
@@ -521,7 +313,7 @@ int ffs_decode(const uint8_t *blob, uint32_t len, ffs_model_t *m, char *err, uns
 		end = m->layer[i].data_off + m->layer[i].data_len;
 	}
 	if (end != blen)
-		return fail(err, en, "inconsistent sizes: %u unused bytes after the last layer", (unsigned)(blen - end));
+		return ffs_fail(err, en, "inconsistent sizes: %u unused bytes after the last layer", (unsigned)(blen - end));
 	return validate(m, err, en);
 }
 

@@ -18,7 +18,7 @@ def ffs_host(tmp_path_factory):
     out = tmp_path_factory.mktemp("ffs_host")
     write_ffs_defs(out / "ffs_defs.h")
     exe = out / "ffs_host"
-    srcs = [FIRMWARE_DIR / f for f in ("ffs.c", "ref.c", "console.c", "loadimg.c")] + [HERE / "ffs_host.c"]
+    srcs = [FIRMWARE_DIR / f for f in ("ffs.c", "ffs_shape.c", "ref.c", "console.c", "loadimg.c")] + [HERE / "ffs_host.c"]
     subprocess.run(["gcc", "-O2", "-std=gnu99", "-Wall", "-Wextra", "-Werror", f"-I{out}", f"-I{FIRMWARE_DIR}",
                     "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                     *map(str, srcs), "-o", str(exe)], check=True)

@@ -1,4 +1,4 @@
-/* Host harness for the firmware's plain-C parts (ffs.c, ref.c, console.c), driven by pytest.
+/* Host harness for the firmware's plain-C parts (ffs.c, ffs_shape.c, ref.c, console.c, loadimg.c), driven by pytest.
  *
  *   ffs_host decode MODEL.ffs              -> "ok" + one "key value..." line per field, or "error: ..."
  *   ffs_host infer MODEL.ffs FRAMES.bin N  -> per frame: "class c readout r0 r1 ..."

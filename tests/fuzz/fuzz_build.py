@@ -38,7 +38,7 @@ def _compile(out: Path, name: str, src: Path, flags: list[str]) -> Path:
     write_ffs_defs(out / "ffs_defs.h")
     exe = out / name
     cmd = [clang() or "clang", "-g", "-O1", "-std=gnu99", "-Wall", "-Wextra", "-Werror", f"-I{out}",
-           f"-I{FIRMWARE_DIR}", *flags, str(FIRMWARE_DIR / "ffs.c"), str(src), "-o", str(exe)]
+           f"-I{FIRMWARE_DIR}", *flags, str(FIRMWARE_DIR / "ffs.c"), str(FIRMWARE_DIR / "ffs_shape.c"), str(src), "-o", str(exe)]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return exe
 
