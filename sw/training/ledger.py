@@ -129,7 +129,7 @@ def plot(runs, path: Path, title: str):
     groups = {}
     for r in runs:
         groups.setdefault(r["lever"], []).append(r)
-    order = sorted(groups, key=lambda k: (len(k) > 0, -sum(r["val"] for r in groups[k]) / len(groups[k])))
+    order = sorted(groups, key=lambda k: (len(k) > 0, not is_reference(k), -sum(r["val"] for r in groups[k]) / len(groups[k])))
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.28 * len(order)))
     base = [r["val"] for r in groups.get(frozenset(), [])]
     if base:
