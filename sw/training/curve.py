@@ -7,6 +7,12 @@ per report, sorted by sparsity) and plots deployed test accuracy against the nom
 (filled markers) and against the sparsity of the deployed shapes after channel removal (open
 markers), with the FireFly-S paper's MNIST point (98.03 % at 93.82 %).
 
+    python -m sw.training.curve artifacts/mnist-scnn5-ceiling --split val --with RUN ... --goal 98.76
+
+plots the runs evaluated on the validation split instead (`--split val`; no paper point, whose figure is a
+test accuracy), with more run folders from elsewhere (`--with`, each holding a report.json) and a
+horizontal line at an accuracy to reach (`--goal`).
+
     python -m sw.training.curve DIR --joint-png DIR/joint_epochs.png
 
 also draws, for every report under DIR (validation and test runs), the evaluated accuracy and the
@@ -29,12 +35,17 @@ def reports(folder: Path):
         yield p.parent.name, r.get("eval_split", "test"), r
 
 
-def load_reports(folder: Path):
+def load_reports(folder: Path, split: str = "test", extra=()):
+    """One row per report of FOLDER/*/ and of each extra run folder evaluated on `split`, by sparsity."""
+    found = list(reports(folder))
+    for d in map(Path, extra):
+        r = json.loads((d / "report.json").read_text())
+        found.append((f"{d.parent.name}/{d.name}", r.get("eval_split", "test"), r))
     rows = []
-    for name, split, r in reports(folder):
-        if split != "test":
+    for name, ev, r in found:
+        if ev != split:
             continue
-        rows.append({"name": name, "dataset": r["dataset"], "seed": r["seed"],
+        rows.append({"name": name, "split": ev, "dataset": r["dataset"], "seed": r["seed"],
                      "target": r["config"]["target_sparsity"], "acc": 100 * r["accuracy"]["deployed"],
                      "float": 100 * r["accuracy"]["float"], "sp": 100 * r["weight_sparsity"],
                      "sp_dep": 100 * r["weight_sparsity_deployed_shapes"], "nnz": r["nonzeros"],
@@ -43,7 +54,8 @@ def load_reports(folder: Path):
 
 
 def table(rows) -> str:
-    out = ["| run | seed | target | deployed test acc. | weight sparsity | deployed shapes | non-zeros | bytes |",
+    ev = rows[0]["split"] if rows else "test"
+    out = [f"| run | seed | target | deployed {ev} acc. | weight sparsity | deployed shapes | non-zeros | bytes |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         out.append(f"| {r['name']} | {r['seed']} | {r['target']:g} | {r['acc']:.2f} % | {r['sp']:.2f} % | "
@@ -51,21 +63,25 @@ def table(rows) -> str:
     return "\n".join(out)
 
 
-def plot(rows, path: Path, title: str):
+def plot(rows, path: Path, title: str, goal: float | None = None):
     from .plots import plt          # Agg backend
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ev = rows[0]["split"] if rows else "test"
     s0 = sorted((r for r in rows if r["seed"] == 0), key=lambda r: r["sp"])
     ax.plot([r["sp"] for r in s0], [r["acc"] for r in s0], "o-", color="C0", label="this work, seed 0 (nominal shapes)")
     ax.plot([r["sp_dep"] for r in s0], [r["acc"] for r in s0], "o", mfc="none", color="C0",
             label="same models, sparsity of the deployed shapes")
-    other = [r for r in rows if r["seed"] != 0]
-    if other:
-        ax.plot([r["sp"] for r in other], [r["acc"] for r in other], "x", color="C1", ms=8,
-                label="other seeds")
+    other = sorted((r for r in rows if r["seed"] != 0), key=lambda r: (r["seed"], r["sp"]))
+    for i, seed in enumerate(sorted({r["seed"] for r in other})):
+        pts = [r for r in other if r["seed"] == seed]
+        ax.plot([r["sp"] for r in pts], [r["acc"] for r in pts], "x-" if len(pts) > 1 else "x", color=f"C{i + 1}",
+                ms=8, label=f"seed {seed}" if len(pts) > 1 else "other seeds" if i == 0 else None)
     ds = rows[0]["dataset"] if rows else "mnist"
-    if ds in PAPER:
+    if ds in PAPER and ev == "test":
         ax.plot(*PAPER[ds], "*", color="C3", ms=14, label="FireFly-S paper")
-    ax.set(xlabel="weight sparsity (%)", ylabel="deployed test accuracy (%)", title=title)
+    if goal is not None:
+        ax.axhline(goal, color="C3", lw=1, ls="--", label=f"goal: {goal:g} %")
+    ax.set(xlabel="weight sparsity (%)", ylabel=f"deployed {'validation' if ev == 'val' else ev} accuracy (%)", title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
@@ -114,6 +130,10 @@ def main(argv=None):
     ap.add_argument("--png", default=None, help="default: FOLDER/accuracy_vs_sparsity.png")
     ap.add_argument("--title", default="SCNN5 / MNIST, T = 4, 4-bit weights")
     ap.add_argument("--joint-png", default=None, help="also plot every run's accuracy per joint epoch here")
+    ap.add_argument("--split", default="test", choices=["test", "val"], help="which runs: scored on the test set or on --val-split")
+    ap.add_argument("--with", dest="extra", action="append", default=[], metavar="RUN",
+                    help="also this run folder (holding report.json); repeatable")
+    ap.add_argument("--goal", type=float, default=None, help="draw a horizontal line at this accuracy (%%)")
     a = ap.parse_args(argv)
     folder = Path(a.folder)
     if a.joint_png:
@@ -123,13 +143,13 @@ def main(argv=None):
             return 2
         joint_plot(runs, Path(a.joint_png), a.title)
         print(f"wrote {a.joint_png}")
-    rows = load_reports(folder)
+    rows = load_reports(folder, a.split, a.extra)
     if not rows:
-        print(f"no test-set reports under {folder}", file=sys.stderr)
+        print(f"no {a.split}-split reports under {folder}", file=sys.stderr)
         return 0 if a.joint_png else 2
     print(table(rows))
     png = Path(a.png) if a.png else folder / "accuracy_vs_sparsity.png"
-    plot(rows, png, a.title)
+    plot(rows, png, a.title, a.goal)
     print(f"wrote {png}")
     return 0
 

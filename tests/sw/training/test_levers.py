@@ -171,6 +171,15 @@ def test_curve_table_and_plot_use_test_reports_only(tmp_path):
     t = curve.table(rows)
     assert "| c80 | 0 | 0.8 | 99.00 % | 80.10 % | 79.00 % |" in t and "| v |" not in t
     assert curve.main([str(tmp_path)]) == 0 and (tmp_path / "accuracy_vs_sparsity.png").stat().st_size > 1000
+    other = tmp_path / "elsewhere" / "v2"                # a validation run from another folder
+    other.mkdir(parents=True)
+    (other / "report.json").write_text((tmp_path / "v" / "report.json").read_text().replace('"seed": 0', '"seed": 1'))
+    val = curve.load_reports(tmp_path, "val", [other])
+    assert [(r["name"], r["seed"]) for r in val] == [("v", 0), ("elsewhere/v2", 1)]
+    assert "deployed val acc." in curve.table(val)
+    png = tmp_path / "val.png"
+    assert curve.main([str(tmp_path), "--split", "val", "--with", str(other), "--goal", "98.76", "--png", str(png)]) == 0
+    assert png.stat().st_size > 1000
 
 
 @pytest.mark.slow
