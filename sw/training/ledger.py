@@ -15,8 +15,8 @@ Reads every report.json under the folder that was evaluated on a validation spli
   is the control. When two different levers tie, or none fits, the run is unpaired. The paired
   difference is run - control, and what the run adds is its lever less the control's.
 - A run whose `--target-sparsity` is below issue 17's bound for its data set (`BOUND`: 94 % for MNIST,
-  90 % for Fashion-MNIST) is a *reference*, not a lever: it trades away the sparsity the issue asks for (e.g. the recipe's ceiling at 80 % or dense).
-  The summary lists references apart, and the plot marks them.
+  90 % for Fashion-MNIST) is a *reference*, not a lever: it trades away the sparsity the issue asks for
+  (e.g. the recipe's ceiling at 80 % or dense). The summary lists references apart, and the plot marks them.
 The table (Markdown) lists every run; the plot draws each lever's runs against the default recipe's
 spread, with a line from each paired run to its control (a run more than 1.5 points below the default
 recipe's worst sits at the left edge as a triangle, labelled with its accuracy).
