@@ -54,7 +54,7 @@ def load_reports(folder: Path, split: str = "test", extra=()):
 
 
 def table(rows) -> str:
-    ev = rows[0]["split"] if rows else "test"
+    ev = rows[0].get("split", "test") if rows else "test"   # rows saved before the split existed lack it
     out = [f"| run | seed | target | deployed {ev} acc. | weight sparsity | deployed shapes | non-zeros | bytes |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -66,7 +66,7 @@ def table(rows) -> str:
 def plot(rows, path: Path, title: str, goal: float | None = None):
     from .plots import plt          # Agg backend
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    ev = rows[0]["split"] if rows else "test"
+    ev = rows[0].get("split", "test") if rows else "test"   # rows saved before the split existed lack it
     s0 = sorted((r for r in rows if r["seed"] == 0), key=lambda r: r["sp"])
     ax.plot([r["sp"] for r in s0], [r["acc"] for r in s0], "o-", color="C0", label="this work, seed 0 (nominal shapes)")
     ax.plot([r["sp_dep"] for r in s0], [r["acc"] for r in s0], "o", mfc="none", color="C0",
