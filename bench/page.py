@@ -126,6 +126,16 @@ def provenance(meta) -> str:
     return f"Made by {first}; {done}" + (" Measured again since, by stage:" + stages if stages else "")
 
 
+def plots(res, out):
+    """Draw the PNGs into `out` (bench/page_plots.py, loaded by file: bench/ is scripts, not a package)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "bench_page_plots", os.path.join(os.path.dirname(os.path.abspath(__file__)), "page_plots.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.plots(res, out)
+
+
 def render(res, out):
     if not res["layers"] and res["pareto"]:      # a run stopped before its end: the largest point measured
         p = res["pareto"][-1]
@@ -235,9 +245,11 @@ def accuracy_md(res):
         return []
     L = ["## Accuracy against weight sparsity (recorded training runs)", "", "![accuracy](accuracy.png)", "",
          "From `artifacts/mnist-scnn5-sweep/*/report.json` (test-set runs; `artifacts/mnist-scnn5-sweep/PROVENANCE.md`).",
-         "", "| run | seed | weight sparsity | deployed test accuracy |", "|---|---|---|---|"]
+         "", "| run | seed | target | weight sparsity (nominal / deployed shapes) | non-zeros | deployed test accuracy |",
+         "|---|---|---|---|---|---|"]
     for r in rows:
-        L.append(f"| {r['name']} | {r['seed']} | {r['sp']:.2f}% | {r['acc']:.2f}% |")
+        L.append(f"| {r['name']} | {r['seed']} | {r['target']:g} | {r['sp']:.2f}% / {r['sp_dep']:.2f}% | {r['nnz']:,} | "
+                 f"{r['acc']:.2f}% |")
     return L + [""]
 
 
@@ -339,65 +351,6 @@ def missing_md(res):
     if "litex_sim_speedup" not in have:
         miss.append("the accelerator against the firmware's CPU reference (litex_sim)")
     return ["## Not yet measured", ""] + [f"- {m}" for m in miss] + [""]
-
-
-def plots(res, out):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    paper = res["paper"]["scnn5"]
-    pts = res["pareto"]
-    if pts:
-        fig, ax = plt.subplots(figsize=(6.4, 4.4))
-        ax.plot([p["predicted_luts"] for p in pts], [p["cycles_per_frame"] for p in pts], "o-",
-                label=f"this work: predicted LUTs (balance model), RTL cycles ({pts[0]['frames']} frames)")
-        ys = [p for p in pts if p.get("yosys")]
-        if ys:
-            ax.plot([p["yosys"]["lut"] for p in ys], [p["cycles_per_frame"] for p in ys], "s", mfc="none", ms=9,
-                    label="same builds: yosys logic LUTs ("
-                    + ("measured" if all(p["yosys"].get("source") == "measured" for p in ys) else "measured or recorded")
-                    + ")")
-        ax.plot(paper["lut"], paper["cycles_per_frame"], "*", color="C3", ms=14, label="FireFly-S SCNN5 (Vivado, KV260)")
-        ax.set(xlabel="LUTs", ylabel="cycles/frame (steady state)", yscale="log", title="SCNN5 / MNIST: area vs speed")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(os.path.join(out, "pareto.png"), dpi=110)
-        plt.close(fig)
-    rows = sorted(res["sparsity"], key=lambda r: r["weight_sparsity"])
-    if rows:
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        x = [100 * r["weight_sparsity"] for r in rows]
-        ax.plot(x, [r["cycles_per_frame"] for r in rows], "o-", label="cycles/frame (RTL)")
-        ax.plot(x, [r["matched_pairs_per_frame"] for r in rows], "s--", label="matched pairs/frame (golden)")
-        ax.set(xlabel="weight sparsity (%)", yscale="log", title=f"one build: {rows[0]['parallelism']}")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(os.path.join(out, "sparsity.png"), dpi=110)
-        plt.close(fig)
-    ly = res["layers"]
-    if ly:
-        import numpy as np
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        idx = np.arange(len(ly["layers"]))
-        w = 0.2
-        ax.bar(idx - 1.5 * w, [l["work_per_detector"] for l in ly["layers"]], w, label="work / PCo (bound per layer)")
-        if None not in ly["predicted_per_layer"]:
-            ax.bar(idx - 0.5 * w, ly["predicted_per_layer"], w, label="balance() predicted cycles")
-        ax.bar(idx + 0.5 * w, [l["busy_per_frame"] for l in ly["layers"]], w, label="RTL busy cycles")
-        ax.bar(idx + 1.5 * w, [l["stall_per_frame"] for l in ly["layers"]], w, label="RTL stalled cycles")
-        ax.set(xlabel="layer", ylabel="per frame", title=f"per layer, {ly['parallelism']}")
-        ax.set_xticks(idx)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(os.path.join(out, "layers.png"), dpi=110)
-        plt.close(fig)
-    if res["accuracy_sweep"]:
-        from pathlib import Path
-
-        from sw.training.curve import plot
-        plot(res["accuracy_sweep"], Path(out) / "accuracy.png", "SCNN5 / MNIST: accuracy vs weight sparsity")
 
 
 def main(argv=None):
