@@ -82,6 +82,12 @@ def plot(rows, path: Path, title: str, goal: float | None = None):
     if goal is not None:
         ax.axhline(goal, color="C3", lw=1, ls="--", label=f"goal: {goal:g} %")
     ax.set(xlabel="weight sparsity (%)", ylabel=f"deployed {'validation' if ev == 'val' else ev} accuracy (%)", title=title)
+    accs = [r["acc"] for r in rows]
+    if accs and min(accs) < max(accs) - 5.0:      # collapsed runs would squash the curve: list them instead
+        low = [r for r in rows if r["acc"] < max(accs) - 5.0]
+        ax.set_ylim(max(accs) - 5.0, max(accs) + 0.5)
+        ax.text(0.98, 0.55, "off the scale (collapsed): " + ", ".join(
+            f"{r['name']} {r['acc']:.2f} % at {r['sp']:.2f} %" for r in low), transform=ax.transAxes, ha="right", fontsize=7)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
