@@ -53,8 +53,13 @@ def load_reports(folder: Path, split: str = "test", extra=()):
     return sorted(rows, key=lambda x: (x["sp"], x["seed"]))
 
 
+def split_of(rows) -> str:
+    """The split the rows were scored on; rows saved before the field existed (bench results) were test runs."""
+    return rows[0].get("split", "test") if rows else "test"
+
+
 def table(rows) -> str:
-    ev = rows[0].get("split", "test") if rows else "test"   # rows saved before the split existed lack it
+    ev = split_of(rows)
     out = [f"| run | seed | target | deployed {ev} acc. | weight sparsity | deployed shapes | non-zeros | bytes |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -66,7 +71,7 @@ def table(rows) -> str:
 def plot(rows, path: Path, title: str, goal: float | None = None):
     from .plots import plt          # Agg backend
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    ev = rows[0].get("split", "test") if rows else "test"   # rows saved before the split existed lack it
+    ev = split_of(rows)
     s0 = sorted((r for r in rows if r["seed"] == 0), key=lambda r: r["sp"])
     ax.plot([r["sp"] for r in s0], [r["acc"] for r in s0], "o-", color="C0", label="this work, seed 0 (nominal shapes)")
     ax.plot([r["sp_dep"] for r in s0], [r["acc"] for r in s0], "o", mfc="none", color="C0",
@@ -83,9 +88,10 @@ def plot(rows, path: Path, title: str, goal: float | None = None):
         ax.axhline(goal, color="C3", lw=1, ls="--", label=f"goal: {goal:g} %")
     ax.set(xlabel="weight sparsity (%)", ylabel=f"deployed {'validation' if ev == 'val' else ev} accuracy (%)", title=title)
     accs = [r["acc"] for r in rows]
-    if accs and min(accs) < max(accs) - 5.0:      # collapsed runs would squash the curve: list them instead
-        low = [r for r in rows if r["acc"] < max(accs) - 5.0]
-        ax.set_ylim(max(accs) - 5.0, max(accs) + 0.5)
+    floor = max(accs) - 5.0 if accs else 0.0
+    low = [r for r in rows if r["acc"] < floor]     # collapsed runs would squash the curve: list them instead
+    if low:
+        ax.set_ylim(floor, max(accs) + 0.5)
         ax.text(0.98, 0.55, "off the scale (collapsed): " + ", ".join(
             f"{r['name']} {r['acc']:.2f} % at {r['sp']:.2f} %" for r in low), transform=ax.transAxes, ha="right", fontsize=7)
     ax.grid(alpha=0.3)
