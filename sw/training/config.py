@@ -50,6 +50,8 @@ class Config:
     ema: str = ""                       # joint phase: EMA decays of the weight averages ('0.999,0.9995'); the first is kept; "" = off
     bias_prior: bool = True             # joint phase: the prior prunes biases too (they are not in the weight count)
     sparsity_count: str = "deployed"    # what the controllers count: "nominal" or "deployed" shapes ("nominal" until 2026-12-05)
+    nonzero_floor: float = 0.6          # deployed count: a controller backs off once its layers keep fewer non-zeros than
+                                        # this fraction of its goal's nominal budget, F (1 - goal) n (0 = off; added 2026-12-07)
     val_split: int = 0                  # hold out this many training frames and evaluate on them, not on test
     seed: int = 0
     device: str = "cpu"

@@ -148,6 +148,17 @@ class PriorGroup:
         nominal or the deployed shapes')."""
         return weighted([per_layer[i] for i in self.layers], [sizes[i] for i in self.layers])
 
+    def below_floor(self, nominal: Sequence[float], step: int, floor: float) -> bool:
+        """Whether the group's layers keep fewer non-zero weights than `floor` (1 - goal) times their nominal
+        weight count (`nominal`: per-layer sparsity of the nominal shapes, weighted by `self.sizes`), i.e.
+        the nominal sparsity exceeds 1 - floor (1 - goal). The deployed count needs this bound: an emptied
+        channel leaves the deployed shapes, which lowers their sparsity, so a controller on it may keep
+        pushing until the network is gone (docs/training.md, "--nonzero-floor")."""
+        if floor <= 0 or self.controller.target <= 0:
+            return False
+        s = weighted([nominal[i] for i in self.layers], self.sizes)
+        return 1.0 - s < floor * (1.0 - self.controller.goal(step))
+
 
 def weighted(per_layer: Sequence[float], sizes: Sequence[int]) -> float:
     """Overall sparsity from per-layer fractions, weighted by each layer's weight count."""

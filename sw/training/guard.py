@@ -51,6 +51,7 @@ RANGES = [
     ("--scale-lr", "scale_lr", lambda v: _finite(v) and v >= 0, "a finite number >= 0 (0 = frozen)"),
     ("--label-smoothing", "label_smoothing", lambda v: _finite(v) and 0 <= v < 1, "in [0, 1)"),
     ("--keep-channels", "keep_channels", lambda v: v >= 0, ">= 0 (0 = off)"),
+    ("--nonzero-floor", "nonzero_floor", lambda v: _finite(v) and 0 <= v <= 1, "in [0, 1] (0 = off)"),
     ("--seed", "seed", lambda v: 0 <= v < 2 ** 63, "in 0..2^63-1"),
     ("--threads", "threads", lambda v: v >= 0, ">= 0 (0 = torch's default)"),
 ]

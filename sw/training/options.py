@@ -22,7 +22,8 @@ DEFAULT_MODEL = {"mnist": "scnn5", "fashion-mnist": "scnn5", "cifar10": "scnn9",
 # with other values (the float phase does not depend on them).
 JOINT_ONLY = {"target_sparsity", "epochs_joint", "lr_joint", "alpha", "prior_strength", "ramp", "controller_gain",
               "layer_sparsity", "exempt_layers", "bias_prior", "free_logit_scale", "scale_lr", "lsq_grad",
-              "distill", "distill_temp", "teacher", "label_smoothing", "sparsity_count", "batch_joint", "keep_channels", "ema"}
+              "distill", "distill_temp", "teacher", "label_smoothing", "sparsity_count", "batch_joint", "keep_channels", "ema",
+              "nonzero_floor"}
 # Settings of the fine-tune phase: a checkpoint still in the float or joint phase may resume with other values.
 TUNE_ONLY = {"epochs_tune", "lr_tune"}
 QUICK = dict(epochs_float=1, epochs_joint=1, train_limit=512, test_limit=256, batch=32, batch_joint=0)
@@ -72,6 +73,11 @@ def parse_args(argv=None):
                     help="what --target-sparsity (and --layer-sparsity) count: zeros among the nominal "
                     "network's weights, or among the weights left after channel removal (the deployed "
                     "shapes, report.json's weight_sparsity_deployed_shapes)")
+    ap.add_argument("--nonzero-floor", type=float, default=d.nonzero_floor, metavar="F", help="with "
+                    "--sparsity-count deployed: each sparsity controller backs off (as if at its goal) while its "
+                    "layers keep fewer non-zero weights than F (1 - goal) times their nominal weight count, so that "
+                    "emptied channels, which shrink the deployed shapes and so lower their sparsity, cannot drive "
+                    "the pruning on until the network is gone (0 = off; docs/training.md)")
     ap.add_argument("--keep-channels", type=int, default=d.keep_channels, metavar="K", help="joint phase: the "
                     "Grad R prior leaves alone an output channel with at most K weights left (weights and bias), "
                     "so the prior alone never silences a channel that channel removal would then drop (0 = off)")

@@ -68,6 +68,7 @@ class Trainer:
         self.history = []            # one dict per epoch
         self.phase, self.epoch, self.step = "float", 0, 0
         self.groups = []             # Grad R prior groups (joint phase)
+        self.floor_updates = 0       # this epoch's controller updates that --nonzero-floor held back
         self.results = {}
         self.opt = None
         self.ddp = None
@@ -191,6 +192,17 @@ class Trainer:
             return deployed_layer_sparsity(self.net)
         return self.net.weight_sparsity(), [l.theta_w.numel() for l in self.net.layers]
 
+    def update_controllers(self, per_layer, sizes):
+        """One controller update per prior group on its measured sparsity; with the deployed count and
+        --nonzero-floor F, a group whose nominal non-zeros fall below F (1 - goal) of its weights reads as at
+        its goal (the prior backs off), and the update is counted in `floor_updates`."""
+        floor = self.cfg.nonzero_floor if self.cfg.sparsity_count == "deployed" else 0.0
+        nominal = self.net.weight_sparsity() if floor > 0 else None
+        for g in self.groups:
+            low = floor > 0 and g.below_floor(nominal, self.joint_step, floor)
+            self.floor_updates += low
+            g.controller.update(self.joint_step, 1.0 if low else g.sparsity(per_layer, sizes))
+
     def deployed_sparsity(self) -> float:
         """Overall sparsity on the deployed shapes (joint phase only: it reads the integer weights, and
         switching a float-phase model to integer mode would initialize its LSQ scales)."""
@@ -243,6 +255,7 @@ class Trainer:
         model = self.ddp or net
         tot_loss = tot_ok = tot_n = 0.0
         sparsity = net.overall_sparsity()
+        self.floor_updates = 0
         t0 = time.time()
         for bi, idx in enumerate(it):
             i = self.epoch * len(batches) + bi
@@ -275,8 +288,7 @@ class Trainer:
                     self.averages.update(net)
                 if self.joint_step % 5 == 0 or bi == len(batches) - 1:
                     per_layer, sizes = self.measured_sparsity()
-                    for g in self.groups:
-                        g.controller.update(self.joint_step, g.sparsity(per_layer, sizes))
+                    self.update_controllers(per_layer, sizes)
                     sparsity = gr.weighted(per_layer, sizes)
             tot_loss = tot_loss + loss.detach() * len(idx)      # device tensors: no per-step sync
             tot_ok = tot_ok + (logits.argmax(1) == y).sum()
@@ -299,6 +311,7 @@ class Trainer:
                "layer_sparsity": per_layer, "spike_density": density,
                "sparsity_deployed_shapes": self.deployed_sparsity() if self.phase != "float" else None,
                "prior_strength": self.strengths(),
+               "floor_updates": self.floor_updates if self.phase == "joint" else None,
                "ema_acc": self.average_accuracies() if self.averages is not None and self.phase == "joint" else None,
                "seconds": time.time() - t0}
         self.history.append(rec)
@@ -306,6 +319,7 @@ class Trainer:
                  f"{split} {100 * test_acc:.2f}% sparsity {100 * rec['sparsity']:.2f}%"
                  + ("" if rec["sparsity_deployed_shapes"] is None
                     else f", deployed shapes {100 * rec['sparsity_deployed_shapes']:.2f}%")
+                 + (f", non-zero floor bound {rec['floor_updates']} controller updates" if rec["floor_updates"] else "")
                  + ("" if rec["ema_acc"] is None else
                     ", averages " + ", ".join(f"{d} {100 * a:.2f}%" for d, a in rec["ema_acc"].items()))
                  + f" ({rec['seconds']:.0f} s)")
