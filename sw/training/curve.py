@@ -89,11 +89,13 @@ def plot(rows, path: Path, title: str, goal: float | None = None):
     ax.set(xlabel="weight sparsity (%)", ylabel=f"deployed {'validation' if ev == 'val' else ev} accuracy (%)", title=title)
     accs = [r["acc"] for r in rows]
     floor = max(accs) - 5.0 if accs else 0.0
-    low = [r for r in rows if r["acc"] < floor]     # collapsed runs would squash the curve: list them instead
+    low = [r for r in rows if r["acc"] < floor]     # far-off runs would squash the curve: list them instead
     if low:
         ax.set_ylim(floor, max(accs) + 0.5)
-        ax.text(0.98, 0.55, "off the scale (collapsed): " + ", ".join(
-            f"{r['name']} {r['acc']:.2f} % at {r['sp']:.2f} %" for r in low), transform=ax.transAxes, ha="right", fontsize=7)
+        ax.text(0.98, 0.55, "below the scale: " + ", ".join(
+            f"{r['name']} {r['acc']:.2f} % at {r['sp']:.2f} %"
+            + (f" ({r['sp_dep']:.2f} % deployed)" if r.get("sp_dep") is not None else "") for r in low),
+            transform=ax.transAxes, ha="right", fontsize=7)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
