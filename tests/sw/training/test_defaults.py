@@ -11,7 +11,10 @@ ROOT = Path(__file__).resolve().parents[3]
 WHERE = {"threads", "device"}           # how a run was placed, not what it trains
 # Settings added after the committed model was trained, each with the value that trains as it did then.
 ADDED = {"neuron": "lif", "float_bn": False, "exempt_layers": "", "bias_prior": True, "free_logit_scale": False,
-         "scale_lr": 0.1, "lsq_grad": "split", "label_smoothing": 0.0, "controller_gain": 1.05, "teacher": "", "ema": ""}
+         "scale_lr": 0.1, "lsq_grad": "split", "label_smoothing": 0.0, "controller_gain": 1.05, "teacher": "", "ema": "",
+         # trained without it (0); rerun with 0.6 it writes the same model.ffs byte for byte, floor_updates 0
+         # in every joint epoch (docs/training.md, "--nonzero-floor")
+         "nonzero_floor": 0.6}
 
 
 def test_defaults_are_the_committed_mnist_recipe():
