@@ -93,8 +93,7 @@ def plot(rows, path: Path, title: str, goal: float | None = None):
     if low:
         ax.set_ylim(floor, max(accs) + 0.5)
         ax.text(0.98, 0.55, "below the scale: " + ", ".join(
-            f"{r['name']} {r['acc']:.2f} % at {r['sp']:.2f} %"
-            + (f" ({r['sp_dep']:.2f} % deployed)" if r.get("sp_dep") is not None else "") for r in low),
+            f"{r['name']} {r['acc']:.2f} % at {r['sp']:.2f} % ({r['sp_dep']:.2f} % deployed)" for r in low),
             transform=ax.transAxes, ha="right", fontsize=7)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
