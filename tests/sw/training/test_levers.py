@@ -155,10 +155,11 @@ def test_sweep_forks_packs_and_stops_at_the_deadline(tmp_path):
 def test_curve_table_and_plot_use_test_reports_only(tmp_path):
     from sw.training import curve
 
-    def rep(name, split, seed, sp, acc):
+    def rep(name, split, seed, sp, acc, count="deployed"):
         d = tmp_path / name
         d.mkdir()
-        r = {"dataset": "mnist", "seed": seed, "config": {"target_sparsity": sp}, "eval_split": split,
+        config = {"target_sparsity": sp} if count is None else {"target_sparsity": sp, "sparsity_count": count}
+        r = {"dataset": "mnist", "seed": seed, "config": config, "eval_split": split,
              "accuracy": {"deployed": acc, "float": 0.99}, "weight_sparsity": sp + 0.001,
              "weight_sparsity_deployed_shapes": sp - 0.01, "nonzeros": 100, "artifact_bytes": 1000}
         (d / "report.json").write_text(json.dumps(r))
@@ -169,8 +170,18 @@ def test_curve_table_and_plot_use_test_reports_only(tmp_path):
     rows = curve.load_reports(tmp_path)
     assert [r["name"] for r in rows] == ["c80", "c90", "s1"]
     t = curve.table(rows)
-    assert "| c80 | 0 | 0.8 | 99.00 % | 80.10 % | 79.00 % |" in t and "| v |" not in t
+    assert "| c80 | 0 | 0.8 | deployed | 99.00 % | 80.10 % | 79.00 % |" in t and "| v |" not in t
     assert curve.main([str(tmp_path)]) == 0 and (tmp_path / "accuracy_vs_sparsity.png").stat().st_size > 1000
+    one = (tmp_path / "accuracy_vs_sparsity.png").read_bytes()
+    rep("n97", "test", 0, 0.97, 0.978, count="nominal")   # a second series: the target on the nominal shapes
+    rep("old", "test", 0, 0.99, 0.93, count=None)         # reports before the option counted the nominal shapes
+    t = curve.table(curve.load_reports(tmp_path))
+    assert "| n97 | 0 | 0.97 | nominal |" in t and "| old | 0 | 0.99 | nominal |" in t
+    assert curve.count_of({}) == "deployed"               # bench rows recorded before the field
+    assert curve.main([str(tmp_path)]) == 0 and (tmp_path / "accuracy_vs_sparsity.png").read_bytes() != one
+    for d in ("n97", "old"):
+        (tmp_path / d / "report.json").unlink()
+        (tmp_path / d).rmdir()
     other = tmp_path / "elsewhere" / "v2"                # a validation run from another folder
     other.mkdir(parents=True)
     (other / "report.json").write_text((tmp_path / "v" / "report.json").read_text().replace('"seed": 0', '"seed": 1'))
