@@ -240,16 +240,17 @@ def layers_md(res):
 
 
 def accuracy_md(res):
+    from sw.training.curve import count_of
     rows = res["accuracy_sweep"]
     if not rows:
         return []
     L = ["## Accuracy against weight sparsity (recorded training runs)", "", "![accuracy](accuracy.png)", "",
          "From `artifacts/mnist-scnn5-sweep/*/report.json` (test-set runs; `artifacts/mnist-scnn5-sweep/PROVENANCE.md`).",
-         "", "| run | seed | target | weight sparsity (nominal / deployed shapes) | non-zeros | deployed test accuracy |",
-         "|---|---|---|---|---|---|"]
+         "", "| run | seed | target | counted on | weight sparsity (nominal / deployed shapes) | non-zeros | deployed test accuracy |",
+         "|---|---|---|---|---|---|---|"]
     for r in rows:
-        L.append(f"| {r['name']} | {r['seed']} | {r['target']:g} | {r['sp']:.2f}% / {r['sp_dep']:.2f}% | {r['nnz']:,} | "
-                 f"{r['acc']:.2f}% |")
+        L.append(f"| {r['name']} | {r['seed']} | {r['target']:g} | {count_of(r)} shapes | {r['sp']:.2f}% / {r['sp_dep']:.2f}% | "
+                 f"{r['nnz']:,} | {r['acc']:.2f}% |")
     return L + [""]
 
 

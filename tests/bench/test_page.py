@@ -35,3 +35,13 @@ def test_every_stage_measured_again_supersedes_the_first_run(bench_module):
     assert text.startswith("Every stage was measured again") and "none of its figures is left" in text
     assert f"({2 * len(page.STAGES)} s in all)" in text and "copied into this results.json" in text
     assert all(f"`{st}`:" in text for st in page.STAGES)
+
+
+def test_accuracy_table_says_what_each_target_counted(bench_module):
+    page = bench_module("page")
+    row = {"name": "r97n", "seed": 0, "target": 0.97, "sp": 97.0, "sp_dep": 95.5, "nnz": 2000, "acc": 97.8}
+    old = dict(row, name="r94")                 # a row recorded before the field existed: the deployed shapes
+    text = "\n".join(page.accuracy_md({"accuracy_sweep": [dict(row, count="nominal"), old]}))
+    assert "| r97n | 0 | 0.97 | nominal shapes | 97.00% / 95.50% | 2,000 | 97.80% |" in text
+    assert "| r94 | 0 | 0.97 | deployed shapes |" in text
+    assert page.accuracy_md({"accuracy_sweep": []}) == []
