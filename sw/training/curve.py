@@ -83,9 +83,8 @@ def plot(rows, path: Path, title: str, goal: float | None = None):
     counts = sorted({count_of(r) for r in s0})
     for count, (mark, color) in zip(counts, (("o", "C0"), ("s", "C4"))):
         pts = [r for r in s0 if count_of(r) == count]
-        what = f", target counted on the {count} shapes" if len(counts) > 1 else ""
-        ax.plot([r["sp"] for r in pts], [r["acc"] for r in pts], mark + "-", color=color,
-                label=f"this work, seed 0{what} (nominal shapes)")
+        what = f", target counted on the {count} shapes" if len(counts) > 1 else " (nominal shapes)"
+        ax.plot([r["sp"] for r in pts], [r["acc"] for r in pts], mark + "-", color=color, label=f"this work, seed 0{what}")
         ax.plot([r["sp_dep"] for r in pts], [r["acc"] for r in pts], mark, mfc="none", color=color,
                 label="same models, sparsity of the deployed shapes" if count == counts[0] else None)
     other = sorted((r for r in rows if r["seed"] != 0), key=lambda r: (r["seed"], r["sp"]))
