@@ -12,11 +12,16 @@ Reads every report.json under the folder that was evaluated on a validation spli
 - A run's *control* is a run of the same seed that continued the same float phase (the same float-phase
   training losses, epoch by epoch) and whose lever is a strict part of the run's. The largest such
   lever wins; when several runs share it (the same recipe run twice, e.g. on two machines), their mean
-  is the control. When two different levers tie, or none fits, the run is unpaired. The paired
-  difference is run - control, and what the run adds is its lever less the control's.
+  is the control. Runs trained for the run's own target sparsity are preferred as controls, so that a
+  setting is compared at the sparsity it was run at. When two different levers tie, or none fits, the run
+  is unpaired. The paired difference is run - control, and what the run adds is its lever less the
+  control's.
 - A run whose `--target-sparsity` is below issue 17's bound for its data set (`BOUND`: 94 % for MNIST,
   90 % for Fashion-MNIST) is a *reference*, not a lever: it trades away the sparsity the issue asks for
   (e.g. the recipe's ceiling at 80 % or dense). The summary lists references apart, and the plot marks them.
+- A run aimed *above* the default recipe's target is a point further along the accuracy-sparsity curve, not
+  a lever either: it asks more sparsity than the goal. The summary lists such runs apart, by what they add
+  at which target (e.g. which setting holds accuracy best at 97 %), and the plot marks them.
 The table (Markdown) lists every run; the plot draws each lever's runs against the default recipe's
 spread, with a line from each paired run to its control (a run more than 1.5 points below the default
 recipe's worst sits at the left edge as a triangle, labelled with its accuracy).
@@ -51,6 +56,16 @@ def is_reference(lev, dataset: str = "mnist") -> bool:
     return dict(lev).get("target_sparsity", bound) < bound
 
 
+def target(lev) -> float:
+    """The target sparsity a lever trains for."""
+    return dict(lev).get("target_sparsity", DEFAULTS["target_sparsity"])
+
+
+def is_beyond(lev) -> bool:
+    """Whether a lever aims above the default recipe's target sparsity (a further curve point, not a lever)."""
+    return target(lev) > DEFAULTS["target_sparsity"]
+
+
 def label(items) -> str:
     """'k=v, ...' in key order; a --teacher file by its name alone."""
     return ", ".join(f"{k}={Path(v).name if k == 'teacher' else v}" for k, v in sorted(items)) or "defaults"
@@ -69,7 +84,7 @@ def load_runs(folder: Path, dataset: str):
             continue
         lev = lever(r["config"])
         runs.append({"name": str(p.parent.relative_to(folder)), "seed": r["seed"], "val": 100 * r["accuracy"]["deployed"],
-                     "lever": lev, "reference": is_reference(lev, dataset), "float": float_phase(r),
+                     "lever": lev, "reference": is_reference(lev, dataset), "beyond": is_beyond(lev), "float": float_phase(r),
                      "sparsity": 100 * r["weight_sparsity_deployed_shapes"]})
     return runs
 
@@ -83,6 +98,8 @@ def pair(runs):
             continue
         cands = [c for c in runs if c is not r and c["seed"] == r["seed"] and c["float"] == r["float"]
                  and c["lever"] < r["lever"]]
+        same = [c for c in cands if target(c["lever"]) == target(r["lever"])]
+        cands = same or cands                               # compare at the run's own target where one can
         if not cands:
             continue
         best = max(len(c["lever"]) for c in cands)
@@ -114,13 +131,19 @@ def summary(runs) -> str:
     if base:
         m = sum(base) / len(base)
         lines.append(f"default recipe: {len(base)} runs, mean {m:.2f} %, range {min(base):.2f}-{max(base):.2f} %")
-    for ref in (False, True):
+    sections = ((None, lambda r: not r["reference"] and not r["beyond"]),
+                ("references below the sparsity bound (not levers):", lambda r: r["reference"]),
+                ("runs aimed above the default target (further curve points, not levers):", lambda r: r["beyond"]))
+    for head, keep in sections:
         by = {}
         for r in runs:
-            if r["delta"] is not None and r["reference"] == ref:
-                by.setdefault(label(r["adds"]), []).append(r["delta"])
-        if ref and by:
-            lines.append("references below the sparsity bound (not levers):")
+            if r["delta"] is not None and keep(r):
+                key = label(r["adds"])
+                if r["beyond"] and ("target_sparsity" not in dict(r["adds"])):
+                    key += f" at target_sparsity={dict(r['lever'])['target_sparsity']}"
+                by.setdefault(key, []).append(r["delta"])
+        if head and by:
+            lines.append(head)
         for k, ds in sorted(by.items(), key=lambda kv: -sum(kv[1]) / len(kv[1])):
             lines.append(f"{k}: paired {', '.join(f'{d:+.2f}' for d in ds)} (mean {sum(ds) / len(ds):+.2f}, {len(ds)} pairs)")
     return "\n".join(lines)
@@ -132,7 +155,9 @@ def plot(runs, path: Path, title: str):
     for r in runs:
         groups.setdefault(r["lever"], []).append(r)
     ref = {k: g[0]["reference"] for k, g in groups.items()}
-    order = sorted(groups, key=lambda k: (len(k) > 0, not ref[k], -sum(r["val"] for r in groups[k]) / len(groups[k])))
+    beyond = {k: g[0]["beyond"] for k, g in groups.items()}
+    order = sorted(groups, key=lambda k: (len(k) > 0, beyond[k], not ref[k],
+                                          -sum(r["val"] for r in groups[k]) / len(groups[k])))
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.28 * len(order)))
     base = [r["val"] for r in groups.get(frozenset(), [])]
     if base:
@@ -153,7 +178,8 @@ def plot(runs, path: Path, title: str):
     ax.set_xlim(lo - 0.05, None)
     for s in seeds:
         ax.plot([], [], "o", color=f"C{seeds.index(s) % 10}", label=f"seed {s} (| = its paired control)")
-    ax.set_yticks(range(len(order)), [label(k) + (" [reference]" if ref[k] else "") for k in order], fontsize=7)
+    ax.set_yticks(range(len(order)), [label(k) + (" [reference]" if ref[k] else " [beyond the target]" if beyond[k] else "")
+                                   for k in order], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("deployed accuracy on the validation split (%)")
     fig.suptitle(title, fontsize=10)

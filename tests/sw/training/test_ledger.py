@@ -81,6 +81,25 @@ def test_a_run_aimed_below_the_sparsity_bound_is_a_reference_not_a_lever(tmp_pat
     assert not ledger.is_reference(frozenset({("target_sparsity", 0.92)}), "fashion-mnist")  # above its 90 %
 
 
+def test_a_run_aimed_above_the_default_target_is_a_curve_point_not_a_lever(tmp_path):
+    report(tmp_path, "c0", 0.9826)
+    report(tmp_path, "kd0", 0.9808, distill=0.5)
+    report(tmp_path, "t97", 0.9700, target_sparsity=0.97)
+    report(tmp_path, "t97k", 0.9750, target_sparsity=0.97, keep_channels=3)
+    report(tmp_path, "keep0", 0.9830, keep_channels=3)
+    runs = ledger.pair(ledger.load_runs(tmp_path, "mnist"))
+    t97k = by_name(runs)["t97k"]
+    assert [c["name"] for c in t97k["control"]] == ["t97"] and abs(t97k["delta"] - 0.50) < 1e-9
+    lines = ledger.summary(runs).splitlines()
+    head = lines.index("runs aimed above the default target (further curve points, not levers):")
+    # the same setting at the default target and at 0.97 are told apart, and 0.97's cost is its own line
+    assert lines[head + 1:] == ["keep_channels=3 at target_sparsity=0.97: paired +0.50 (mean +0.50, 1 pairs)",
+                                "target_sparsity=0.97: paired -1.26 (mean -1.26, 1 pairs)"]
+    assert "keep_channels=3: paired +0.04 (mean +0.04, 1 pairs)" in lines[:head]
+    assert not ledger.is_beyond(frozenset({("target_sparsity", 0.94)}))
+    assert not ledger.is_beyond(frozenset())
+
+
 def test_cli_writes_the_table_and_the_plot(tmp_path, capsys):
     report(tmp_path / "a", "c0", 0.9826)
     report(tmp_path / "b", "lg0", 0.9760, lsq_grad="whole")
