@@ -169,9 +169,10 @@ def plot(runs, path: Path, title: str):
         for r in groups[k]:
             c = f"C{seeds.index(r['seed']) % 10}"
             v = max(r["val"], lo)
-            if r["control"]:
-                ax.plot([r["control_val"], v], [y, y], "-", color=c, lw=0.8, alpha=0.6)
-                ax.plot(r["control_val"], y, "|", color=c, ms=7)
+            if r["control"]:                        # a control below the edge: its tick at the edge
+                cv = max(r["control_val"], lo)
+                ax.plot([cv, v], [y, y], "-", color=c, lw=0.8, alpha=0.6)
+                ax.plot(cv, y, "|", color=c, ms=7)
             ax.plot(v, y, "o" if v == r["val"] else "<", color=c, ms=5)
             if v != r["val"]:
                 ax.annotate(f"{r['val']:.2f}", (v, y), xytext=(6, -3), textcoords="offset points", fontsize=6, color=c)

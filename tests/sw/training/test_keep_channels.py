@@ -43,3 +43,21 @@ def test_no_bias_prior_leaves_biases_alone(keep):
     gr.prior_step([tw, tb], lr=0.1, strength=1.0, mu=-1.0, keep=keep, bias=False)
     gr.prior_step([a, b.clone()], lr=0.1, strength=1.0, mu=-1.0, keep=keep)
     assert torch.equal(tw, a) and torch.equal(tb, b)
+
+
+@pytest.mark.parametrize("target,count,keep,advised", [
+    (0.941, "deployed", 0, False),       # the defaults: no note
+    (0.95, "deployed", 0, False),        # at the bound of the advice
+    (0.97, "deployed", 0, True),         # above 95 %, counted on the deployed shapes, no channel kept: advised
+    (0.97, "deployed", 3, False),
+    (0.97, "nominal", 0, False),
+])
+def test_run_advises_keep_channels_above_95_percent(target, count, keep, advised):
+    from dataclasses import replace
+
+    from sw.training import guard
+    from sw.training.config import Config
+    note = guard.target_advice(replace(Config(), target_sparsity=target, sparsity_count=count, keep_channels=keep))
+    assert (note is not None) == advised
+    if advised:
+        assert "--keep-channels 3" in note and "--sparsity-count nominal" in note and "0.97" in note
