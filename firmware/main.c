@@ -13,6 +13,7 @@
 #include <libbase/uart.h>
 
 #include "accel.h"
+#include "args.h"
 #include "console.h"
 #include "ffs.h"
 #include "loadimg.h"
@@ -35,62 +36,10 @@ static const int n_commands;
 
 /* ---------------------------------------------------------------- helpers */
 
-static void print_u64(uint64_t v)
-{
-	char buf[24];
-	int i = (int)sizeof(buf) - 1;
-	buf[i] = 0;
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	fputs(buf + i, stdout);
-}
-
-static int fail(const char *msg)
-{
-	printf("error: %s\n", msg);
-	return -1;
-}
-
-/* Parse an address of `len` bytes in main RAM, word aligned, at or above _end_of_image (below it lie this
- * firmware's code, data, arena and stack: reading a model or frames there, or DMAing results over it, is
- * never meant). */
-static int parse_region(const char *s, uint32_t len, const char *what, uint32_t *addr)
-{
-	if (console_parse_u32(s, addr)) {
-		printf("error: %s address '%.24s' is not a number (decimal or 0x hex)\n", what, s);
-		return -1;
-	}
-	uint64_t end = (uint64_t)*addr + len;
-	if (*addr < MAIN_RAM_BASE || end > (uint64_t)MAIN_RAM_BASE + MAIN_RAM_SIZE || (*addr & 3)) {
-		printf("error: %s at 0x%08lx+%lu is outside main RAM 0x%08lx..0x%08lx or not word aligned\n", what,
-		       (unsigned long)*addr, (unsigned long)len, (unsigned long)MAIN_RAM_BASE,
-		       (unsigned long)(MAIN_RAM_BASE + MAIN_RAM_SIZE));
-		return -1;
-	}
-	if (*addr < (uintptr_t)_end_of_image) {
-		printf("error: %s at 0x%08lx+%lu overlaps the firmware at 0x%08lx..0x%08lx (data goes at 0x%08lx or above)\n",
-		       what, (unsigned long)*addr, (unsigned long)len, (unsigned long)MAIN_RAM_BASE,
-		       (unsigned long)(uintptr_t)_end_of_image, (unsigned long)(uintptr_t)_end_of_image);
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_count(const char *s, uint32_t max, uint32_t *n)
-{
-	if (console_parse_u32(s, n) || *n < 1 || *n > max) {
-		printf("error: frame count '%.24s' must be 1..%lu\n", s, (unsigned long)max);
-		return -1;
-	}
-	return 0;
-}
-
 static int need_model(void)
 {
 	if (!have_model)
-		return fail("no model loaded (load <addr> first)");
+		return args_fail("no model loaded (load <addr> first)");
 	return 0;
 }
 
@@ -169,7 +118,7 @@ static int cmd_load(int argc, char **argv)
 {
 	(void)argc;
 	uint32_t addr, size;
-	if (parse_region(argv[1], FFS_HEADER_LEN, "model", &addr))
+	if (args_region(argv[1], FFS_HEADER_LEN, "model", &addr))
 		return -1;
 	const uint8_t *blob = (const uint8_t *)(uintptr_t)addr;
 	uint32_t avail = MAIN_RAM_BASE + MAIN_RAM_SIZE - addr;
@@ -177,14 +126,14 @@ static int cmd_load(int argc, char **argv)
 	if (!size || size > avail)
 		size = avail < FFS_HEADER_LEN ? avail : FFS_HEADER_LEN;   /* let the decoder name the problem */
 	if (size > ARENA_SIZE / 4)
-		return fail("model larger than a quarter of the firmware arena");
+		return args_fail("model larger than a quarter of the firmware arena");
 	have_model = 0;
 	memcpy(arena, blob, size);                /* the model stays valid if its RAM is reused */
 	if (ffs_decode(arena, size, &model, err, sizeof(err)))
-		return fail(err);
+		return args_fail(err);
 	uint32_t used = (size + 7) & ~7u;
 	if (ref_prepare(&ref, &model, arena + used, ARENA_SIZE - used, err, sizeof(err)))
-		return fail(err);
+		return args_fail(err);
 	used += (ref.used + 7) & ~7u;
 	results = (uint32_t *)(arena + used);
 	used += 4 * CHUNK_FRAMES * (accel_result_words() ? accel_result_words() : 1);
@@ -193,7 +142,7 @@ static int cmd_load(int argc, char **argv)
 		uint32_t *img = (uint32_t *)(arena + used), cap = (ARENA_SIZE - used) / 4;
 		uint32_t nw = loadimg_build(&model, hw, img, cap, err, sizeof(err));
 		if (!nw || accel_load(img, nw, err, sizeof(err)))
-			return fail(err);
+			return args_fail(err);
 		printf("load: ok, %lu bytes, crc 0x%08lx, %lu image words in the accelerator\n", (unsigned long)size,
 		       (unsigned long)model.crc, (unsigned long)nw);
 	} else {
@@ -211,12 +160,12 @@ static int cmd_infer(int argc, char **argv)
 	uint8_t cls;
 	int32_t readout[FFS_MAX_CHANNELS];
 	uint64_t cycles;
-	if (need_model() || parse_region(argv[1], ffs_frame_bytes(&model), "frame", &addr))
+	if (need_model() || args_region(argv[1], ffs_frame_bytes(&model), "frame", &addr))
 		return -1;
 	if (accel_frames(addr, 1, &cls, readout, &cycles))
 		return -1;
 	printf("class %u\ncycles ", cls);
-	print_u64(cycles);
+	args_print_u64(cycles);
 	printf("\nreadout");
 	for (uint32_t c = 0; c < model.layer[model.n_layers - 1].co; c++)
 		printf(" %ld", (long)readout[c]);
@@ -230,8 +179,8 @@ static int cmd_run(int argc, char **argv)
 	static uint8_t cls[65536];
 	uint32_t addr, n;
 	uint64_t cycles;
-	if (need_model() || parse_count(argv[2], sizeof(cls), &n) ||
-	    parse_region(argv[1], n * ffs_frame_bytes(&model), "frames", &addr))
+	if (need_model() || args_count(argv[2], sizeof(cls), &n) ||
+	    args_region(argv[1], n * ffs_frame_bytes(&model), "frames", &addr))
 		return -1;
 	if (accel_frames(addr, n, cls, NULL, &cycles))
 		return -1;
@@ -240,7 +189,7 @@ static int cmd_run(int argc, char **argv)
 		printf(" %u", cls[i]);
 	/* cycles of the accelerator's clock (SNN_ACCEL_CLK_FREQ), so FPS is at that clock */
 	printf("\ncycles ");
-	print_u64(cycles);
+	args_print_u64(cycles);
 	printf(" per_frame %lu accel_clk_hz %lu fps %lu\n", (unsigned long)(cycles / n), (unsigned long)accel_clk_freq(),
 	       (unsigned long)(cycles ? (uint64_t)accel_clk_freq() * n / cycles : 0));
 	return 0;
@@ -251,17 +200,17 @@ static int cmd_stats(int argc, char **argv)
 	(void)argc, (void)argv;
 	const snn_hw_t *hw = accel_hw();
 	if (!hw)
-		return fail("this SoC has no accelerator");
+		return args_fail("this SoC has no accelerator");
 	uint64_t cycles;
 	if (accel_cycles(&cycles))
-		return fail("accelerator counters did not cross into the CPU clock domain (latch timed out)");
+		return args_fail("accelerator counters did not cross into the CPU clock domain (latch timed out)");
 	printf("core cycles ");
-	print_u64(cycles);
+	args_print_u64(cycles);
 	printf(" (accelerator clock, since the last batch start)\n");
 	for (uint32_t i = 0; i < hw->n_layers; i++) {
 		uint32_t c[ACCEL_COUNTERS];
 		if (accel_layer_counters(i, c))
-			return fail("accelerator counters did not cross into the CPU clock domain (latch timed out)");
+			return args_fail("accelerator counters did not cross into the CPU clock domain (latch timed out)");
 		printf("layer %lu busy %lu stall %lu pairs %lu empty %lu\n", (unsigned long)i, (unsigned long)c[0],
 		       (unsigned long)c[1], (unsigned long)c[2], (unsigned long)c[3]);
 	}
@@ -281,11 +230,11 @@ static uint64_t cpu_frames(uint32_t addr, uint32_t n, uint8_t *cls, int32_t *rea
 static int cmd_selftest(int argc, char **argv)
 {
 	uint32_t addr, n = 1;
-	if (need_model() || (argc > 2 && parse_count(argv[2], 16, &n)) ||
-	    parse_region(argv[1], n * ffs_frame_bytes(&model), "frames", &addr))
+	if (need_model() || (argc > 2 && args_count(argv[2], 16, &n)) ||
+	    args_region(argv[1], n * ffs_frame_bytes(&model), "frames", &addr))
 		return -1;
 	if (!accel_present())
-		return fail("this SoC has no accelerator to test");
+		return args_fail("this SoC has no accelerator to test");
 	uint32_t classes = model.layer[model.n_layers - 1].co, rw = accel_result_words(), fb = ffs_frame_bytes(&model);
 	int32_t want[FFS_MAX_CHANNELS];
 	uint64_t cpu = 0, hw = 0;
@@ -295,7 +244,7 @@ static int cmd_selftest(int argc, char **argv)
 		int wc = ref_infer(&ref, (const uint8_t *)(uintptr_t)f, want);
 		cpu += cpu_cycles() - t0;
 		if (accel_run((const void *)(uintptr_t)f, 1, results, &c, err, sizeof(err)))
-			return fail(err);
+			return args_fail(err);
 		hw += c;
 		if ((int)results[0] != wc || memcmp(&results[1], want, 4 * classes) != 0) {
 			printf("selftest: FAIL frame %lu: accelerator class %ld, CPU reference class %d\n", (unsigned long)i,
@@ -308,9 +257,9 @@ static int cmd_selftest(int argc, char **argv)
 	}
 	printf("selftest: PASS, %lu frames, accelerator == CPU reference (class and %lu readouts); "
 	       "cpu_cycles_per_frame ", (unsigned long)n, (unsigned long)classes);
-	print_u64(cpu / n);
+	args_print_u64(cpu / n);
 	printf(" accel_cycles_per_frame ");
-	print_u64(hw / n);
+	args_print_u64(hw / n);
 	printf("\n");
 	return 0;
 }
@@ -320,18 +269,18 @@ static int cmd_bench(int argc, char **argv)
 	uint32_t addr, n = 1;
 	uint8_t cls[4];
 	int32_t readout[FFS_MAX_CHANNELS];
-	if (need_model() || (argc > 2 && parse_count(argv[2], 4, &n)) ||
-	    parse_region(argv[1], n * ffs_frame_bytes(&model), "frames", &addr))
+	if (need_model() || (argc > 2 && args_count(argv[2], 4, &n)) ||
+	    args_region(argv[1], n * ffs_frame_bytes(&model), "frames", &addr))
 		return -1;
 	uint64_t cpu = cpu_frames(addr, n, cls, readout), hw = 0;
 	printf("bench: cpu_cycles_per_frame ");
-	print_u64(cpu);
+	args_print_u64(cpu);
 	if (accel_present()) {
 		if (accel_frames(addr, n, NULL, NULL, &hw))
 			return -1;
 		hw /= n;
 		printf(" accel_cycles_per_frame ");
-		print_u64(hw);
+		args_print_u64(hw);
 		/* in time: CPU cycles at the CPU clock vs accelerator cycles at the accelerator clock */
 		uint64_t den = hw * (uint64_t)CONFIG_CLOCK_FREQUENCY;
 		printf(" speedup %lu", (unsigned long)(den ? cpu * accel_clk_freq() / den : 0));
@@ -351,7 +300,7 @@ static int cmd_put(int argc, char **argv)
 		printf("error: put length '%.24s' must be a number >= 1\n", argv[2]);
 		return -1;
 	}
-	if (parse_region(argv[1], len, "data", &addr))
+	if (args_region(argv[1], len, "data", &addr))
 		return -1;
 	printf("put: ready for %lu bytes at 0x%08lx (LiteX serial boot frames, end with an abort frame)\n",
 	       (unsigned long)len, (unsigned long)addr);
@@ -359,7 +308,7 @@ static int cmd_put(int argc, char **argv)
 	int r = upload_receive(addr, len, 10, &why);
 	console_tx_crc = crc;
 	if (r)
-		return fail(why);
+		return args_fail(why);
 	printf("put: %lu bytes at 0x%08lx crc32 0x%08lx\n", (unsigned long)len, (unsigned long)addr,
 	       (unsigned long)crc32((const unsigned char *)(uintptr_t)addr, len));
 	return 0;
@@ -369,7 +318,7 @@ static int cmd_watchdog(int argc, char **argv)
 {
 	uint32_t c;
 	if (!accel_present())
-		return fail("this SoC has no accelerator");
+		return args_fail("this SoC has no accelerator");
 	if (argc > 1) {
 		if (console_parse_u32(argv[1], &c)) {
 			printf("error: watchdog cycles '%.24s' is not a number (0 turns it off)\n", argv[1]);
