@@ -50,15 +50,14 @@ def lever(cfg: dict) -> frozenset:
                      if k not in NOT_RECIPE and k in DEFAULTS and full[k] != DEFAULTS[k])
 
 
-def is_reference(lev, dataset: str = "mnist") -> bool:
-    """Whether a lever aims below the data set's sparsity bound (a reference point, not a lever)."""
-    bound = BOUND.get(dataset, 0.0)
-    return dict(lev).get("target_sparsity", bound) < bound
-
-
 def target(lev) -> float:
     """The target sparsity a lever trains for."""
     return dict(lev).get("target_sparsity", DEFAULTS["target_sparsity"])
+
+
+def is_reference(lev, dataset: str = "mnist") -> bool:
+    """Whether a lever aims below the data set's sparsity bound (a reference point, not a lever)."""
+    return target(lev) < BOUND.get(dataset, 0.0)
 
 
 def is_beyond(lev) -> bool:
@@ -139,8 +138,8 @@ def summary(runs) -> str:
         for r in runs:
             if r["delta"] is not None and keep(r):
                 key = label(r["adds"])
-                if r["beyond"] and ("target_sparsity" not in dict(r["adds"])):
-                    key += f" at target_sparsity={dict(r['lever'])['target_sparsity']}"
+                if r["beyond"] and "target_sparsity" not in dict(r["adds"]):
+                    key += f" at target_sparsity={target(r['lever'])}"
                 by.setdefault(key, []).append(r["delta"])
         if head and by:
             lines.append(head)

@@ -92,8 +92,8 @@ def main(argv=None):
         data = load_data(cfg)
         if data.note:
             log(f"note: {data.note}")
-        if guard.target_advice(cfg):
-            log(f"note: {guard.target_advice(cfg)}")
+        if advice := guard.target_advice(cfg):
+            log(f"note: {advice}")
         log(f"{cfg.dataset}: {len(data.x_train)} train / {len(data.x_test)} {data.eval_split} frames; model {cfg.model}; "
             f"T={cfg.timesteps}; {ws} process(es); run folder {out}")
         trainer = Trainer(cfg, data, str(out), progress=not args.no_progress, log=log)
