@@ -51,7 +51,7 @@ PARTS = {"a7-35": (20_800, 50.0, 0.85), "a7-100": (63_400, 135.0, 0.80),
 FAMILIES = {"a7-35": "xc7", "a7-100": "xc7", "lfe5u-45": "ecp5", "lfe5u-85": "ecp5"}
 # What the LiteX SoC around the accelerator takes (yosys, whole Arty SoC: DDR3, VexRiscv, UART, timer,
 # the accelerator's CSR/DMA/clock-crossing shell): 19,545 LUTs with a 12,800-LUT accelerator (A7-35T
-# build, README), so ~6,750; rounded up for the clock-domain-crossing FIFOs.
+# build, docs/measured.md), so ~6,750; rounded up for the clock-domain-crossing FIFOs.
 SOC_LUTS, SOC_BRAMS = 7_000, 20.5
 # ECP5 LUT4 sites (TRELLIS_COMB, what nextpnr counts against the device) = ECP5_LUT4_PER_LUT x the xc7 LUT
 # model + ECP5_LUT4_PER_LAYER per layer; least squares over three measured accelerators: synth_ecp5 -abc9
