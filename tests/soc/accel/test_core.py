@@ -11,7 +11,7 @@ from sw import frames, golden, random_model, spec
 from sw.artifact import Model
 from soc.accel import loadimage as li
 from soc.accel.config import AccelConfig
-from soc.accel.rtlsim import simulate
+from soc.accel.rtlsim import build, simulate
 
 ROOT = Path(__file__).resolve().parents[3]
 MNIST_MODEL = ROOT / "artifacts" / "mnist-scnn5" / "model.ffs"
@@ -115,6 +115,21 @@ def test_dense_vs_pruned_same_hardware():
     for r, b in zip((rd, rp), bound):      # cycles follow the matched pairs, down to the window floor
         assert r.cycles_per_frame <= 2.0 * max(b, floor), "cycles exceed what the matched pairs explain"
     assert rd.cycles_per_frame >= 0.8 * bound[0]
+
+
+def test_profile_guided_build_computes_the_same():
+    """--pgo: an instrumented build runs a few frames, then the model is compiled with that profile; it must be
+    a build of its own (its profile files beside it) and give every readout and completion cycle of the plain one."""
+    model = random_model.make("1x10x10-4c3p1-mp2-6c3p1-5fc", 0.5, seed=3, spike_density=0.2)
+    cfg = AccelConfig.from_model(model, [(2, 9), (3, 12), (1, 24)])
+    images = random_model.random_inputs(np.random.default_rng(4), model.shapes, 20, model.timesteps, spec.IN_STATIC)
+    lw, words = li.build(model, cfg), frames.pack(images, model.in_kind, model.timesteps)
+    plain, pgo = build(cfg), build(cfg, profile=(lw, words))
+    assert pgo != plain and list(pgo.parent.glob("*.gcda")), "no profile-guided build"
+    a, b = (simulate(cfg, lw, words, stall_pct=10, seed=7, pgo=p) for p in (False, True))
+    assert a.status == b.status == 0
+    assert np.array_equal(a.readout, b.readout) and np.array_equal(a.done, b.done) and a.counters == b.counters
+    assert np.array_equal(b.readout, golden.run(model, images)[1])
 
 
 @pytest.mark.parametrize("word,value,code", [
